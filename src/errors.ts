@@ -1,0 +1,72 @@
+import createError from '@fastify/error';
+
+/**
+ * The one registry of coded errors (STYLE.md habit 1). Every error the gateway answers with has a
+ * stable `GW_ERR_*` code and an HTTP status; the README's error table lists the same set and
+ * test/errors.test.ts fails when the two drift. Callers branch on `err.code`, never on text.
+ *
+ * Message templates use `%s` placeholders (util.format) filled at construction.
+ */
+export const ERROR_DEFINITIONS = {
+  // --- request shape --------------------------------------------------------------------------
+  GW_ERR_VALIDATION: { status: 400, message: 'Invalid request: %s' },
+  GW_ERR_INVALID_RECIPIENT: { status: 400, message: 'Recipient cannot be normalized: %s' },
+  GW_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type: %s' },
+  GW_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body exceeds %s bytes' },
+  GW_ERR_BATCH_TOO_LARGE: { status: 413, message: 'Batch holds %s recipients; at most %s allowed' },
+  GW_ERR_BAD_JSON: { status: 400, message: 'Body is not valid JSON: %s' },
+  GW_ERR_NOT_FOUND: { status: 404, message: 'Route %s not found' },
+  // --- auth -----------------------------------------------------------------------------------
+  GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key' },
+  GW_ERR_FORBIDDEN: { status: 403, message: 'API key does not hold %s' },
+  GW_ERR_BRAND_REQUIRED: { status: 400, message: 'brandCode is required: the key holds %s brands' },
+  // --- mirror ---------------------------------------------------------------------------------
+  GW_ERR_CONSENT_NOT_FOUND: { status: 404, message: 'No consent record for this key' },
+  GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Consent store unavailable: %s' },
+  GW_ERR_IMPORT_FORMAT: { status: 400, message: 'Unrecognised CSV header: %s' },
+  // --- calendar -------------------------------------------------------------------------------
+  GW_ERR_CALENDAR_OUT_OF_RANGE: { status: 422, message: 'No holiday table for year %s (covered: %s)' },
+  // --- config / boot --------------------------------------------------------------------------
+  GW_ERR_CONFIG_INVALID: { status: 500, message: 'Invalid configuration: %s' },
+  GW_ERR_TIMEZONE_SELF_CHECK: { status: 500, message: 'Europe/Istanbul offset self-check failed: %s' },
+  // --- internal -------------------------------------------------------------------------------
+  GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_DEFINITIONS;
+
+/** A coded error instance: `code`, `statusCode`, optional `field` path and `cause`. */
+export interface GatewayError extends Error {
+  code: ErrorCode;
+  statusCode: number;
+  field?: string;
+}
+
+const constructors = new Map<ErrorCode, ReturnType<typeof createError>>();
+for (const [code, def] of Object.entries(ERROR_DEFINITIONS) as [ErrorCode, { status: number; message: string }][]) {
+  constructors.set(code, createError(code, def.message, def.status));
+}
+
+/**
+ * Builds a coded error.
+ * @param code  a key of ERROR_DEFINITIONS
+ * @param args  values for the message's `%s` placeholders
+ * @param opts  `field`: path of the input at fault (`recipients.7312`); `cause`: wrapped error
+ */
+export function gatewayError(
+  code: ErrorCode,
+  args: readonly unknown[] = [],
+  opts: { field?: string; cause?: unknown } = {},
+): GatewayError {
+  const Ctor = constructors.get(code)!;
+  const err = new Ctor(...(args as unknown[])) as unknown as GatewayError;
+  if (opts.field !== undefined) err.field = opts.field;
+  if (opts.cause !== undefined) (err as Error & { cause?: unknown }).cause = opts.cause;
+  return err;
+}
+
+/** True when `err` carries one of our codes. */
+export function isGatewayError(err: unknown): err is GatewayError {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+    && Object.hasOwn(ERROR_DEFINITIONS, (err as { code: string }).code);
+}

@@ -1,0 +1,47 @@
+import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
+
+/** Outcome of applying one movement to a store. */
+export type ApplyOutcome =
+  /** The movement is now the current record of its key. */
+  | 'applied'
+  /** The key already holds a newer record (consent-order.ts); kept in history only. */
+  | 'ignoredOlder'
+  /** The identical movement was applied before (idempotent replay); nothing changed. */
+  | 'duplicate';
+
+/**
+ * The consent mirror: one interface, two implementations (embedded: memory-store.ts, fleet:
+ * redis-store.ts). All recipients passed in are already canonical (domain/recipient.ts).
+ *
+ * Failure policy: methods reject with a `GW_ERR_STORE_UNAVAILABLE` error (src/errors.ts) when
+ * the backing store cannot answer within its configured timeout; callers fail closed.
+ */
+export interface ConsentStore {
+  /** `'embedded'` or `'redis'`, for /readyz and metrics. */
+  readonly kind: 'embedded' | 'redis';
+  /** Opens files / connections and replays state. Resolves when the store can answer. */
+  open(): Promise<void>;
+  /** Flushes and closes; idempotent. */
+  close(): Promise<void>;
+  /** The current record of `key`, or null when the mirror has none. */
+  get(key: ConsentKey): Promise<ConsentRecord | null>;
+  /** Current records for `keys`, same order and length; null for a miss. One round trip. */
+  getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]>;
+  /**
+   * Applies movements in array order, each atomically, keeping the newer record per key
+   * (consent-order.ts). Durable before the promise resolves: a movement whose apply resolved
+   * survives `kill -9`. Returns one outcome per movement.
+   */
+  apply(movements: readonly Movement[]): Promise<ApplyOutcome[]>;
+  /** Every movement stored for `key`, newest first (bounded per key; see implementation). */
+  history(key: ConsentKey): Promise<Movement[]>;
+  /** Every current record, optionally of one brand; order unspecified. */
+  iterate(brandCode?: number): AsyncIterable<ConsentRecord>;
+  /** Number of keys held (current records). */
+  size(): Promise<number>;
+  /** True when the store can answer now (used by /readyz). Never throws. */
+  ping(): Promise<boolean>;
+  /** Small durable metadata (sync cursors, last-fresh time). null when unset. */
+  getMeta(name: string): Promise<string | null>;
+  setMeta(name: string, value: string): Promise<void>;
+}
