@@ -1,0 +1,108 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormatsPlugin from 'ajv-formats';
+import { CheckService } from './check/check-service.ts';
+import type { GatewayConfig } from './config/schema.ts';
+import type { ConsentStore } from './mirror/consent-store.ts';
+import { KeyRing } from './plugins/api-keys.ts';
+import auth from './plugins/auth.ts';
+import errorHandler from './plugins/error-handler.ts';
+import metricsPlugin, { GatewayMetrics } from './plugins/metrics.ts';
+import { maskDeep, maskPii } from './plugins/redact.ts';
+import healthRoutes from './routes/ops/health.ts';
+import checkRoutes from './routes/v1/check.ts';
+import consentRoutes from './routes/v1/consents.ts';
+import importRoutes from './routes/v1/import.ts';
+import rejectionRoutes from './routes/v1/rejections.ts';
+import type { RouteDeps } from './routes/deps.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance { checks: CheckService }
+}
+
+// ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
+const addFormats = ((addFormatsPlugin as unknown as { default?: typeof addFormatsPlugin }).default ?? addFormatsPlugin) as unknown as (a: Ajv) => Ajv;
+
+/** What buildApp needs besides the config. */
+export interface AppDeps {
+  store: ConsentStore;
+  keys: KeyRing;
+  metrics?: GatewayMetrics;
+  /** pino destination / options override (tests capture logs through a stream). */
+  logger?: boolean | Record<string, unknown>;
+  /** Clock for freshness (tests). */
+  now?: () => number;
+}
+
+/** pino options: JSON logs with every string masked (C34) and secrets redacted. */
+export function loggerOptions(config: GatewayConfig, stream?: NodeJS.WritableStream): Record<string, unknown> {
+  return {
+    level: config.logLevel,
+    ...(stream ? { stream } : {}),
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: maskPii(req.url) }),
+    },
+    formatters: { log: (obj: Record<string, unknown>) => maskDeep(obj) as Record<string, unknown> },
+    hooks: {
+      logMethod(this: unknown, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? maskPii(a) : a)));
+      },
+    },
+  };
+}
+
+/**
+ * Builds the gateway (never listens): plugins, then routes. The store must be opened by the caller.
+ * @param config frozen config from config/load.ts
+ */
+export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger === undefined ? loggerOptions(config) : deps.logger,
+    bodyLimit: config.bodyLimitBytes,
+    disableRequestLogging: true, // access logs are off on the hot path; errors are always logged
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+  });
+  // Bodies are validated strictly (a number is not a recipient); query strings are coerced
+  // (`?brandCode=7`). Neither removes unknown properties: they are errors.
+  const strict = new Ajv({ removeAdditional: false, allErrors: false, coerceTypes: false, useDefaults: true, strict: false });
+  const coercing = new Ajv({ removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true, strict: false });
+  addFormats(strict); addFormats(coercing);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
+  const metrics = deps.metrics ?? new GatewayMetrics();
+  const checks = new CheckService({
+    store: deps.store,
+    policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord },
+    mirrorMaxAgeMs: config.mirrorMaxAgeMs,
+    lookupTimeoutMs: Math.max(config.redis.commandTimeoutMs * 4, 100),
+    onDecision: (t, mt, d, r) => metrics.decision(t, mt, d, r),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const freshAt = await deps.store.getMeta('mirror.freshAt').catch(() => null);
+  if (freshAt) checks.markFresh(Number(freshAt));
+  metrics.mirrorSize.set(await deps.store.size().catch(() => 0));
+  const servedBrands = config.iys?.brands ?? [];
+  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands };
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'iys-gate', version: '1', description: 'Pre-send İYS compliance gateway (API.md)' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(errorHandler);
+  await app.register(auth, { keys: deps.keys, servedBrands });
+  await app.register(metricsPlugin, { metrics });
+  await app.register(healthRoutes, routeDeps);
+  await app.register(checkRoutes, routeDeps);
+  await app.register(rejectionRoutes, routeDeps);
+  await app.register(consentRoutes, routeDeps);
+  await app.register(importRoutes, routeDeps);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.decorate('checks', checks);
+  return app;
+}

@@ -1,0 +1,162 @@
+import { decide, type PolicyOptions } from '../domain/policy.ts';
+import { normalizeRecipient, type NormalizedRecipient } from '../domain/recipient.ts';
+import type {
+  ConsentKey, ConsentRecord, ConsentType, Decision, MessageType, Reason, RecipientType,
+} from '../domain/types.ts';
+import { toIstanbulIso } from '../domain/turkish-time.ts';
+import { gatewayError } from '../errors.ts';
+import type { ConsentStore } from '../mirror/consent-store.ts';
+import { MemoryStore } from '../mirror/memory-store.ts';
+
+/** One check request after validation and brand resolution. */
+export interface CheckRequest {
+  brandCode: number;
+  recipient: string;
+  type: ConsentType;
+  recipientType: RecipientType;
+  messageType: MessageType;
+  retailerCode?: number | null | undefined;
+}
+
+/** Answer of /v1/check (API.md). */
+export interface CheckAnswer {
+  decision: Decision;
+  reason: Reason;
+  recipient: string;
+  consent: null | {
+    status: string; source: string | null; consentDate: string | null;
+    creationDate: string | null; transactionId: string | null;
+  };
+  asOf: string | null;
+}
+
+/** One result of /v1/check/batch (API.md). */
+export interface BatchResult { input: string; recipient: string | null; decision: Decision; reason: Reason }
+
+export interface CheckServiceOptions {
+  store: ConsentStore;
+  policy: PolicyOptions;
+  /** Freshness bound in ms; 0 disables MIRROR_STALE. */
+  mirrorMaxAgeMs: number;
+  /** Max time in ms a store lookup may take before the answer fails closed. Default 200. */
+  lookupTimeoutMs?: number;
+  /** Called once per decision (metrics). */
+  onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason) => void;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/**
+ * The decision engine: normalizes recipients, reads the mirror (one lookup, or one batched lookup
+ * for a list), applies domain/policy.ts and answers. Fails closed: a store error or a lookup slower
+ * than `lookupTimeoutMs` gives TICARI a BLOCK `STORE_UNAVAILABLE`, never an ALLOW.
+ */
+export class CheckService {
+  readonly #store: ConsentStore;
+  readonly #memory: MemoryStore | null;
+  readonly #opts: CheckServiceOptions;
+  #freshAt: number | null = null;
+
+  constructor(opts: CheckServiceOptions) {
+    this.#store = opts.store;
+    this.#memory = opts.store instanceof MemoryStore ? opts.store : null;
+    this.#opts = opts;
+  }
+
+  /** Records that the mirror was known fresh at `atMs` (epoch ms): after an import or a sync pull. */
+  markFresh(atMs: number): void { this.#freshAt = atMs; }
+  /** Epoch ms the mirror was last known fresh, or null. */
+  get freshAt(): number | null { return this.#freshAt; }
+
+  /** True when the freshness bound is set and passed. */
+  isStale(): boolean {
+    const max = this.#opts.mirrorMaxAgeMs;
+    if (max === 0) return false;
+    const now = (this.#opts.now ?? Date.now)();
+    return this.#freshAt === null || now - this.#freshAt > max;
+  }
+
+  /**
+   * Decides one message.
+   * @throws GW_ERR_INVALID_RECIPIENT (400, field `recipient`) when the recipient cannot be normalized.
+   */
+  async check(req: CheckRequest): Promise<CheckAnswer> {
+    const n = normalizeRecipient(req.recipient, req.type);
+    if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: 'recipient' });
+    let record: ConsentRecord | null | 'unavailable';
+    if (this.#memory) record = this.#memory.getSync(keyOf(req, n.canonical));
+    else record = await this.#lookup([keyOf(req, n.canonical)]).then((r) => (r === 'unavailable' ? r : r[0] ?? null));
+    const { decision, reason } = this.#decide(req, n, record);
+    const consent = record && record !== 'unavailable'
+      ? { status: record.status, source: record.source, consentDate: record.consentDate, creationDate: record.creationDate, transactionId: record.transactionId }
+      : null;
+    return { decision, reason, recipient: n.canonical, consent, asOf: this.asOf() };
+  }
+
+  /**
+   * Decides one message for each recipient, with one batched store lookup. Results keep request
+   * order; an input that cannot be normalized is `BLOCK INVALID_RECIPIENT` (API.md).
+   */
+  async checkBatch(req: Omit<CheckRequest, 'recipient'>, recipients: readonly string[]): Promise<{ results: BatchResult[]; counts: { ALLOW: number; BLOCK: number }; asOf: string | null }> {
+    const norm = new Array<NormalizedRecipient>(recipients.length);
+    const keys: ConsentKey[] = [];
+    const keyIdx: number[] = [];
+    for (let i = 0; i < recipients.length; i++) {
+      const n = normalizeRecipient(recipients[i]!, req.type);
+      norm[i] = n;
+      if (n.ok) { keys.push(keyOf(req, n.canonical)); keyIdx.push(i); }
+    }
+    const records: (ConsentRecord | null | 'unavailable')[] = new Array(recipients.length).fill(null);
+    if (keys.length > 0) {
+      const got = this.#memory ? await this.#memory.getMany(keys) : await this.#lookup(keys);
+      for (let j = 0; j < keyIdx.length; j++) records[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[j] ?? null);
+    }
+    const results = new Array<BatchResult>(recipients.length);
+    let allow = 0;
+    for (let i = 0; i < recipients.length; i++) {
+      const n = norm[i]!;
+      if (!n.ok) {
+        results[i] = { input: recipients[i]!, recipient: null, decision: 'BLOCK', reason: 'INVALID_RECIPIENT' };
+        this.#opts.onDecision?.(req.type, req.messageType, 'BLOCK', 'INVALID_RECIPIENT');
+        continue;
+      }
+      const { decision, reason } = this.#decide(req, n, records[i]!);
+      if (decision === 'ALLOW') allow++;
+      results[i] = { input: recipients[i]!, recipient: n.canonical, decision, reason };
+    }
+    return { results, counts: { ALLOW: allow, BLOCK: recipients.length - allow }, asOf: this.asOf() };
+  }
+
+  /** `asOf` of answers: ISO 8601 with +03:00, or null when the mirror was never known fresh. */
+  asOf(): string | null {
+    return this.#freshAt === null ? null : toIstanbulIso(new Date(this.#freshAt));
+  }
+
+  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable') {
+    const res = decide({
+      type: req.type, recipientType: req.recipientType, messageType: req.messageType, retailerCode: req.retailerCode,
+      smsCapable: n.smsCapable, registrable: n.registrable, record, stale: this.isStale(),
+    }, this.#opts.policy);
+    this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason);
+    return res;
+  }
+
+  async #lookup(keys: ConsentKey[]): Promise<(ConsentRecord | null)[] | 'unavailable'> {
+    const ms = this.#opts.lookupTimeoutMs ?? 200;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.#store.getMany(keys),
+        new Promise<'unavailable'>((resolve) => { timer = setTimeout(resolve, ms, 'unavailable'); }),
+      ]);
+    } catch {
+      return 'unavailable';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function keyOf(req: Omit<CheckRequest, 'recipient'>, recipient: string): ConsentKey {
+  return { brandCode: req.brandCode, recipientType: req.recipientType, type: req.type, recipient };
+}

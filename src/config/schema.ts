@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Actions an API key may be scoped to. `*` grants all. */
+export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const brandCode = z.number().int().positive();
+
+/** One API key: `key` (plain, hashed at load and never kept) or `keyHash` (sha256 hex). */
+const apiKey = z.object({
+  name: z.string().min(1),
+  key: z.string().min(16).optional(),
+  keyHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** Brands the key may act for; `'*'` = every brand this gateway serves. */
+  brands: z.union([z.literal('*'), z.array(brandCode).min(1)]).default('*'),
+  scopes: z.union([z.literal('*'), z.array(z.enum(SCOPES)).min(1)]).default('*'),
+}).strict().refine((k) => (k.key === undefined) !== (k.keyHash === undefined), { message: 'give exactly one of key, keyHash' });
+
+/**
+ * The gateway's configuration. Units live in the names; every default is stated here and in the
+ * README's configuration table. Unknown keys are an error (`.strict()`).
+ */
+export const configSchema = z.object({
+  /** TCP port; 0 picks a free one. Default 8080. Env IYS_GATE_PORT. */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Listen address. Default 127.0.0.1 (the Docker image sets 0.0.0.0). Env IYS_GATE_HOST. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Directory of the embedded store's journal, snapshots and the generated key hash. Default ./data. */
+  dataDir: z.string().min(1).default('./data'),
+  /** Redis URL; unset = embedded store. Env IYS_GATE_REDIS_URL. */
+  redisUrl: z.string().url().optional(),
+  redis: z.object({
+    /** Prefix of every Redis key. Default `iysgate:`. */
+    keyPrefix: z.string().min(1).default('iysgate:'),
+    /** Per-command timeout in ms; a lookup past it fails closed. Default 50. */
+    commandTimeoutMs: z.number().int().positive().default(50),
+    /** In-process cache: max entries (0 disables the cache). Default 100,000. */
+    cacheMaxEntries: z.number().int().min(0).default(100_000),
+    /** In-process cache: max bytes (approximate). Default 64 MiB. */
+    cacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+  }).strict().default({}),
+  apiKeys: z.array(apiKey).default([]),
+  /** Max JSON request body in bytes. Default 2 MiB (a 10,000-recipient batch is ~200 KB). */
+  bodyLimitBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  /** Max CSV import body in bytes (streamed). Default 4 GiB. */
+  importBodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
+  /** Max recipients in one /v1/check/batch. Default 10,000 (API.md). */
+  batchMaxRecipients: z.number().int().positive().max(100_000).default(10_000),
+  /**
+   * Freshness bound in ms: when the mirror was last known fresh longer ago than this, TICARI
+   * answers MIRROR_STALE. 0 disables the check (default while no İYS sync is configured).
+   */
+  mirrorMaxAgeMs: z.number().int().min(0).default(0),
+  policy: z.object({
+    /** TICARI to a TACIR without record: allow (default, opt-out) or block. */
+    tacirWithoutRecord: z.enum(['allow', 'block']).default('allow'),
+    /** Arife afternoons and 28 Oct: count as business days (default, safer) or as holidays. */
+    halfDayPolicy: z.enum(['business', 'holiday']).default('business'),
+  }).strict().default({}),
+  /** pino level. Default info. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** İYS (or simulator) account to sync with (API.md). */
+  iys: z.object({
+    baseUrl: z.string().url(),
+    iysCode: z.number().int().positive(),
+    username: z.string().min(1),
+    password: z.string().min(1),
+    brands: z.array(brandCode).min(1),
+  }).strict().optional(),
+  /** Providers the proxy forwards to (API.md). */
+  upstreams: z.array(z.object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    adapter: z.enum(['netgsm', 'iletimerkezi', 'verimor', 'sendgrid', 'webhook']),
+    url: z.string().url(),
+    brandCode: brandCode,
+  }).passthrough()).default([]),
+}).strict();
+
+export type GatewayConfig = z.infer<typeof configSchema>;
+export type GatewayConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,174 @@
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { normalizeIysRecipient } from '../domain/recipient.ts';
+import { isIysDate } from '../domain/turkish-time.ts';
+import {
+  CONSENT_SOURCES, CONSENT_STATUSES, CONSENT_TYPES, RECIPIENT_TYPES,
+  type ConsentSource, type ConsentStatus, type ConsentType, type Movement, type RecipientType,
+} from '../domain/types.ts';
+import { gatewayError } from '../errors.ts';
+import type { ConsentStore } from './consent-store.ts';
+
+/** Column sets of the two İYS layouts this importer reads (API.md `/v1/mirror/import`). */
+export const DAILY_COLUMNS = ['creationDate', 'transactionId', 'recipient', 'recipientType', 'type', 'status', 'consentDate', 'source'] as const;
+export const UPLOAD_COLUMNS = ['recipient', 'type', 'source', 'status', 'consentDate', 'recipientType'] as const;
+const UPLOAD_OPTIONAL = ['retailerCode', 'retailerAccess'] as const;
+
+/** Row-level error codes (listed in the README's error table; they never stop an import). */
+export const IMPORT_ROW_CODES = {
+  GW_ERR_IMPORT_ROW_SHAPE: 'row does not have the header\'s columns, or is not valid CSV',
+  GW_ERR_IMPORT_INVALID_RECIPIENT: 'recipient cannot be normalized',
+  GW_ERR_IMPORT_INVALID_FIELD: 'a field holds a value İYS never produces',
+} as const;
+export type ImportRowCode = keyof typeof IMPORT_ROW_CODES;
+
+export interface ImportError { line: number; code: ImportRowCode; message: string; field?: string }
+
+/** Summary of an import (API.md). */
+export interface ImportReport {
+  layout: 'daily' | 'upload';
+  rows: number;
+  applied: number;
+  ignoredOlder: number;
+  duplicate: number;
+  rejected: number;
+  /** The first `maxErrors` row errors. */
+  errors: ImportError[];
+}
+
+export interface ImportOptions {
+  brandCode: number;
+  store: ConsentStore;
+  /** Movements applied per store call (one durable journal write each). Default 5,000. */
+  chunkRows?: number;
+  /** Errors kept in the report. Default 100 (API.md). */
+  maxErrors?: number;
+  /** Called after each chunk with rows read so far (progress bars). */
+  onProgress?: (rows: number) => void;
+}
+
+const TYPE_SET = new Set<string>(CONSENT_TYPES);
+const STATUS_SET = new Set<string>(CONSENT_STATUSES);
+const RT_SET = new Set<string>(RECIPIENT_TYPES);
+const SOURCE_SET = new Set<string>(CONSENT_SOURCES);
+
+/**
+ * Streams a CSV of İYS records into the mirror. The header row selects the layout (daily movement
+ * file or upload layout, columns in any order). Each row is validated; a bad row is counted in
+ * `rejected` with a coded error and never stops the import. Movements are applied in file order
+ * in chunks, each chunk durable before the next is read (back-pressure on the input stream).
+ *
+ * @throws GW_ERR_IMPORT_FORMAT (400) when the header matches neither layout; stream errors
+ *   (client abort, body over the limit) propagate.
+ */
+export async function importCsv(input: Readable, opts: ImportOptions): Promise<ImportReport> {
+  const chunkRows = opts.chunkRows ?? 5000;
+  const maxErrors = opts.maxErrors ?? 100;
+  const report: ImportReport = { layout: 'daily', rows: 0, applied: 0, ignoredOlder: 0, duplicate: 0, rejected: 0, errors: [] };
+  const addError = (e: ImportError) => { report.rejected++; if (report.errors.length < maxErrors) report.errors.push(e); };
+
+  const parser = input.pipe(parse({
+    bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true, info: false,
+  }));
+  parser.on('skip', (err: Error & { lines?: number }) => {
+    report.rows++;
+    addError({ line: err.lines ?? 0, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: err.message });
+  });
+  input.on('error', (err) => parser.destroy(err));
+
+  let idx: Record<string, number> | null = null;
+  let width = 0;
+  let lineNo = 0;
+  let batch: Movement[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const outcomes = await opts.store.apply(batch);
+    for (const o of outcomes) report[o]++;
+    batch = [];
+    opts.onProgress?.(report.rows);
+  };
+
+  for await (const rec of parser as AsyncIterable<string[]>) {
+    lineNo++;
+    if (idx === null) {
+      const header = rec.map((h) => h.trim());
+      const layout = detectLayout(header);
+      if (layout === null) {
+        input.resume();
+        throw gatewayError('GW_ERR_IMPORT_FORMAT', [header.join(',').slice(0, 200)]);
+      }
+      report.layout = layout;
+      idx = Object.fromEntries(header.map((h, i) => [h, i]));
+      width = header.length;
+      continue;
+    }
+    report.rows++;
+    if (rec.length !== width) {
+      addError({ line: lineNo, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: `expected ${width} columns, got ${rec.length}` });
+      continue;
+    }
+    const m = toMovement(rec, idx, opts.brandCode, lineNo, addError);
+    if (m) batch.push(m);
+    if (batch.length >= chunkRows) await flush();
+  }
+  if (idx === null) {
+    throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
+  }
+  await flush();
+  return report;
+}
+
+function detectLayout(header: string[]): 'daily' | 'upload' | null {
+  const set = new Set(header);
+  if (DAILY_COLUMNS.every((c) => set.has(c)) && header.length === DAILY_COLUMNS.length) return 'daily';
+  if (UPLOAD_COLUMNS.every((c) => set.has(c))
+    && header.every((h) => (UPLOAD_COLUMNS as readonly string[]).includes(h) || (UPLOAD_OPTIONAL as readonly string[]).includes(h))) return 'upload';
+  return null;
+}
+
+function toMovement(
+  rec: string[], idx: Record<string, number>, brandCode: number, line: number, addError: (e: ImportError) => void,
+): Movement | null {
+  const get = (c: string) => { const i = idx[c]; return i === undefined ? '' : (rec[i] ?? ''); };
+  const bad = (field: string, message: string, code: ImportRowCode = 'GW_ERR_IMPORT_INVALID_FIELD') => {
+    addError({ line, code, message, field });
+    return null;
+  };
+  const type = get('type');
+  if (!TYPE_SET.has(type)) return bad('type', `type must be one of ${CONSENT_TYPES.join('|')}`);
+  const status = get('status');
+  if (!STATUS_SET.has(status)) return bad('status', `status must be ONAY or RET`);
+  const recipientType = get('recipientType') || 'BIREYSEL';
+  if (!RT_SET.has(recipientType)) return bad('recipientType', 'recipientType must be BIREYSEL or TACIR');
+  const source = get('source');
+  if (source !== '' && !SOURCE_SET.has(source)) return bad('source', 'unknown source');
+  if (source === '' && recipientType !== 'TACIR') return bad('source', 'source is required for BIREYSEL records');
+  const consentDate = get('consentDate');
+  if (consentDate !== '' && !isIysDate(consentDate)) return bad('consentDate', 'consentDate must be YYYY-MM-DD HH:mm:ss');
+  if (consentDate === '' && recipientType !== 'TACIR') return bad('consentDate', 'consentDate is required for BIREYSEL records');
+  const creationDate = get('creationDate');
+  if (creationDate !== '' && !isIysDate(creationDate)) return bad('creationDate', 'creationDate must be YYYY-MM-DD HH:mm:ss');
+  // Shape decides phone vs e-mail: İYS files have been seen holding phone numbers under EPOSTA.
+  const raw = get('recipient');
+  const n = normalizeIysRecipient(raw, raw.includes('@') ? 'EPOSTA' : type === 'EPOSTA' ? 'ARAMA' : (type as ConsentType));
+  if (!n.ok) return bad('recipient', n.message, 'GW_ERR_IMPORT_INVALID_RECIPIENT');
+  if (!n.registrable) return bad('recipient', 'address İYS cannot register (H120)', 'GW_ERR_IMPORT_INVALID_RECIPIENT');
+  const m: Movement = {
+    brandCode, recipient: n.canonical, recipientType: recipientType as RecipientType, type: type as ConsentType,
+    status: status as ConsentStatus, source: (source || null) as ConsentSource | null,
+    consentDate: consentDate || null, creationDate: creationDate || null,
+    transactionId: get('transactionId') || null, noncanonical: n.noncanonical,
+  };
+  const rc = get('retailerCode');
+  if (rc !== '') {
+    if (!/^\d{1,12}$/.test(rc)) return bad('retailerCode', 'retailerCode must be an integer');
+    m.retailerCode = Number(rc);
+  }
+  const ra = get('retailerAccess');
+  if (ra !== '') {
+    const list = ra.split(/[;|\s]+/).filter(Boolean);
+    if (!list.every((x) => /^\d{1,12}$/.test(x))) return bad('retailerAccess', 'retailerAccess must be integers separated by ; or |');
+    m.retailerAccess = list.map(Number);
+  }
+  return m;
+}

@@ -1,0 +1,386 @@
+import { mkdir, open, stat } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveMovement, sameMovement, compareMovements } from '../domain/consent-order.ts';
+import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
+import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
+import { GroupCommitLog } from './group-commit-log.ts';
+import {
+  RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource, lineToMovement, movementToLine,
+} from './movement-codec.ts';
+
+/** Options of the embedded store. */
+export interface MemoryStoreOptions {
+  /** Directory for `journal.log` and `snapshot.log`; null keeps everything in memory only (tests). */
+  dataDir: string | null;
+  /** Journal size in bytes past which `maybeCompact()` writes a snapshot. Default 256 MiB. */
+  compactJournalBytes?: number;
+  /** Movements kept per key for `history()`, current one included. Default 32. */
+  historyPerKey?: number;
+  /** Receives warnings (torn journal line, …). Default: ignored. */
+  warn?: (msg: string) => void;
+}
+
+const SHARDS = 16; // a V8 Map holds at most 2^24 entries; shards lift the limit per (brand, type)
+const FLAG_RET = 1;
+const FLAG_NONCANONICAL = 2;
+const TX_BYTES = 32;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * The embedded consent store (default): all current records in memory in a compact layout,
+ * durable through an append-only journal with group-committed fsync plus snapshots.
+ *
+ * Layout: per brand and (recipientType, type) pair, 16 `Map<recipient, slot>` shards; per slot,
+ * typed arrays hold flags (RET, non-canonical), source, consentDate and creationDate (uint32
+ * seconds) and a 64-hex transactionId as 32 raw bytes. About 110 bytes per consent (see
+ * bench/README.md for the measured figure). History beyond the current record lives in a side
+ * map only for keys that saw more than one movement.
+ *
+ * Durability: `apply()` resolves after the journal lines are fsynced; a restart replays
+ * `snapshot.log` then `journal.log`; a torn last line (crash mid-write) is skipped with a warning.
+ */
+export class MemoryStore implements ConsentStore {
+  readonly kind = 'embedded' as const;
+  readonly #opts: Required<Omit<MemoryStoreOptions, 'warn'>> & Pick<MemoryStoreOptions, 'warn'>;
+  readonly #brands = new Map<number, Map<string, number>[][]>();
+  #cap = 0;
+  #count = 0;
+  #flags = new Uint8Array(0);
+  #source = new Uint8Array(0);
+  #cdate = new Uint32Array(0);
+  #crdate = new Uint32Array(0);
+  #tx: Buffer = Buffer.alloc(0);
+  readonly #txOther = new Map<number, string>();
+  readonly #retailer = new Map<number, { code: number | null; access: number[] | null }>();
+  readonly #history = new Map<number, Movement[]>();
+  readonly #meta = new Map<string, string>();
+  #log: GroupCommitLog | null = null;
+  #opened = false;
+  #compacting: Promise<void> | null = null;
+  #lock: (() => void) | null = null;
+
+  constructor(opts: MemoryStoreOptions) {
+    this.#opts = {
+      dataDir: opts.dataDir,
+      compactJournalBytes: opts.compactJournalBytes ?? 256 * 1024 * 1024,
+      historyPerKey: opts.historyPerKey ?? 32,
+      warn: opts.warn,
+    };
+    this.#grow(1024);
+  }
+
+  /** Replays snapshot and journal, then opens the journal for appends. */
+  async open(): Promise<void> {
+    if (this.#opened) return;
+    const dir = this.#opts.dataDir;
+    if (dir !== null) {
+      await mkdir(dir, { recursive: true });
+      this.#lock = acquireLock(join(dir, 'LOCK'));
+      await this.#replay(join(dir, 'snapshot.log'));
+      await this.#replay(join(dir, 'journal.log'));
+      this.#log = new GroupCommitLog(join(dir, 'journal.log'));
+      await this.#log.open();
+    }
+    this.#opened = true;
+  }
+
+  /** Writes a snapshot (so the next start replays fast) and closes the journal. */
+  async close(): Promise<void> {
+    if (!this.#opened) return;
+    this.#opened = false;
+    if (this.#compacting) await this.#compacting;
+    if (this.#log) {
+      await this.#log.close();
+      if (this.#log.bytes > 0) {
+        this.#writeSnapshotSync();
+        truncateSync(this.#log.path, 0);
+      }
+      this.#log = null;
+    }
+    this.#lock?.();
+    this.#lock = null;
+  }
+
+  async get(key: ConsentKey): Promise<ConsentRecord | null> {
+    return this.getSync(key);
+  }
+
+  /** Synchronous lookup used on the hot path (the embedded store never waits on I/O). */
+  getSync(key: ConsentKey): ConsentRecord | null {
+    const slot = this.#slotOf(key, false);
+    return slot < 0 ? null : this.#decode(key, slot);
+  }
+
+  async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
+    const out = new Array<ConsentRecord | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.getSync(keys[i]!);
+    return out;
+  }
+
+  async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+    const { outcomes, lines } = this.applyInMemory(movements);
+    if (this.#log && lines.length > 0) await this.#log.append(lines.join(''));
+    return outcomes;
+  }
+
+  /**
+   * Applies movements to memory only and returns the journal lines to persist. Used by apply()
+   * and by replay; exposed for the importer, which batches journal writes itself.
+   */
+  applyInMemory(movements: readonly Movement[]): { outcomes: ApplyOutcome[]; lines: string[] } {
+    const outcomes: ApplyOutcome[] = new Array(movements.length);
+    const lines: string[] = [];
+    for (let i = 0; i < movements.length; i++) {
+      const m = movements[i]!;
+      const o = this.#applyOne(m);
+      outcomes[i] = o;
+      if (o !== 'duplicate') lines.push(movementToLine(m));
+    }
+    return { outcomes, lines };
+  }
+
+  async history(key: ConsentKey): Promise<Movement[]> {
+    const slot = this.#slotOf(key, false);
+    if (slot < 0) return [];
+    const cur = this.#decode(key, slot);
+    const older = this.#history.get(slot) ?? [];
+    return [cur, ...older].sort((a, b) => compareMovements(b, a));
+  }
+
+  async *iterate(brandCode?: number): AsyncIterable<ConsentRecord> {
+    for (const [brand, combos] of this.#brands) {
+      if (brandCode !== undefined && brand !== brandCode) continue;
+      for (let c = 0; c < combos.length; c++) {
+        const recipientType = c < 3 ? 'BIREYSEL' : 'TACIR';
+        const type = (['MESAJ', 'ARAMA', 'EPOSTA'] as const)[c % 3]!;
+        for (const shard of combos[c]!) {
+          for (const [recipient, slot] of shard) yield this.#decode({ brandCode: brand, recipientType, type, recipient }, slot);
+        }
+      }
+    }
+  }
+
+  async size(): Promise<number> { return this.#count; }
+  async ping(): Promise<boolean> { return this.#opened; }
+
+  async getMeta(name: string): Promise<string | null> { return this.#meta.get(name) ?? null; }
+
+  async setMeta(name: string, value: string): Promise<void> {
+    this.#meta.set(name, value);
+    if (this.#log) await this.#log.append(`#m\t${name}\t${JSON.stringify(value)}\n`);
+  }
+
+  /** Writes a snapshot and truncates the journal when the journal passed `compactJournalBytes`. */
+  async maybeCompact(): Promise<void> {
+    if (!this.#log || this.#log.bytes < this.#opts.compactJournalBytes || this.#compacting) return;
+    this.#compacting = (async () => {
+      this.#writeSnapshotSync();
+      await this.#log!.truncate();
+    })().finally(() => { this.#compacting = null; });
+    await this.#compacting;
+  }
+
+  /** Journal bytes currently on disk (for metrics). */
+  get journalBytes(): number { return this.#log?.bytes ?? 0; }
+
+  // ------------------------------------------------------------------------------------------
+
+  #applyOne(m: Movement): ApplyOutcome {
+    const slot = this.#slotOf(m, true);
+    if (slot >= this.#count) { // new key: #slotOf reserved a fresh slot
+      this.#count = slot + 1;
+      this.#write(slot, m);
+      return 'applied';
+    }
+    const cur = this.#decode(m, slot);
+    const hist = this.#history.get(slot);
+    if (hist?.some((h) => sameMovement(h, m))) return 'duplicate';
+    const outcome = resolveMovement(cur, m);
+    if (outcome === 'duplicate') return outcome;
+    const list = hist ?? [];
+    if (outcome === 'applied') {
+      list.unshift(cur);
+      this.#write(slot, m);
+    } else {
+      list.push(m);
+      list.sort((a, b) => compareMovements(b, a));
+    }
+    if (list.length > this.#opts.historyPerKey - 1) list.length = this.#opts.historyPerKey - 1;
+    this.#history.set(slot, list);
+    return outcome;
+  }
+
+  #slotOf(key: ConsentKey, create: boolean): number {
+    let combos = this.#brands.get(key.brandCode);
+    if (!combos) {
+      if (!create) return -1;
+      combos = Array.from({ length: 6 }, () => Array.from({ length: SHARDS }, () => new Map<string, number>()));
+      this.#brands.set(key.brandCode, combos);
+    }
+    const r = key.recipient;
+    const shard = combos[RT_CODE[key.recipientType] * 3 + TYPE_CODE[key.type]]![r.charCodeAt(r.length - 1) & (SHARDS - 1)]!;
+    const slot = shard.get(r);
+    if (slot !== undefined) return slot;
+    if (!create) return -1;
+    const fresh = this.#count;
+    if (fresh >= this.#cap) this.#grow(this.#cap * 2);
+    shard.set(r, fresh);
+    return fresh;
+  }
+
+  #write(slot: number, m: Movement): void {
+    this.#flags[slot] = (m.status === 'RET' ? FLAG_RET : 0) | (m.noncanonical ? FLAG_NONCANONICAL : 0);
+    this.#source[slot] = encodeSource(m.source);
+    this.#cdate[slot] = encodeDate(m.consentDate);
+    this.#crdate[slot] = encodeDate(m.creationDate);
+    const tx = m.transactionId;
+    const off = slot * TX_BYTES;
+    if (tx !== null && HEX64.test(tx)) {
+      this.#tx.write(tx, off, TX_BYTES, 'hex');
+      this.#txOther.delete(slot);
+    } else {
+      this.#tx.fill(0, off, off + TX_BYTES);
+      if (tx !== null) this.#txOther.set(slot, tx); else this.#txOther.delete(slot);
+    }
+    if (m.retailerCode != null || (m.retailerAccess && m.retailerAccess.length > 0)) {
+      this.#retailer.set(slot, { code: m.retailerCode ?? null, access: m.retailerAccess ?? null });
+    } else this.#retailer.delete(slot);
+  }
+
+  #decode(key: ConsentKey, slot: number): ConsentRecord {
+    const flags = this.#flags[slot]!;
+    const off = slot * TX_BYTES;
+    let transactionId: string | null = this.#txOther.get(slot) ?? null;
+    if (transactionId === null) {
+      let nonzero = false;
+      for (let i = off; i < off + TX_BYTES; i++) if (this.#tx[i] !== 0) { nonzero = true; break; }
+      if (nonzero) transactionId = this.#tx.toString('hex', off, off + TX_BYTES);
+    }
+    const rec: ConsentRecord = {
+      brandCode: key.brandCode, recipientType: key.recipientType, type: key.type, recipient: key.recipient,
+      status: flags & FLAG_RET ? 'RET' : 'ONAY',
+      source: decodeSource(this.#source[slot]!),
+      consentDate: decodeDate(this.#cdate[slot]!),
+      creationDate: decodeDate(this.#crdate[slot]!),
+      transactionId,
+      noncanonical: (flags & FLAG_NONCANONICAL) !== 0,
+    };
+    const r = this.#retailer.get(slot);
+    if (r) { rec.retailerCode = r.code; rec.retailerAccess = r.access; }
+    return rec;
+  }
+
+  #grow(cap: number): void {
+    const grow8 = (a: Uint8Array, n: number) => { const b = new Uint8Array(n); b.set(a); return b; };
+    const grow32 = (a: Uint32Array, n: number) => { const b = new Uint32Array(n); b.set(a); return b; };
+    this.#flags = grow8(this.#flags, cap);
+    this.#source = grow8(this.#source, cap);
+    this.#cdate = grow32(this.#cdate, cap);
+    this.#crdate = grow32(this.#crdate, cap);
+    const tx = Buffer.alloc(cap * TX_BYTES);
+    tx.set(this.#tx);
+    this.#tx = tx;
+    this.#cap = cap;
+  }
+
+  async #replay(path: string): Promise<void> {
+    try { await stat(path); } catch { return; }
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+      let rest = '';
+      let lineNo = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        const text = rest + buf.toString('utf8', 0, bytesRead);
+        let start = 0;
+        for (let nl = text.indexOf('\n', start); nl >= 0; nl = text.indexOf('\n', start)) {
+          this.#replayLine(text.slice(start, nl), path, ++lineNo);
+          start = nl + 1;
+        }
+        rest = text.slice(start);
+      }
+      if (rest.length > 0) this.#opts.warn?.(`${path}: ignored a torn last line (${rest.length} bytes) left by a crash`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  #replayLine(line: string, path: string, lineNo: number): void {
+    if (line.startsWith('#m\t')) {
+      const [, name, value] = line.split('\t');
+      if (name !== undefined && value !== undefined) this.#meta.set(name, JSON.parse(value) as string);
+      return;
+    }
+    const m = lineToMovement(line);
+    if (m === null) { this.#opts.warn?.(`${path}:${lineNo}: malformed journal line skipped`); return; }
+    this.#applyOne(m);
+  }
+
+  /** Writes every record, history entry and meta value to snapshot.tmp, fsyncs, renames. */
+  #writeSnapshotSync(): void {
+    const dir = this.#opts.dataDir!;
+    const tmp = join(dir, 'snapshot.tmp');
+    const fd = openSync(tmp, 'w');
+    try {
+      let chunk: string[] = [];
+      const flush = () => { if (chunk.length) { writeSync(fd, chunk.join('')); chunk = []; } };
+      for (const [brand, combos] of this.#brands) {
+        for (let c = 0; c < combos.length; c++) {
+          const recipientType = c < 3 ? 'BIREYSEL' : 'TACIR';
+          const type = (['MESAJ', 'ARAMA', 'EPOSTA'] as const)[c % 3]!;
+          for (const shard of combos[c]!) {
+            for (const [recipient, slot] of shard) {
+              const key = { brandCode: brand, recipientType, type, recipient } as const;
+              const hist = this.#history.get(slot);
+              if (hist) for (let i = hist.length - 1; i >= 0; i--) chunk.push(movementToLine(hist[i]!));
+              chunk.push(movementToLine(this.#decode(key, slot)));
+              if (chunk.length >= 10000) flush();
+            }
+          }
+        }
+      }
+      for (const [name, value] of this.#meta) chunk.push(`#m\t${name}\t${JSON.stringify(value)}\n`);
+      flush();
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSyncDurable(tmp, join(dir, 'snapshot.log'), dir);
+  }
+}
+
+/**
+ * One process per data directory: `LOCK` holds the owner's pid. A lock whose process is gone (crash,
+ * kill -9) is taken over. Returns the release function.
+ * @throws Error when a live process holds the directory (e.g. `iys-gate import` while serving).
+ */
+function acquireLock(path: string): () => void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => { try { unlinkSync(path); } catch { /* already gone */ } };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8'));
+      let alive = false;
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+        try { process.kill(pid, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; }
+      }
+      if (alive) throw new Error(`data directory is in use by process ${pid} (${path}); stop it first`);
+      unlinkSync(path);
+    }
+  }
+  throw new Error(`cannot lock ${path}`);
+}
+
+/** rename is atomic; the directory fsync makes the rename itself durable. */
+function renameSyncDurable(from: string, to: string, dir: string): void {
+  renameSync(from, to);
+  const dfd = openSync(dir, 'r');
+  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+}

@@ -1,0 +1,72 @@
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { ERROR_DEFINITIONS, isGatewayError, type ErrorCode } from '../errors.ts';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large',
+  415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** fastify's own codes → ours (so every answer carries a GW_ERR_* code). */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_ERR_VALIDATION',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_ERR_BAD_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_ERR_BAD_JSON',
+  FST_ERR_VALIDATION: 'GW_ERR_VALIDATION',
+};
+
+/** `/recipients/7312` → `recipients.7312`; adds the missing or unknown property name. */
+function fieldOf(err: FastifyError): string | undefined {
+  const v = err.validation?.[0];
+  if (!v) return undefined;
+  const base = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const params = v.params as { missingProperty?: string; additionalProperty?: string };
+  const extra = params.missingProperty ?? params.additionalProperty;
+  const path = [base, extra].filter(Boolean).join('.');
+  return path || undefined;
+}
+
+/**
+ * One error shape for every answer (API.md "Conventions"): `{ statusCode, code, error, message,
+ * field? }`. Unknown errors become 500 GW_ERR_INTERNAL with the cause logged, never leaked.
+ */
+export default fp(async function errorHandler(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    let code: ErrorCode;
+    let status: number;
+    let message = err.message;
+    let field: string | undefined;
+    if (isGatewayError(err)) {
+      code = err.code; status = err.statusCode; field = err.field;
+    } else if (err.validation) {
+      code = 'GW_ERR_VALIDATION'; status = 400; field = fieldOf(err);
+      const v = err.validation[0]!;
+      message = `${field ?? err.validationContext ?? 'body'} ${v.message ?? 'is invalid'}`;
+      if (v.keyword === 'additionalProperties') message = `unknown field ${field}`;
+      if (v.keyword === 'enum') message = `${field} must be one of ${(v.params as { allowedValues?: unknown[] }).allowedValues?.join(', ')}`;
+      if (!field && err.validationContext) field = err.validationContext;
+    } else if (err.code && FASTIFY_CODES[err.code]) {
+      code = FASTIFY_CODES[err.code]!; status = ERROR_DEFINITIONS[code].status;
+      if (code === 'GW_ERR_BAD_JSON') field = 'body';
+    } else if (err instanceof SyntaxError || err.statusCode === 400) {
+      code = 'GW_ERR_BAD_JSON'; status = 400; field = 'body';
+    } else if (err.statusCode === 413) {
+      code = 'GW_ERR_BODY_TOO_LARGE'; status = 413;
+    } else if (err.statusCode === 415) {
+      code = 'GW_ERR_UNSUPPORTED_MEDIA_TYPE'; status = 415;
+    } else {
+      code = 'GW_ERR_INTERNAL'; status = 500; message = 'Internal error';
+      req.log.error({ err }, 'unhandled error');
+    }
+    if (status >= 500 && code !== 'GW_ERR_INTERNAL') req.log.error({ err }, message);
+    const body: Record<string, unknown> = { statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message };
+    if (field) body.field = field;
+    reply.code(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ statusCode: 404, code: 'GW_ERR_NOT_FOUND', error: 'Not Found', message: `Route ${req.method} ${req.url.split('?')[0]} not found` });
+  });
+}, { name: 'iysgate-error-handler' });

@@ -1,0 +1,56 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConsentType, Decision, MessageType, Reason } from '../domain/types.ts';
+
+/**
+ * Prometheus metrics with bounded labels only (never a recipient): decisions by type, message
+ * type, decision and reason; request latency by route pattern and status class; mirror gauges.
+ * One registry per app instance, so tests can build several apps in one process.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #decisions: Counter<'type' | 'messageType' | 'decision' | 'reason'>;
+  readonly #children = new Map<string, { inc(n?: number): void }>();
+  readonly latency: Histogram<'route' | 'method' | 'status'>;
+  readonly mirrorSize: Gauge;
+  readonly importRows: Counter<'outcome'>;
+  readonly rejections: Counter;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'iysgate_' });
+    this.#decisions = new Counter({
+      name: 'iysgate_decisions_total', help: 'Decisions made, by channel, message type, decision and reason',
+      labelNames: ['type', 'messageType', 'decision', 'reason'], registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'iysgate_http_request_duration_seconds', help: 'HTTP request latency by route pattern',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry],
+    });
+    this.mirrorSize = new Gauge({ name: 'iysgate_mirror_consents', help: 'Consent records held by the mirror', registers: [this.registry] });
+    this.importRows = new Counter({ name: 'iysgate_import_rows_total', help: 'Imported CSV rows by outcome', labelNames: ['outcome'], registers: [this.registry] });
+    this.rejections = new Counter({ name: 'iysgate_rejections_total', help: 'Refusals recorded through POST /v1/rejections', registers: [this.registry] });
+  }
+
+  /** Counts one decision (labels are enums: bounded cardinality). */
+  decision(type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason): void {
+    const k = `${type}|${messageType}|${decision}|${reason}`;
+    let c = this.#children.get(k);
+    if (!c) { c = this.#decisions.labels(type, messageType, decision, reason); this.#children.set(k, c); }
+    c.inc();
+  }
+}
+
+/** Registers `GET /metrics` and the latency hook. */
+export default fp(async function metrics(app: FastifyInstance, opts: { metrics: GatewayMetrics }) {
+  const m = opts.metrics;
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    m.latency.labels(route, req.method, `${Math.floor(reply.statusCode / 100)}xx`).observe(reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type(m.registry.contentType);
+    return m.registry.metrics();
+  });
+}, { name: 'iysgate-metrics' });

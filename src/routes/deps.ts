@@ -1,0 +1,14 @@
+import type { GatewayConfig } from '../config/schema.ts';
+import type { CheckService } from '../check/check-service.ts';
+import type { ConsentStore } from '../mirror/consent-store.ts';
+import type { GatewayMetrics } from '../plugins/metrics.ts';
+
+/** What routes need, built once by app.ts and passed as plugin options. */
+export interface RouteDeps {
+  config: GatewayConfig;
+  store: ConsentStore;
+  checks: CheckService;
+  metrics: GatewayMetrics;
+  /** Brands this gateway serves (config `iys.brands`), used when a `*` key omits brandCode. */
+  servedBrands: readonly number[];
+}

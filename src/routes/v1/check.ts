@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
+import { gatewayError } from '../../errors.ts';
+import { requireBrand } from '../../plugins/auth.ts';
+import type { RouteDeps } from '../deps.ts';
+import { batchBody, batchResponse, checkBody, checkResponse, errorResponse } from '../schemas.ts';
+
+interface CheckBody {
+  brandCode?: number; recipient: string; type: ConsentType; recipientType: RecipientType;
+  messageType: MessageType; retailerCode?: number;
+}
+interface BatchBody extends Omit<CheckBody, 'recipient'> { recipients: string[] }
+
+/** POST /v1/check and POST /v1/check/batch (API.md). */
+export default async function checkRoutes(app: FastifyInstance, deps: RouteDeps) {
+  app.post<{ Body: CheckBody }>('/v1/check', {
+    config: { scope: 'check' },
+    schema: {
+      summary: 'May this message go to this recipient?', tags: ['check'],
+      body: checkBody, response: { 200: checkResponse, '4xx': errorResponse },
+    },
+  }, async (req) => {
+    const b = req.body;
+    const brandCode = requireBrand(req, b.brandCode, deps.servedBrands);
+    return deps.checks.check({
+      brandCode, recipient: b.recipient, type: b.type, recipientType: b.recipientType,
+      messageType: b.messageType, retailerCode: b.retailerCode,
+    });
+  });
+
+  const max = deps.config.batchMaxRecipients;
+  app.post<{ Body: BatchBody }>('/v1/check/batch', {
+    config: { scope: 'check' },
+    // C36: the hard size limit is enforced before schema validation walks the items.
+    preValidation: async (req) => {
+      const r = (req.body as { recipients?: unknown } | null)?.recipients;
+      if (Array.isArray(r) && r.length > max) throw gatewayError('GW_ERR_BATCH_TOO_LARGE', [r.length, max], { field: 'recipients' });
+    },
+    schema: {
+      summary: `Decide a list of 1 to ${max} recipients in one call`, tags: ['check'],
+      body: batchBody, response: { 200: batchResponse, '4xx': errorResponse },
+    },
+  }, async (req) => {
+    const b = req.body;
+    const brandCode = requireBrand(req, b.brandCode, deps.servedBrands);
+    return deps.checks.checkBatch({
+      brandCode, type: b.type, recipientType: b.recipientType, messageType: b.messageType, retailerCode: b.retailerCode,
+    }, b.recipients);
+  });
+}

@@ -1,0 +1,47 @@
+import { pathToFileURL } from 'node:url';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import { loadConfig } from './config/load.ts';
+import type { GatewayConfig } from './config/schema.ts';
+import { assertIstanbulOffset } from './domain/turkish-time.ts';
+import { openStore } from './mirror/open-store.ts';
+import { KeyRing } from './plugins/api-keys.ts';
+
+/**
+ * Starts the gateway: config (file + env), time-zone self-check (C25), store (embedded unless
+ * IYS_GATE_REDIS_URL), API keys (generates and prints one on a first start without any), app,
+ * listen; closes gracefully on SIGINT/SIGTERM (store flushed, snapshot written).
+ * @returns the listening app and its address
+ */
+export async function serve(opts: { configFile?: string | undefined; config?: GatewayConfig } = {}): Promise<{ app: FastifyInstance; address: string }> {
+  const config = opts.config ?? loadConfig({ file: opts.configFile });
+  assertIstanbulOffset();
+  const keys = new KeyRing(config);
+  const generated = keys.ensureKey();
+  const store = await openStore(config);
+  const app = await buildApp(config, { store, keys });
+  app.addHook('onClose', async () => { await store.close(); });
+  if (generated) {
+    process.stdout.write(
+      `\n  No API key was configured, so one was generated. It is shown only this once;\n` +
+      `  only its hash is stored in ${config.dataDir}/api-keys.json.\n\n    IYS_GATE_API_KEY=${generated}\n\n`,
+    );
+  }
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
+  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+    if (err) app.log.error({ err }, 'closing after an error');
+    else app.log.info({ signal }, 'closing');
+    await app.close();
+  });
+  return { app, address };
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) {
+  serve().catch((err: Error & { code?: string }) => {
+    process.stderr.write(`iys-gate: ${err.code ?? 'error'}: ${err.message}\n`);
+    process.exit(1);
+  });
+}
