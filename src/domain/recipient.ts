@@ -100,14 +100,16 @@ function classifyForeign(digits: string): NormalizedRecipient {
   if (digits.length > E164_MAX_DIGITS) return fail('TOO_LONG', `E.164 allows at most ${E164_MAX_DIGITS} digits`);
   if (digits.length < E164_MIN_DIGITS) return fail('TOO_SHORT');
   const e164 = '+' + digits;
-  const lengthProblem = validatePhoneNumberLength(e164);
-  if (lengthProblem === 'TOO_SHORT') return fail('TOO_SHORT');
-  if (lengthProblem === 'TOO_LONG') return fail('TOO_LONG');
-  if (lengthProblem !== undefined) return fail('NOT_A_PHONE', lengthProblem.toLowerCase().replace(/_/g, ' '));
   const parsed = parsePhoneNumberFromString(e164);
-  if (parsed === undefined || !parsed.isPossible()) return fail('NOT_A_PHONE');
-  // libphonenumber may rewrite national prefixes; the canonical form is what it reports.
-  const type = parsed.isValid() ? parsed.getType() : undefined;
+  if (parsed === undefined || !parsed.isPossible()) {
+    // Only on the error path: ask for the reason (a second parse).
+    const lengthProblem = validatePhoneNumberLength(e164);
+    if (lengthProblem === 'TOO_SHORT') return fail('TOO_SHORT');
+    if (lengthProblem === 'TOO_LONG') return fail('TOO_LONG');
+    return fail('NOT_A_PHONE', lengthProblem === undefined ? undefined : lengthProblem.toLowerCase().replace(/_/g, ' '));
+  }
+  // getType() is undefined for a number libphonenumber does not hold valid: not SMS-capable (fail closed).
+  const type = parsed.getType();
   const smsCapable = type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE';
   return phone(parsed.number, smsCapable);
 }
