@@ -198,11 +198,11 @@ function slowPhone(input: string): NormalizedRecipient {
 const EMAIL_MIN_LENGTH = 6;
 const EMAIL_MAX_LENGTH = 265;
 /**
- * Fast path: lower-case ASCII local part of characters İYS accepts, a plain LDH domain without
- * `--` (so no punycode label) and a letter TLD. For such input IDNA is the identity, so the input
+ * Fast path: lower-case ASCII local part of characters İYS accepts, a plain LDH domain with no
+ * punycode (`xn--`) label (those need IDNA validation) and a letter TLD. For such input IDNA is the identity, so the input
  * is already canonical.
  */
-const CANONICAL_EMAIL = /^[a-z0-9._+\-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CANONICAL_EMAIL = /^[a-z0-9._+\-]+@(?:(?!xn--)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/;
 /** Characters İYS refuses in an address (reference §4.2 rule 3) plus the quote and backslash. */
 const IYS_FORBIDDEN = /[{}[\]()!'^%&/=?,"\u201d\u00bd\u00b2\u00b3\u00b0\u00b6\\<>;:`|~$*#]/;
 /** Whitespace and control characters: never part of an address. */

@@ -207,8 +207,30 @@ t.test('fast path and slow path agree', async (t) => {
     else t.fail(`disagree on ${addr}: ${JSON.stringify([fast, slow, upper])}`);
   }
   t.equal(emails, 2000, 'all 2000 random lower-case ASCII addresses agree');
-  // Punycode-looking labels and '--' skip the fast path and still come out identical when valid.
-  t.same(normalizeEmail('a--b@xn--rnek-4qa.com.tr'), normalizeEmail(' a--b@xn--rnek-4qa.com.tr'));
+  // Punycode labels skip the fast path: IDNA validates them (invalid punycode is rejected both ways).
+  for (const addr of ['a--b@xn--rnek-4qa.com.tr', 'ab@xn--ls8h.la', 'ab@ab--cd.com', 'a@xn--a.com', 'ab@xn--123.com']) {
+    t.same(normalizeEmail(addr), normalizeEmail(` ${addr}`), addr);
+  }
+  t.match(normalizeEmail('a@xn--a.com'), { ok: false, error: 'INVALID_EMAIL' }, 'invalid punycode label');
+  t.match(normalizeEmail('ab@xn--rnek-4qa.com.tr'), { ok: true, canonical: 'ab@xn--rnek-4qa.com.tr' });
+});
+
+t.test('fast path never disagrees with the slow path on fuzzed near-canonical input', async (t) => {
+  const rand = rng(99);
+  const parts = ['a', 'b', 'z', '0', '9', '.', '-', '_', '+', '@', 'xn--', 'com', 'tr', 'A', 'ö', '%', '--', '.co'];
+  const digitsParts = ['+', '9', '0', '5', '1', '2', '3', ' ', '-'];
+  let emails = 0;
+  let phones = 0;
+  for (let i = 0; i < 20000; i++) {
+    const e = Array.from({ length: 2 + Math.floor(rand() * 8) }, () => parts[Math.floor(rand() * parts.length)]).join('');
+    if (JSON.stringify(normalizeEmail(e)) === JSON.stringify(normalizeEmail(` ${e}`))) emails++;
+    else t.fail(`e-mail paths disagree on ${JSON.stringify(e)}`);
+    const p = '+905' + Array.from({ length: 7 + Math.floor(rand() * 5) }, () => digitsParts[Math.floor(rand() * digitsParts.length)]).join('');
+    if (JSON.stringify(normalizePhone(p)) === JSON.stringify(normalizePhone(` ${p}`))) phones++;
+    else t.fail(`phone paths disagree on ${JSON.stringify(p)}`);
+  }
+  t.equal(emails, 20000);
+  t.equal(phones, 20000);
 });
 
 t.test('never throws on arbitrary input', async (t) => {
