@@ -29,6 +29,15 @@ export const ERROR_DEFINITIONS = {
   // --- config / boot --------------------------------------------------------------------------
   GW_ERR_CONFIG_INVALID: { status: 500, message: 'Invalid configuration: %s' },
   GW_ERR_TIMEZONE_SELF_CHECK: { status: 500, message: 'Europe/Istanbul offset self-check failed: %s' },
+  // --- İYS client (src/iys/client.ts) -------------------------------------------------------
+  GW_ERR_IYS_INVALID_CONSENT: { status: 422, message: 'Consent would be refused by İYS: %s' },
+  GW_ERR_IYS_REJECTED: { status: 502, message: 'İYS refused the request (HTTP %s): %s' },
+  GW_ERR_IYS_AUTH: { status: 502, message: 'İYS refused the credentials: %s' },
+  GW_ERR_IYS_UNAVAILABLE: { status: 503, message: 'İYS unavailable: %s' },
+  GW_ERR_IYS_TIMEOUT: { status: 504, message: 'İYS did not answer within %s ms' },
+  GW_ERR_IYS_RATE_LIMITED: { status: 503, message: 'İYS rate limit reached: %s' },
+  GW_ERR_IYS_TOKEN_HALTED: { status: 503, message: 'İYS token requests halted after H084 until %s' },
+  GW_ERR_IYS_BUDGET_EXHAUSTED: { status: 429, message: 'Hourly İYS budget for %s exhausted until %s' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;
