@@ -42,7 +42,7 @@ export function loggerOptions(config: GatewayConfig, stream?: NodeJS.WritableStr
     ...(stream ? { stream } : {}),
     redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'], censor: '[redacted]' },
     serializers: {
-      req: (req: { method: string; url: string; id: string }) => ({ id: req.id, method: req.method, url: maskPii(req.url) }),
+      req: (req: { method?: string; url?: string; id?: string }) => ({ id: req.id, method: req.method, url: typeof req.url === 'string' ? maskPii(req.url) : undefined }),
     },
     formatters: { log: (obj: Record<string, unknown>) => maskDeep(obj) as Record<string, unknown> },
     hooks: {

@@ -1,0 +1,47 @@
+import t from 'tap';
+import { Writable } from 'node:stream';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp, loggerOptions } from '../src/app.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { MemoryStore } from '../src/mirror/memory-store.ts';
+import { KeyRing } from '../src/plugins/api-keys.ts';
+import { maskPii } from '../src/plugins/redact.ts';
+
+const PHONE = /(?<![\d])(\+?90)?0?5\d{9}(?!\d)/;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
+
+t.test('logs never carry a full phone number, e-mail address or key (C34)', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-pii-'));
+  const config = loadConfig({ env: { IYS_GATE_API_KEY: 'pii-test-key-0123456789' }, overrides: { dataDir, logLevel: 'trace' } });
+  // a store whose failures mention the recipient, as driver errors often do
+  const store = new MemoryStore({ dataDir: null });
+  await store.open();
+  const failing = Object.assign(Object.create(store), {
+    get: async (k: { recipient: string }) => { throw new Error(`lookup failed for ${k.recipient} / ali.veli@example.com`); },
+  });
+  const lines: string[] = [];
+  const stream = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
+  const app = await buildApp(config, { store: failing, keys: new KeyRing(config), logger: loggerOptions(config, stream) });
+  t.teardown(() => app.close());
+  const auth = { authorization: 'Bearer pii-test-key-0123456789' };
+  const r = await app.inject({ method: 'GET', url: '/v1/consents?brandCode=1&type=MESAJ&recipient=%2B905551234567', headers: auth });
+  t.equal(r.statusCode, 503);
+  t.equal(r.json().code, 'GW_ERR_STORE_UNAVAILABLE');
+  app.log.info({ req: { headers: { authorization: 'Bearer T0ken' } }, msg: { to: { recipient: '+905550000001' } } }, 'sending to 0555 000 00 01 and Ayse@Example.com');
+  app.log.warn({ deep: { a: { b: { c: { recipient: 'ali@example.com', phones: ['05321234567'] } } } } });
+  const out = lines.join('');
+  t.ok(out.includes('lookup failed for'), 'the error was logged');
+  t.ok(out.includes('sending to'), 'the message was logged');
+  t.notMatch(out, PHONE, 'no phone number');
+  t.notMatch(out, EMAIL, 'no e-mail address');
+  t.notMatch(out, /T0ken|pii-test-key/, 'no credentials');
+  t.match(out, /\*\*\*67/, 'masked numbers keep the last two digits');
+});
+
+t.test('maskPii', async (t) => {
+  t.equal(maskPii('call +90 532 123 45 67 now'), 'call ***67 now');
+  t.equal(maskPii('mail Ali.Veli@Example.COM'), 'mail ***@Example.COM');
+  t.equal(maskPii('order 12345'), 'order 12345', 'short numbers stay');
+});
