@@ -38,6 +38,16 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_IYS_RATE_LIMITED: { status: 503, message: 'İYS rate limit reached: %s' },
   GW_ERR_IYS_TOKEN_HALTED: { status: 503, message: 'İYS token requests halted after H084 until %s' },
   GW_ERR_IYS_BUDGET_EXHAUSTED: { status: 429, message: 'Hourly İYS budget for %s exhausted until %s' },
+  // --- proxy / upstreams (src/transports/http-proxy, src/routes/proxy) --------------------------
+  GW_ERR_UPSTREAM_NOT_FOUND: { status: 404, message: 'No upstream named %s is configured' },
+  GW_ERR_UPSTREAM_UNREADABLE: { status: 400, message: 'Request cannot be read as a %s message: %s' },
+  GW_ERR_UPSTREAM_ALL_BLOCKED: { status: 422, message: 'Every recipient was removed (%s of %s); the upstream was not called' },
+  GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL: { status: 422, message: 'Message marked BILGILENDIRME reads as promotional (%s); policy blocks it; the upstream was not called' },
+  GW_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Upstream %s unreachable (%s); nothing was sent' },
+  GW_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'Upstream %s: no connection within %s ms; nothing was sent' },
+  GW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s: no response within %s ms after the request was written; delivery unknown' },
+  GW_ERR_UPSTREAM_DELIVERY_UNKNOWN: { status: 502, message: 'Upstream %s failed after the request was written (%s); delivery unknown, not retried' },
+  GW_ERR_UPSTREAM_REPORT_NOT_FOUND: { status: 404, message: 'No removal report %s (expired or never made)' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;

@@ -1,0 +1,82 @@
+import { headerValue, isObject, parseMessageType, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
+
+/** SendGrid v3 mail send path. */
+export const SENDGRID_SEND_PATH = '/v3/mail/send';
+/** Header naming the İYS message type of an e-mail (`TICARI` | `BILGILENDIRME`); stripped before forwarding. */
+export const MESSAGE_TYPE_HEADER = 'x-iys-message-type';
+/** Header naming the recipient type (`BIREYSEL` | `TACIR`); stripped before forwarding. */
+export const RECIPIENT_TYPE_HEADER = 'x-iys-recipient-type';
+
+const FIELDS = ['to', 'cc', 'bcc'] as const;
+
+function addressesOf(p: Record<string, unknown>, f: (typeof FIELDS)[number], at: string): string[] {
+  const list = p[f];
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new UnreadableRequest(`${at}.${f} is not a list`);
+  return list.map((a, k) => {
+    if (!isObject(a) || typeof a.email !== 'string') throw new UnreadableRequest(`${at}.${f}.${k}.email is required`);
+    return a.email;
+  });
+}
+
+/**
+ * An e-mail API in the SendGrid v3 shape: `POST /v3/mail/send` with `{ personalizations: [{ to,
+ * cc?, bcc?, subject? }], from, subject?, content: [{ type, value }] }` (`Authorization: Bearer
+ * SG…` passed through). Recipients: every `to`, `cc`, `bcc` address, personalization by
+ * personalization. Message type: header `X-IYS-Message-Type`, else the upstream default. A
+ * personalization whose every `to` is removed is dropped (SendGrid requires `to`), its kept
+ * cc/bcc reported as dropped. Lint texts: subjects and `text/plain` content.
+ * Success 202 with an empty body; errors `{ errors: [{ message, field, help }] }`.
+ */
+export const sendgrid: ProviderAdapter = {
+  name: 'sendgrid',
+  type: 'EPOSTA',
+  read(req, defaults): ProviderMessage | null {
+    if (req.method !== 'POST' || req.path.replace(/\/+$/, '') !== SENDGRID_SEND_PATH) return null;
+    const b = req.body;
+    if (!isObject(b) || !Array.isArray(b.personalizations)) throw new UnreadableRequest('personalizations[] is required');
+    const recipients: string[] = [];
+    const texts: string[] = [];
+    if (typeof b.subject === 'string') texts.push(b.subject);
+    b.personalizations.forEach((p, i) => {
+      if (!isObject(p)) throw new UnreadableRequest(`personalizations.${i} is not an object`);
+      for (const f of FIELDS) recipients.push(...addressesOf(p, f, `personalizations.${i}`));
+      if (typeof p.subject === 'string') texts.push(p.subject);
+    });
+    if (Array.isArray(b.content)) {
+      for (const c of b.content) if (isObject(c) && c.type === 'text/plain' && typeof c.value === 'string') texts.push(c.value);
+    }
+    const mtHeader = headerValue(req.headers, MESSAGE_TYPE_HEADER);
+    const messageType = parseMessageType(mtHeader);
+    if (mtHeader !== undefined && !messageType) throw new UnreadableRequest(`${MESSAGE_TYPE_HEADER} must be TICARI or BILGILENDIRME`);
+    const rtHeader = headerValue(req.headers, RECIPIENT_TYPE_HEADER);
+    const recipientType = parseRecipientType(rtHeader);
+    if (rtHeader !== undefined && !recipientType) throw new UnreadableRequest(`${RECIPIENT_TYPE_HEADER} must be BIREYSEL or TACIR`);
+    return {
+      type: 'EPOSTA', recipients, texts,
+      messageType: messageType ?? defaults.messageType, recipientType: recipientType ?? defaults.recipientType, brandCode: null,
+    };
+  },
+  rewrite(body, keep) {
+    const b = body as Record<string, unknown> & { personalizations: Record<string, unknown>[] };
+    let at = 0;
+    const dropped: number[] = [];
+    const personalizations: Record<string, unknown>[] = [];
+    b.personalizations.forEach((p) => {
+      const out: Record<string, unknown> = { ...p };
+      const keptIdx: number[] = [];
+      let toLeft = 0;
+      for (const f of FIELDS) {
+        const list = p[f] as Record<string, unknown>[] | undefined;
+        if (list === undefined) continue;
+        const kept = list.filter((_a, k) => { const ok = keep[at + k] === true; if (ok) keptIdx.push(at + k); return ok; });
+        at += list.length;
+        if (f === 'to') toLeft = kept.length;
+        if (kept.length > 0) out[f] = kept; else delete out[f];
+      }
+      if (toLeft > 0) personalizations.push(out);
+      else dropped.push(...keptIdx);
+    });
+    return { body: { ...b, personalizations }, dropped };
+  },
+};

@@ -1,0 +1,92 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
+
+/** The adapters of API.md `upstreams[].adapter`. */
+export const ADAPTER_NAMES = ['netgsm', 'iletimerkezi', 'verimor', 'sendgrid', 'webhook'] as const;
+export type AdapterName = (typeof ADAPTER_NAMES)[number];
+
+/** A sender's request as the proxy sees it, after the `/proxy/<name>` prefix is removed. */
+export interface ProviderRequest {
+  /** HTTP method, upper case. */
+  method: string;
+  /** The provider's own path, starting with `/` (e.g. `/sms/rest/v2/send`), without the query. */
+  path: string;
+  /** Inbound headers (lower-case names), as received. */
+  headers: IncomingHttpHeaders;
+  /** The body parsed as JSON (adapters never see raw bytes). */
+  body: unknown;
+}
+
+/** What an upstream assumes when a request does not say (upstream config, see upstream-config.ts). */
+export interface ReadDefaults {
+  messageType: MessageType;
+  recipientType: RecipientType;
+}
+
+/**
+ * What a provider request asks for: the recipients exactly as written (flattened, in body order),
+ * the texts the promotional lint reads, and the İYS classification the sender declared.
+ */
+export interface ProviderMessage {
+  type: ConsentType;
+  /** Recipients as written in the body, in order; `rewrite` takes one keep-flag per entry. */
+  recipients: string[];
+  /** Message texts / e-mail subjects (for domain/promo-lint.ts). */
+  texts: string[];
+  messageType: MessageType;
+  recipientType: RecipientType;
+  /** Brand named by the request itself (webhook shape), else null: the upstream's brand applies. */
+  brandCode: number | null;
+}
+
+/** Result of `rewrite`: the body to forward and the indexes of kept recipients it could not carry. */
+export interface RewriteResult {
+  body: unknown;
+  /**
+   * Indexes (into `ProviderMessage.recipients`) that were allowed but are not forwarded because
+   * the provider's shape cannot carry them alone (SendGrid: cc/bcc of a personalization whose
+   * every `to` was removed). Reported with reason `PERSONALIZATION_WITHOUT_TO`.
+   */
+  dropped: number[];
+}
+
+/**
+ * One provider format: a pure read/rewrite pair. Neither does I/O nor mutates its input.
+ * - `read` → null when the request sends no message (reports, balance, …): passed through as is.
+ * - `read` throws `Error` with a short reason when a send request cannot be understood (the route
+ *   answers 400 GW_ERR_UPSTREAM_UNREADABLE and forwards nothing: fail closed).
+ * - `rewrite(body, keep)` → a copy of `body` holding only recipients with `keep[i] === true`, in
+ *   the provider's own shape; everything else in the body is kept as it was.
+ */
+export interface ProviderAdapter {
+  readonly name: AdapterName;
+  readonly type: ConsentType;
+  read(req: ProviderRequest, defaults: ReadDefaults): ProviderMessage | null;
+  rewrite(body: unknown, keep: readonly boolean[]): RewriteResult;
+}
+
+/** Thrown by `read` for a send request it cannot understand. */
+export class UnreadableRequest extends Error {}
+
+/** Type guard for plain JSON objects. */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A header's single value (first of a list), or undefined. */
+export function headerValue(h: IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `TICARI`/`BILGILENDIRME` from a header value (case-insensitive), else undefined. */
+export function parseMessageType(v: string | undefined): MessageType | undefined {
+  const u = v?.trim().toUpperCase();
+  return u === 'TICARI' || u === 'BILGILENDIRME' ? u : undefined;
+}
+
+/** `BIREYSEL`/`TACIR` from a value (case-insensitive), else undefined. */
+export function parseRecipientType(v: unknown): RecipientType | undefined {
+  const u = typeof v === 'string' ? v.trim().toUpperCase() : undefined;
+  return u === 'BIREYSEL' || u === 'TACIR' ? u : undefined;
+}
