@@ -67,8 +67,9 @@ export class SimContext {
     for (const a of accounts) this.addAccount(a);
   }
 
+  /** Adds (or replaces) an account; the simulator keeps its own copy. */
   addAccount(a: SimAccount): void {
-    this.accounts.set(a.username, a);
+    this.accounts.set(a.username, structuredClone(a));
   }
 
   accountByIysCode(iysCode: number): SimAccount | undefined {
@@ -256,11 +257,11 @@ export class SimContext {
   }
 
   /** Records a movement at the simulator's now (creationDate, shared same-second transactionId). */
-  record(m: Omit<SimMovement, 'seq' | 'creationMs' | 'creationDate' | 'transactionId'> & { creationMs?: number }): SimMovement {
+  record(m: Omit<SimMovement, 'seq' | 'creationMs' | 'creationDate' | 'transactionId'> & { creationMs?: number; transactionId?: string }): SimMovement {
     const creationMs = m.creationMs ?? this.clock.nowMs();
     const mv = this.state.addMovement({
       ...m, creationMs, creationDate: toIysDate(new Date(creationMs)),
-      transactionId: transactionIdFor(m.brandCode, m.recipientType, m.type, m.recipient, Math.floor(creationMs / 1000)),
+      transactionId: m.transactionId ?? transactionIdFor(m.brandCode, m.recipientType, m.type, m.recipient, Math.floor(creationMs / 1000)),
     });
     if (mv.source?.startsWith('IYS_')) this.onIysMovement(mv);
     return mv;

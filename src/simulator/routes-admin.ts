@@ -7,7 +7,7 @@
  * - `POST /_sim/citizen {iysCode?, brandCode, recipient, type, recipientType?, status, source:
  *   IYS_*, consentDate?, citizenName?}` → the movement (act as a citizen through İYS; triggers push;
  *   `IYS_AHS_HAT_KAPATMA` = line closure RET carrying the stored consentDate)
- * - `POST /_sim/movements {…same, source: any, creationDate?}` → seed a raw movement, no rules
+ * - `POST /_sim/movements {…same, source: any, creationDate?, transactionId?}` → seed a raw movement, no rules
  *   (history, pull and file tests)
  * - `GET|POST|DELETE /_sim/faults` — `{kind: 'status'|'drop'|'delay', status?, code?, delayMs?,
  *   path?: regex, method?, times?}`
@@ -33,10 +33,11 @@ const actSchema = z.object({
   type: z.enum(CONSENT_TYPES),
   recipientType: z.enum(RECIPIENT_TYPES).default('BIREYSEL'),
   status: z.enum(CONSENT_STATUSES),
-  source: z.string(),
+  source: z.string().optional(),
   consentDate: z.string().optional(),
   creationDate: z.string().optional(),
   citizenName: z.string().optional(),
+  transactionId: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 }).strict();
 
 const faultSchema = z.object({
@@ -72,7 +73,7 @@ export const adminRoutes = (ctx: SimContext, push: PushDelivery): FastifyPluginA
     const p = actSchema.safeParse(req.body);
     if (!p.success) return bad(reply, p.error.message);
     const act = p.data;
-    if (!(IYS_SOURCES as readonly string[]).includes(act.source)) return bad(reply, `source must be one of ${IYS_SOURCES.join(', ')}`);
+    if (!act.source || !(IYS_SOURCES as readonly string[]).includes(act.source)) return bad(reply, `source must be one of ${IYS_SOURCES.join(', ')}`);
     const a = accountFor(act.iysCode, act.brandCode);
     if (!a) return bad(reply, 'unknown iysCode/brandCode');
     const m = ctx.citizenAct(a, act.brandCode, {
@@ -96,8 +97,9 @@ export const adminRoutes = (ctx: SimContext, push: PushDelivery): FastifyPluginA
     }
     const m = ctx.record({
       iysCode: a.iysCode, brandCode: act.brandCode, recipient: act.type === 'EPOSTA' ? act.recipient.toLowerCase() : act.recipient,
-      recipientType: act.recipientType, type: act.type, status: act.status, source: act.source,
-      consentDate: act.consentDate ?? null, ...(creationMs !== undefined ? { creationMs } : {}),
+      recipientType: act.recipientType, type: act.type, status: act.status, source: act.source || null,
+      consentDate: act.consentDate || null, ...(creationMs !== undefined ? { creationMs } : {}),
+      ...(act.transactionId ? { transactionId: act.transactionId } : {}),
       ...(act.citizenName ? { citizenName: act.citizenName } : {}),
     });
     return reply.code(201).send(feedItem(m, true));
