@@ -1,0 +1,117 @@
+--[[
+  applyMovements-2n.lua — applies consent movements in order, each keeping the newer record of
+  its key (src/domain/consent-order.ts), idempotently, with a bounded per-key history.
+  Encoding of fields and values: src/mirror/redis-codec.ts.
+
+  KEYS (2 per bucket, n buckets; in Redis Cluster every key of one call shares a hash tag):
+    KEYS[2i-1]  bucket hash of current records     (<prefix>c{<bucket>})
+    KEYS[2i]    bucket hash of older movements     (<prefix>h{<bucket>})
+  ARGV:
+    ARGV[1]     maxHistory: movements kept per key, current record included (integer >= 1)
+    ARGV[2]     invalidation channel; '' = publish nothing
+    ARGV[3..]   triples: bucket index i (1-based, into the KEYS pairs), field, encoded value
+  Returns: one integer per movement, in ARGV order: 1 applied, 0 ignoredOlder, 2 duplicate.
+  Side effect: when at least one movement was applied, PUBLISHes the applied fields joined by
+  '\n' on the channel (cache invalidation for every gateway process).
+]]
+local maxHist = tonumber(ARGV[1])
+local channel = ARGV[2]
+local out = {}
+local changed = {}
+
+-- length of the identity prefix of an encoded value (status, source, dates, transactionId)
+local function idlen(v)
+  local m = string.byte(v, 15)
+  if m == 110 then return 15 end          -- 'n': no transactionId
+  if m == 104 then return 47 end          -- 'h': 32 raw bytes
+  return 17 + string.byte(v, 16) * 256 + string.byte(v, 17)
+end
+
+local function isRet(v)
+  local s = string.byte(v, 1)
+  return s == 82 or s == 114               -- 'R' / 'r'
+end
+
+-- > 0 when a is newer than b: consentDate, then creationDate (order-preserving codes), RET wins
+local function cmp(a, b)
+  local ka, kb = string.sub(a, 3, 14), string.sub(b, 3, 14)
+  if ka ~= kb then
+    if ka > kb then return 1 else return -1 end
+  end
+  local ra, rb = isRet(a), isRet(b)
+  if ra == rb then return 0 end
+  if ra then return 1 else return -1 end
+end
+
+local function decodeHist(s)
+  local list = {}
+  local i, n = 1, #s
+  while i + 1 <= n do
+    local len = string.byte(s, i) * 256 + string.byte(s, i + 1)
+    list[#list + 1] = string.sub(s, i + 2, i + 1 + len)
+    i = i + 2 + len
+  end
+  return list
+end
+
+local function encodeHist(list, maxn)
+  local parts = {}
+  for j = 1, math.min(#list, maxn) do
+    local v = list[j]
+    parts[j] = string.char(math.floor(#v / 256), #v % 256) .. v
+  end
+  return table.concat(parts)
+end
+
+for a = 3, #ARGV, 3 do
+  local b = tonumber(ARGV[a])
+  local f = ARGV[a + 1]
+  local v = ARGV[a + 2]
+  local ck, hk = KEYS[2 * b - 1], KEYS[2 * b]
+  local cur = redis.call('HGET', ck, f)
+  if not cur then
+    redis.call('HSET', ck, f, v)
+    out[#out + 1] = 1
+    changed[#changed + 1] = f
+  else
+    local vid = string.sub(v, 1, idlen(v))
+    if string.sub(cur, 1, idlen(cur)) == vid then
+      out[#out + 1] = 2
+    else
+      local hs = redis.call('HGET', hk, f)
+      local hist = {}
+      if hs then hist = decodeHist(hs) end
+      local dup = false
+      for _, h in ipairs(hist) do
+        if string.sub(h, 1, idlen(h)) == vid then dup = true break end
+      end
+      if dup then
+        out[#out + 1] = 2
+      elseif cmp(v, cur) > 0 then
+        redis.call('HSET', ck, f, v)
+        if maxHist > 1 then
+          table.insert(hist, 1, cur)
+          redis.call('HSET', hk, f, encodeHist(hist, maxHist - 1))
+        end
+        out[#out + 1] = 1
+        changed[#changed + 1] = f
+      else
+        -- older (or equivalent but different) movement: history only, newest first
+        local pos = #hist + 1
+        for j, h in ipairs(hist) do
+          if cmp(v, h) > 0 then pos = j break end
+        end
+        if pos <= maxHist - 1 then
+          table.insert(hist, pos, v)
+          redis.call('HSET', hk, f, encodeHist(hist, maxHist - 1))
+        end
+        out[#out + 1] = 0
+      end
+    end
+  end
+end
+
+if channel ~= '' and #changed > 0 then
+  redis.call('PUBLISH', channel, table.concat(changed, '\n'))
+end
+return out

@@ -1,0 +1,528 @@
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { gatewayError } from '../errors.ts';
+import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
+import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
+import { ConsentCache, validateCacheOptions, type ConsentCacheOptions } from './cached-store.ts';
+import {
+  decodeField, decodeHistory, decodeValue, encodeField, encodeValue, fnv1a,
+} from './redis-codec.ts';
+import { checkRedisSettings } from './redis-settings.ts';
+
+export { checkRedisSettings } from './redis-settings.ts';
+
+/** Options of the Redis-backed consent store. */
+export interface RedisStoreOptions {
+  /**
+   * `redis://[user:pass@]host:port[/db]` (or `rediss://`). With `cluster: true`, one or more seed
+   * nodes separated by commas (`redis://h1:7000,redis://h2:7001`).
+   */
+  url: string;
+  /** Connect to a Redis Cluster (default false). */
+  cluster?: boolean;
+  /**
+   * Prefix of every key and of the invalidation channel (default `iys:`). Must not hold `{` or
+   * `}` (the store places its own hash tags).
+   */
+  keyPrefix?: string;
+  /**
+   * Bound of one read (get/getMany/history/ping/getMeta) in ms, default 40. A read that Redis has
+   * not answered by then rejects with `GW_ERR_STORE_UNAVAILABLE`; callers fail closed.
+   */
+  commandTimeoutMs?: number;
+  /** Bound of one write (apply/setMeta) and of iterate/size steps in ms, default 2,000. */
+  writeTimeoutMs?: number;
+  /** Bound of connecting in open() in ms, default 2,000. */
+  connectTimeoutMs?: number;
+  /**
+   * Number of bucket hashes (power of two, default 16,384). Size it so that consents / buckets
+   * stays below ~100 (buckets stay listpack-encoded up to 128 records): the default suits up to
+   * ~1.5 M consents. Fixed for the life of the data: open() refuses a different value.
+   */
+  bucketCount?: number;
+  /** Movements kept per key, current record included (default 20, ≥ 1). */
+  maxHistory?: number;
+  /**
+   * In-process lru-cache in front of Redis, invalidated by pub/sub on every write; `false`
+   * disables it. Default `{ maxEntries: 100_000, maxBytes: 64 MiB, ttlMs: 60_000 }`.
+   */
+  cache?: ConsentCacheOptions | false;
+  /** Movements per Lua call in apply() (default 500). */
+  applyChunkSize?: number;
+  /** Check the server's eviction and persistence settings in open() (default true). */
+  checkSettings?: boolean;
+  /** Receives boot warnings (default: `process.emitWarning` with code `IYS_GATE_REDIS_SETTINGS`). */
+  onWarning?: (message: string) => void;
+}
+
+const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
+const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
+const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
+
+type Client = Redis | Cluster;
+type ApplyFn = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]>;
+
+/** Rejects `p` with GW_ERR_STORE_UNAVAILABLE when it does not settle within `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what} timed out after ${ms} ms`])), ms);
+  });
+  p.catch(() => { /* settled after the timeout: already reported */ });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function unavailable(what: string, err: unknown): Error {
+  if ((err as { code?: unknown })?.code === 'GW_ERR_STORE_UNAVAILABLE'
+    || (err as { code?: unknown })?.code === 'GW_ERR_VALIDATION') return err as Error;
+  return gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what}: ${(err as Error)?.message ?? String(err)}`], { cause: err });
+}
+
+function positiveInt(name: string, v: number | undefined, def: number, min = 1): number {
+  const x = v ?? def;
+  if (!Number.isSafeInteger(x) || x < min) {
+    throw gatewayError('GW_ERR_CONFIG_INVALID', [`${name} must be an integer >= ${min} (got ${String(v)})`]);
+  }
+  return x;
+}
+
+function parseSeeds(url: string): ClusterNode[] {
+  return url.split(',').map((u) => {
+    const p = new URL(u.trim());
+    return { host: p.hostname, port: Number(p.port || 6379) };
+  });
+}
+
+/**
+ * Consent store on Redis or Redis Cluster (issue 4). Layout under `keyPrefix` (`p`):
+ * - `p c{b}`: bucket hash b of current records, field/value as in redis-codec.ts;
+ * - `p h{b}`: bucket hash b of older movements per key (only keys with more than one);
+ * - `p meta`: hash of getMeta/setMeta; `p cfg`: hash of the layout (bucketCount);
+ * - channel `p inv`: applied fields, '\n'-joined, published by the apply script.
+ * The `{b}` hash tag keeps a key's current and history buckets on one slot, so each movement is
+ * applied by one Lua script even on a cluster.
+ *
+ * Durability is Redis's: run it with `appendonly yes` (see checkRedisSettings).
+ */
+export class RedisStore implements ConsentStore {
+  readonly kind = 'redis' as const;
+  readonly keyPrefix: string;
+  readonly bucketCount: number;
+  readonly maxHistory: number;
+  /** The in-process cache, or null when disabled. */
+  readonly cache: ConsentCache | null;
+  /** Boot warnings collected by the last open(). */
+  warnings: string[] = [];
+  private readonly opts: RedisStoreOptions;
+  private readonly readMs: number;
+  private readonly writeMs: number;
+  private readonly connectMs: number;
+  private readonly chunk: number;
+  private readonly client: Client;
+  private sub: Client | null = null;
+  private readonly channel: string;
+  private closed = false;
+  private opened = false;
+
+  /** @throws `GW_ERR_CONFIG_INVALID` for invalid options (checked before any connection) */
+  constructor(opts: RedisStoreOptions) {
+    this.opts = opts;
+    if (typeof opts.url !== 'string' || opts.url === '') throw gatewayError('GW_ERR_CONFIG_INVALID', ['redis url is required']);
+    this.keyPrefix = opts.keyPrefix ?? 'iys:';
+    if (/[{}]/.test(this.keyPrefix)) throw gatewayError('GW_ERR_CONFIG_INVALID', ['keyPrefix must not contain { or }']);
+    this.readMs = positiveInt('commandTimeoutMs', opts.commandTimeoutMs, 40);
+    this.writeMs = positiveInt('writeTimeoutMs', opts.writeTimeoutMs, 2000);
+    this.connectMs = positiveInt('connectTimeoutMs', opts.connectTimeoutMs, 2000);
+    this.bucketCount = positiveInt('bucketCount', opts.bucketCount, 16384);
+    if ((this.bucketCount & (this.bucketCount - 1)) !== 0) {
+      throw gatewayError('GW_ERR_CONFIG_INVALID', [`bucketCount must be a power of two (got ${this.bucketCount})`]);
+    }
+    this.maxHistory = positiveInt('maxHistory', opts.maxHistory, 20);
+    this.chunk = positiveInt('applyChunkSize', opts.applyChunkSize, 500);
+    const cacheOpts = opts.cache === undefined ? DEFAULT_CACHE : opts.cache;
+    this.cache = cacheOpts === false ? null : new ConsentCache(validateCacheOptions(cacheOpts));
+    this.channel = `${this.keyPrefix}inv`;
+
+    const base: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: this.connectMs,
+      commandTimeout: Math.max(this.writeMs, this.readMs),
+      retryStrategy: (times: number) => Math.min(times * 50, 500),
+      enableAutoPipelining: true,
+    };
+    if (opts.cluster) {
+      const first = new URL(opts.url.split(',')[0]!.trim());
+      this.client = new Cluster(parseSeeds(opts.url), {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRedirections: 4,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: (times: number) => Math.min(times * 50, 500),
+        slotsRefreshTimeout: this.connectMs,
+        redisOptions: {
+          ...base,
+          username: first.username ? decodeURIComponent(first.username) : undefined,
+          password: first.password ? decodeURIComponent(first.password) : undefined,
+        },
+      });
+    } else {
+      this.client = new Redis(opts.url, base);
+    }
+    this.client.defineCommand('iysApply', { lua: APPLY_LUA });
+    // Errors surface through the commands that fail; keep the emitter from throwing.
+    this.client.on('error', () => {});
+  }
+
+  private get applyFn(): ApplyFn {
+    return (this.client as unknown as { iysApply: ApplyFn }).iysApply.bind(this.client);
+  }
+
+  /** Key of bucket `b` of current records. */
+  private curKey(b: number): string {
+    return `${this.keyPrefix}c{${b.toString(36)}}`;
+  }
+
+  private histKey(b: number): string {
+    return `${this.keyPrefix}h{${b.toString(36)}}`;
+  }
+
+  private bucketOf(field: string): number {
+    return fnv1a(field) & (this.bucketCount - 1);
+  }
+
+  /**
+   * Connects, checks the layout and the server's settings, subscribes to invalidations.
+   * @throws `GW_ERR_STORE_UNAVAILABLE` when Redis is not ready within connectTimeoutMs (the
+   *   client keeps reconnecting; call open() again), `GW_ERR_CONFIG_INVALID` when the data was
+   *   written with another bucketCount.
+   */
+  async open(): Promise<void> {
+    if (this.closed) throw gatewayError('GW_ERR_STORE_UNAVAILABLE', ['store closed']);
+    if (this.opened) return;
+    await this.waitReady(this.client);
+    try {
+      const cfgKey = `${this.keyPrefix}cfg`;
+      await withTimeout(this.client.hsetnx(cfgKey, 'bucketCount', String(this.bucketCount)), this.writeMs, 'open');
+      const stored = Number(await withTimeout(this.client.hget(cfgKey, 'bucketCount'), this.writeMs, 'open'));
+      if (stored !== this.bucketCount) {
+        throw gatewayError('GW_ERR_CONFIG_INVALID', [
+          `Redis data under prefix ${this.keyPrefix} was written with bucketCount ${stored}, not ${this.bucketCount}`]);
+      }
+    } catch (err) {
+      if ((err as { code?: string }).code === 'GW_ERR_CONFIG_INVALID') throw err;
+      throw unavailable('open', err);
+    }
+    if (this.opts.checkSettings !== false) {
+      const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+      const all = await Promise.all(nodes.map((n) => checkRedisSettings(n)));
+      this.warnings = [...new Set(all.flat())];
+      const warn = this.opts.onWarning
+        ?? ((m: string) => process.emitWarning(`iys-gate Redis settings: ${m}`, { code: 'IYS_GATE_REDIS_SETTINGS' }));
+      for (const w of this.warnings) warn(w);
+    }
+    if (this.cache) await this.subscribe();
+    this.opened = true;
+  }
+
+  private async waitReady(c: Client): Promise<void> {
+    if (c.status === 'ready') return;
+    if (c.status === 'wait' || c.status === 'end' || c.status === 'close') c.connect().catch(() => {});
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        c.off('ready', onReady);
+        reject(gatewayError('GW_ERR_STORE_UNAVAILABLE', [`Redis not ready within ${this.connectMs} ms`]));
+      }, this.connectMs);
+      const onReady = () => { clearTimeout(timer); resolve(); };
+      c.once('ready', onReady);
+    });
+  }
+
+  private async subscribe(): Promise<void> {
+    const cache = this.cache!;
+    const sub = this.client instanceof Cluster
+      ? this.client.duplicate([], { enableOfflineQueue: true })
+      : this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
+    this.sub = sub;
+    sub.on('error', () => {});
+    sub.on('message', (_ch: string, msg: string) => cache.invalidate(msg.split('\n')));
+    const lost = () => cache.disable();
+    sub.on('close', lost);
+    sub.on('end', lost);
+    sub.on('reconnecting', lost);
+    // After every (re)connection: confirm the subscription, then serve from a reset cache.
+    sub.on('ready', () => {
+      sub.subscribe(this.channel).then(() => { if (!this.closed) cache.enable(); }, lost);
+    });
+    await this.waitReady(sub);
+    await withTimeout(sub.subscribe(this.channel), this.connectMs, 'subscribe');
+    cache.enable();
+  }
+
+  /** Flushes nothing (Redis persists) and closes both connections; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cache?.disable();
+    const quit = async (c: Client | null) => {
+      if (!c) return;
+      try { await withTimeout(c.quit(), 500, 'quit'); } catch { c.disconnect(); }
+    };
+    await Promise.all([quit(this.sub), quit(this.client)]);
+  }
+
+  /** See ConsentStore.get; served from the cache when possible. */
+  async get(key: ConsentKey): Promise<ConsentRecord | null> {
+    const [r] = await this.getMany([key]);
+    return r ?? null;
+  }
+
+  /**
+   * Current records for `keys` (same order, null for a miss): cache hits first, then one pipeline
+   * of HMGET per bucket (per node on a cluster) for the misses.
+   * @throws `GW_ERR_STORE_UNAVAILABLE` after commandTimeoutMs or on any Redis error;
+   *   `GW_ERR_VALIDATION` for a key that cannot be encoded
+   */
+  async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
+    const n = keys.length;
+    const out: (ConsentRecord | null)[] = new Array<ConsentRecord | null>(n).fill(null);
+    if (n === 0) return out;
+    const fields = keys.map(encodeField);
+    const cache = this.cache;
+    const groups = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const f = fields[i]!;
+      if (cache) {
+        const hit = cache.lookup(f);
+        if (hit !== undefined) { out[i] = hit; continue; }
+      }
+      const b = this.bucketOf(f);
+      const g = groups.get(b);
+      if (g) g.push(i); else groups.set(b, [i]);
+    }
+    if (groups.size === 0) return out;
+    const token = cache?.begin() ?? 0;
+    try {
+      const entries = [...groups];
+      const replies = await withTimeout(this.hmget(entries.map(([b, idx]) => [this.curKey(b), idx.map((i) => fields[i]!)])),
+        this.readMs, 'read');
+      for (let g = 0; g < entries.length; g++) {
+        const idx = entries[g]![1];
+        const vals = replies[g]!;
+        for (let j = 0; j < idx.length; j++) {
+          const i = idx[j]!;
+          const v = vals[j];
+          const rec = v ? decodeValue(keys[i]!, v) : null;
+          out[i] = rec;
+          cache?.fill(token, fields[i]!, rec);
+        }
+      }
+      return out;
+    } catch (err) {
+      throw unavailable('read', err);
+    } finally {
+      cache?.end();
+    }
+  }
+
+  private async hmget(reqs: [string, string[]][]): Promise<(Buffer | null)[][]> {
+    if (this.client instanceof Cluster) {
+      // auto-pipelining groups these per node in one tick
+      return Promise.all(reqs.map(([k, f]) => this.client.hmgetBuffer(k, ...f)));
+    }
+    const p = this.client.pipeline();
+    for (const [k, f] of reqs) p.hmgetBuffer(k, ...f);
+    const res = (await p.exec()) ?? [];
+    return res.map(([err, v]) => {
+      if (err) throw err;
+      return v as (Buffer | null)[];
+    });
+  }
+
+  /**
+   * Applies movements in array order with the applyMovements Lua script (atomic per movement,
+   * ordered, idempotent; history bounded to maxHistory). Resolves only after Redis accepted every
+   * movement, and after this process's cache dropped the touched keys; other processes drop them
+   * on the published invalidation.
+   * @throws `GW_ERR_STORE_UNAVAILABLE` (some movements may have been applied; re-applying is
+   *   safe), `GW_ERR_VALIDATION` for a movement the encoding cannot hold (nothing applied)
+   */
+  async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+    const n = movements.length;
+    if (n === 0) return [];
+    const fields: string[] = new Array<string>(n);
+    const values: Buffer[] = new Array<Buffer>(n);
+    const buckets: number[] = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const m = movements[i]!;
+      const f = encodeField(m);
+      fields[i] = f;
+      values[i] = encodeValue(m);
+      buckets[i] = this.bucketOf(f);
+    }
+    // Calls: lists of movement indexes; each call's movements are applied in array order.
+    const calls: number[][] = [];
+    if (this.client instanceof Cluster) {
+      const byBucket = new Map<number, number[]>();
+      for (let i = 0; i < n; i++) {
+        const g = byBucket.get(buckets[i]!);
+        if (g) g.push(i); else byBucket.set(buckets[i]!, [i]);
+      }
+      for (const g of byBucket.values()) {
+        for (let s = 0; s < g.length; s += this.chunk) calls.push(g.slice(s, s + this.chunk));
+      }
+    } else {
+      for (let s = 0; s < n; s += this.chunk) {
+        calls.push(Array.from({ length: Math.min(this.chunk, n - s) }, (_, j) => s + j));
+      }
+    }
+    const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(n);
+    const run = this.applyFn;
+    try {
+      await withTimeout(Promise.all(calls.map(async (idx) => {
+        const keyIndex = new Map<number, number>();
+        const keys: string[] = [];
+        const args: (string | Buffer | number)[] = [this.maxHistory, this.channel];
+        for (const i of idx) {
+          const b = buckets[i]!;
+          let k = keyIndex.get(b);
+          if (k === undefined) {
+            k = keyIndex.size + 1;
+            keyIndex.set(b, k);
+            keys.push(this.curKey(b), this.histKey(b));
+          }
+          args.push(k, fields[i]!, values[i]!);
+        }
+        const res = await run(keys.length, ...keys, ...args);
+        for (let j = 0; j < idx.length; j++) outcomes[idx[j]!] = OUTCOMES[res[j]!] ?? 'ignoredOlder';
+      })), this.writeMs, 'apply');
+    } catch (err) {
+      throw unavailable('apply', err);
+    } finally {
+      this.cache?.invalidate(fields);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Every stored movement of `key`, newest first (current record, then older ones by
+   * consent-order.ts), at most maxHistory. Reads Redis, never the cache.
+   * @throws `GW_ERR_STORE_UNAVAILABLE`
+   */
+  async history(key: ConsentKey): Promise<Movement[]> {
+    const f = encodeField(key);
+    const b = this.bucketOf(f);
+    try {
+      const [cur, hist] = await withTimeout(Promise.all([
+        this.client.hgetBuffer(this.curKey(b), f),
+        this.client.hgetBuffer(this.histKey(b), f),
+      ]), this.readMs, 'history');
+      if (!cur) return [];
+      const k = decodeField(f);
+      return [cur, ...(hist ? decodeHistory(hist) : [])].map((v) => decodeValue(k, v));
+    } catch (err) {
+      throw unavailable('history', err);
+    }
+  }
+
+  /**
+   * Every current record (of one brand when given), by SCAN over each master and HGETALL per
+   * bucket; order unspecified. Each step is bounded by writeTimeoutMs.
+   * @throws `GW_ERR_STORE_UNAVAILABLE`
+   */
+  async *iterate(brandCode?: number): AsyncIterable<ConsentRecord> {
+    const brandPrefix = brandCode === undefined ? null : brandCode.toString(36);
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    const match = `${this.keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}c{*}`;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        let keys: string[];
+        try {
+          [cursor, keys] = await withTimeout(node.scan(cursor, 'MATCH', match, 'COUNT', 1000), this.writeMs, 'scan');
+        } catch (err) {
+          throw unavailable('iterate', err);
+        }
+        if (keys.length === 0) continue;
+        let hashes: Record<string, Buffer>[];
+        try {
+          hashes = await withTimeout(Promise.all(keys.map((k) => node.hgetallBuffer(k))), this.writeMs, 'iterate');
+        } catch (err) {
+          throw unavailable('iterate', err);
+        }
+        for (const h of hashes) {
+          for (const [f, v] of Object.entries(h)) {
+            const key = decodeField(f);
+            if (brandPrefix !== null && key.brandCode !== brandCode) continue;
+            yield decodeValue(key, v);
+          }
+        }
+      } while (cursor !== '0');
+    }
+  }
+
+  /**
+   * Number of current records: HLEN over every bucket (bucketCount commands, pipelined).
+   * @throws `GW_ERR_STORE_UNAVAILABLE`
+   */
+  async size(): Promise<number> {
+    try {
+      let total = 0;
+      const step = 4096;
+      for (let s = 0; s < this.bucketCount; s += step) {
+        const lens = await withTimeout(Promise.all(
+          Array.from({ length: Math.min(step, this.bucketCount - s) }, (_, j) => this.client.hlen(this.curKey(s + j))),
+        ), this.writeMs, 'size');
+        for (const l of lens) total += l;
+      }
+      return total;
+    } catch (err) {
+      throw unavailable('size', err);
+    }
+  }
+
+  /** PING within commandTimeoutMs; false on any failure. Never throws. */
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      const r = await withTimeout(this.client instanceof Cluster
+        ? Promise.all(this.client.nodes('master').map((n) => n.ping())).then(() => 'PONG')
+        : this.client.ping(), this.readMs, 'ping');
+      return r === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /** @throws `GW_ERR_STORE_UNAVAILABLE` */
+  async getMeta(name: string): Promise<string | null> {
+    try {
+      return await withTimeout(this.client.hget(`${this.keyPrefix}meta`, name), this.readMs, 'getMeta');
+    } catch (err) {
+      throw unavailable('getMeta', err);
+    }
+  }
+
+  /** @throws `GW_ERR_STORE_UNAVAILABLE` */
+  async setMeta(name: string, value: string): Promise<void> {
+    try {
+      await withTimeout(this.client.hset(`${this.keyPrefix}meta`, name, value), this.writeMs, 'setMeta');
+    } catch (err) {
+      throw unavailable('setMeta', err);
+    }
+  }
+
+  /** The underlying ioredis client (for health checks and tests; do not write with it). */
+  get redis(): Client {
+    return this.client;
+  }
+}
+
+/**
+ * Builds (does not open) a Redis-backed consent store; `await store.open()` before use.
+ * @throws `GW_ERR_CONFIG_INVALID` for invalid options (cache limits, bucketCount, prefix, timeouts)
+ */
+export function createRedisStore(opts: RedisStoreOptions): RedisStore {
+  return new RedisStore(opts);
+}

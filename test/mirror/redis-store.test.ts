@@ -1,0 +1,198 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { createRedisStore, checkRedisSettings, type RedisStore, type RedisStoreOptions } from '../../src/mirror/redis-store.ts';
+import { redisAvailable, startRedis } from '../helpers/redis-server.ts';
+import { runStoreContract, mv, norm } from './store-contract.ts';
+
+const avail = redisAvailable();
+if (avail !== true) {
+  t.skip(avail);
+} else {
+  const server = await startRedis();
+  t.teardown(() => server.cleanup());
+  const admin = new Redis(server.url);
+  t.teardown(() => { admin.disconnect(); });
+
+  let seq = 0;
+  const prefix = () => `t${process.pid}:${++seq}:`;
+  const PROD_CACHE = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
+
+  async function open(opts: Partial<RedisStoreOptions> = {}): Promise<RedisStore> {
+    const store = createRedisStore({ url: server.url, keyPrefix: prefix(), bucketCount: 64, cache: PROD_CACHE,
+      commandTimeoutMs: 500, checkSettings: false, ...opts });
+    await store.open();
+    return store;
+  }
+
+  for (const cache of [PROD_CACHE, false] as const) {
+    runStoreContract(t, cache ? 'redis+cache' : 'redis', async () => {
+      const keyPrefix = prefix();
+      const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache, commandTimeoutMs: 500, checkSettings: false });
+      let store = mk();
+      await store.open();
+      return {
+        store,
+        reopen: async () => { await store.close(); store = mk(); await store.open(); return store; },
+        cleanup: () => store.close(),
+      };
+    });
+  }
+
+  t.test('every key lives under the prefix; buckets stay listpack-encoded', async (t) => {
+    const store = await open({ bucketCount: 16 });
+    t.teardown(() => store.close());
+    const ms = Array.from({ length: 600 }, (_, i) => mv({ brandCode: 600123, recipient: `+90532${String(1_000_000 + i)}` }));
+    await store.apply(ms);
+    await store.apply([{ ...ms[0]!, status: 'RET', consentDate: '2026-04-01 00:00:00' }]);
+    await store.setMeta('x', 'y');
+    const keys = await admin.keys(`${store.keyPrefix}*`);
+    t.ok(keys.length >= 17, `${keys.length} keys`);
+    t.ok(keys.every((k) => k.startsWith(store.keyPrefix)));
+    const curBuckets = keys.filter((k) => k.startsWith(`${store.keyPrefix}c{`));
+    t.equal(curBuckets.length, 16, 'all 16 current buckets used');
+    for (const k of curBuckets) t.equal(await admin.object('ENCODING', k), 'listpack', k);
+    const fieldLens = await Promise.all(curBuckets.map((k) => admin.hlen(k)));
+    t.equal(fieldLens.reduce((a, b) => a + b, 0), 600);
+    t.equal(await store.size(), 600);
+  });
+
+  t.test('history is bounded to maxHistory movements', async (t) => {
+    const store = await open({ maxHistory: 3 });
+    t.teardown(() => store.close());
+    const ms = Array.from({ length: 6 }, (_, i) => mv({ brandCode: 600124, recipient: '+905321110000',
+      consentDate: `2026-03-0${i + 1} 10:00:00`, status: i % 2 ? 'RET' : 'ONAY' }));
+    t.same(await store.apply(ms), ms.map(() => 'applied'));
+    const h = await store.history(ms[0]!);
+    t.same(h.map((m) => m.consentDate), ['2026-03-06 10:00:00', '2026-03-05 10:00:00', '2026-03-04 10:00:00']);
+    t.same(await store.apply([ms[0]!]), ['ignoredOlder'], 'dropped from history: older, not kept');
+    t.same((await store.history(ms[0]!)).length, 3);
+  });
+
+  t.test('scripts reload after SCRIPT FLUSH (NOSCRIPT)', async (t) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    const a = mv({ brandCode: 600125, recipient: '+905321110001' });
+    t.same(await store.apply([a]), ['applied']);
+    await admin.script('FLUSH');
+    t.same(await store.apply([{ ...a, status: 'RET', consentDate: '2026-05-01 00:00:00' }]), ['applied']);
+    t.equal((await store.get(a))?.status, 'RET');
+  });
+
+  t.test('open() refuses data written with another bucketCount', async (t) => {
+    const keyPrefix = prefix();
+    const a = createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, checkSettings: false, cache: false });
+    await a.open();
+    await a.close();
+    const b = createRedisStore({ url: server.url, keyPrefix, bucketCount: 128, checkSettings: false, cache: false });
+    t.teardown(() => b.close());
+    await t.rejects(b.open(), { code: 'GW_ERR_CONFIG_INVALID' });
+  });
+
+  t.test('options are validated at construction', async (t) => {
+    const bad: Partial<RedisStoreOptions>[] = [
+      { bucketCount: 1000 }, { keyPrefix: 'a{b}' }, { commandTimeoutMs: 0 }, { maxHistory: 0 },
+      { cache: { maxEntries: 0, maxBytes: 1 } }, { url: '' },
+    ];
+    for (const b of bad) {
+      t.throws(() => createRedisStore({ url: server.url, ...b }), { code: 'GW_ERR_CONFIG_INVALID' }, JSON.stringify(b));
+    }
+  });
+
+  t.test('invalid movements are rejected before anything is written', async (t) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    const good = mv({ brandCode: 600126, recipient: '+905321110002' });
+    await t.rejects(store.apply([good, { ...good, recipient: '+905321110003', consentDate: '2026-13-01 00:00:00' }]),
+      { code: 'GW_ERR_VALIDATION' });
+    await t.rejects(store.apply([{ ...good, source: 'NOPE' as never }]), { code: 'GW_ERR_VALIDATION' });
+    t.equal(await store.get(good), null);
+  });
+
+  t.test('cache: a local RET is visible before apply() resolves', async (t) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    const onay = mv({ brandCode: 600127, recipient: '+905321110004' });
+    await store.apply([onay]);
+    t.equal((await store.get(onay))?.status, 'ONAY');
+    t.equal((await store.get(onay))?.status, 'ONAY');
+    t.ok(store.cache!.stats.hits >= 1, 'second read was a cache hit');
+    await store.apply([{ ...onay, status: 'RET', consentDate: '2026-04-01 00:00:00' }]);
+    t.equal((await store.get(onay))?.status, 'RET');
+  });
+
+  t.test('cache: a write by another instance invalidates within 100 ms; misses cached as null', async (t) => {
+    const keyPrefix = prefix();
+    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false });
+    const a = mk();
+    const b = mk();
+    await a.open();
+    await b.open();
+    t.teardown(async () => { await a.close(); await b.close(); });
+    const onay = mv({ brandCode: 600128, recipient: '+905321110005' });
+    const ghost = mv({ brandCode: 600128, recipient: '+905321110006', recipientType: 'TACIR', status: 'RET' });
+    await a.apply([onay]);
+    t.same((await b.getMany([onay, ghost])).map((r) => r?.status ?? null), ['ONAY', null]);
+    const hits = b.cache!.stats.hits;
+    t.same((await b.getMany([onay, ghost])).map((r) => r?.status ?? null), ['ONAY', null]);
+    t.equal(b.cache!.stats.hits, hits + 2, 'both answers (record and miss) served from cache');
+    const t0 = performance.now();
+    await a.apply([{ ...onay, status: 'RET', consentDate: '2026-04-01 00:00:00' }, ghost]);
+    let statuses: (string | null)[] = [];
+    while (performance.now() - t0 < 100) {
+      statuses = (await b.getMany([onay, ghost])).map((r) => r?.status ?? null);
+      if (statuses[0] === 'RET' && statuses[1] === 'RET') break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const ms = performance.now() - t0;
+    t.same(statuses, ['RET', 'RET']);
+    t.ok(ms < 100, `instance B saw the refusals after ${ms.toFixed(1)} ms`);
+  });
+
+  t.test('cache: a read that started before an invalidation does not fill the cache', async (t) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    const cache = store.cache!;
+    const r = mv({ brandCode: 600129, recipient: '+905321110007' });
+    const token = cache.begin();
+    cache.invalidate(['k1']);
+    cache.fill(token, 'k1', r);
+    cache.fill(token, 'k2', r);
+    cache.end();
+    t.equal(cache.lookup('k1'), undefined, 'invalidated during the read: not cached');
+    t.same(norm(cache.lookup('k2')), norm(r));
+    const token2 = cache.begin();
+    cache.reset();
+    cache.fill(token2, 'k3', r);
+    cache.end();
+    t.equal(cache.lookup('k3'), undefined, 'read older than a reset: not cached');
+    cache.disable();
+    t.equal(cache.lookup('k2'), undefined, 'disabled cache serves nothing');
+  });
+
+  t.test('checkRedisSettings warns about eviction and missing persistence', async (t) => {
+    const s = await startRedis(['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru', '--appendonly', 'yes']);
+    t.teardown(() => s.cleanup());
+    const c = new Redis(s.url);
+    t.teardown(() => { c.disconnect(); });
+    const w = await checkRedisSettings(c);
+    t.equal(w.length, 1, w.join('\n'));
+    t.match(w[0], /maxmemory-policy is allkeys-lru.*EVICT/);
+    await c.config('SET', 'maxmemory-policy', 'noeviction');
+    t.same(await checkRedisSettings(c), [], 'noeviction + AOF everysec: fit for production');
+    await c.config('SET', 'appendfsync', 'no');
+    t.match(await checkRedisSettings(c), [/appendfsync is no/]);
+    await c.config('SET', 'appendonly', 'no');
+    t.match(await checkRedisSettings(c), [/does not persist at all/]);
+    await c.config('SET', 'save', '900 1');
+    t.match(await checkRedisSettings(c), [/RDB snapshots only/]);
+    await c.config('SET', 'hash-max-listpack-value', '32');
+    t.match(await checkRedisSettings(c), [/RDB snapshots only/, /listpack/]);
+    const warned: string[] = [];
+    const store = createRedisStore({ url: server.url, keyPrefix: prefix(), bucketCount: 64, cache: false, onWarning: (m) => warned.push(m) });
+    await store.open();
+    await store.close();
+    t.match(warned, [/does not persist/], 'open() warns through onWarning');
+    const refused = { config: async () => { throw new Error("ERR unknown command 'CONFIG'"); } };
+    t.match(await checkRedisSettings(refused as never), [/cannot read Redis settings/]);
+  });
+}

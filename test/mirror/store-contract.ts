@@ -1,0 +1,259 @@
+import type { Test } from 'tap';
+import type { ConsentKey, ConsentRecord, Movement } from '../../src/domain/types.ts';
+import type { ConsentStore } from '../../src/mirror/consent-store.ts';
+
+/**
+ * The store contract (STYLE.md habit 6): one suite, run unchanged against every ConsentStore
+ * implementation (memory-store.contract.test.ts, redis-store.test.ts). Each subtest gets a fresh
+ * store from `factory` and uses its own brand codes, so a shared backing server is fine.
+ */
+export interface StoreUnderTest {
+  store: ConsentStore;
+  cleanup(): Promise<void>;
+  /** Closes `store` and opens a new one on the same data (durability); optional. */
+  reopen?: () => Promise<ConsentStore>;
+}
+
+let brandSeq = 700_000 + Math.floor(Math.random() * 100_000);
+/** A brand code no other subtest uses. */
+function freshBrand(): number {
+  return brandSeq++;
+}
+
+/** A movement with defaults: BIREYSEL MESAJ ONAY HS_WEB, fixed dates. */
+export function mv(p: Partial<Movement> & { brandCode: number; recipient: string }): Movement {
+  return {
+    recipientType: 'BIREYSEL',
+    type: 'MESAJ',
+    status: 'ONAY',
+    source: 'HS_WEB',
+    consentDate: '2026-03-02 09:14:00',
+    creationDate: '2026-03-02 09:15:02',
+    transactionId: '82f3e9c695dc6b8d1b11818d5701919e286de8d47f7c3eb3100c485f79e57828',
+    ...p,
+  };
+}
+
+/** Comparable form: optional fields dropped when unset/false, as every store may omit them. */
+export function norm(r: ConsentRecord | Movement | null | undefined): Record<string, unknown> | null {
+  if (r === null || r === undefined) return null;
+  const o: Record<string, unknown> = {
+    brandCode: r.brandCode, recipientType: r.recipientType, type: r.type, recipient: r.recipient,
+    status: r.status, source: r.source, consentDate: r.consentDate, creationDate: r.creationDate,
+    transactionId: r.transactionId,
+  };
+  if (r.noncanonical) o.noncanonical = true;
+  if (r.retailerCode !== null && r.retailerCode !== undefined) o.retailerCode = r.retailerCode;
+  if (r.retailerAccess !== null && r.retailerAccess !== undefined) o.retailerAccess = [...r.retailerAccess];
+  return o;
+}
+
+function keyOf(m: Movement): ConsentKey {
+  return { brandCode: m.brandCode, recipientType: m.recipientType, type: m.type, recipient: m.recipient };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/**
+ * Registers the contract subtests on `t`.
+ * @param name    label of the implementation (`redis`, `embedded`)
+ * @param factory builds and opens a fresh, empty store
+ */
+export function runStoreContract(t: Test, name: string, factory: () => Promise<StoreUnderTest>): void {
+  const withStore = (title: string, fn: (t: Test, s: StoreUnderTest, brand: number) => Promise<void>) => {
+    t.test(`${name}: ${title}`, async (t) => {
+      const s = await factory();
+      t.teardown(() => s.cleanup());
+      await fn(t, s, freshBrand());
+    });
+  };
+
+  withStore('apply then get returns the record; unknown key is null', async (t, { store }, brand) => {
+    const m = mv({ brandCode: brand, recipient: '+905321220001' });
+    t.same(await store.apply([m]), ['applied']);
+    t.same(norm(await store.get(keyOf(m))), norm(m));
+    t.equal(await store.get({ ...keyOf(m), recipient: '+905321220002' }), null);
+    t.equal(await store.size(), 1);
+    t.equal(await store.ping(), true);
+  });
+
+  withStore('all four key parts are distinct keys', async (t, { store }, brand) => {
+    const base = mv({ brandCode: brand, recipient: '+905321220003' });
+    const variants: Movement[] = [
+      base,
+      { ...base, status: 'RET', type: 'ARAMA' },
+      { ...base, status: 'RET', recipientType: 'TACIR' },
+      { ...base, status: 'RET', brandCode: brand + 500_000 },
+      { ...base, status: 'RET', recipient: '+905321220004' },
+    ];
+    t.same(await store.apply(variants), variants.map(() => 'applied'));
+    const got = await store.getMany(variants.map(keyOf));
+    t.same(got.map(norm), variants.map(norm));
+    t.same(got.map((r) => r?.status), ['ONAY', 'RET', 'RET', 'RET', 'RET']);
+  });
+
+  withStore('getMany keeps order and length, null for misses, repeats allowed', async (t, { store }, brand) => {
+    const ms = Array.from({ length: 50 }, (_, i) => mv({
+      brandCode: brand, recipient: `+9053212${String(30000 + i)}`, status: i % 3 === 0 ? 'RET' : 'ONAY',
+    }));
+    await store.apply(ms);
+    const keys: ConsentKey[] = [];
+    const expect: (Record<string, unknown> | null)[] = [];
+    for (let i = 0; i < 50; i++) {
+      keys.push(keyOf(ms[i]!)); expect.push(norm(ms[i]!));
+      keys.push({ ...keyOf(ms[i]!), recipient: `+9053299${String(30000 + i)}` }); expect.push(null);
+    }
+    keys.push(keyOf(ms[7]!)); expect.push(norm(ms[7]!));
+    const got = await store.getMany(keys);
+    t.equal(got.length, keys.length);
+    t.same(got.map(norm), expect);
+    t.same(await store.getMany([]), []);
+    // second read (warm cache for stores that have one) answers the same
+    t.same((await store.getMany(keys)).map(norm), expect);
+  });
+
+  withStore('newer consentDate wins; an older movement arriving late changes nothing', async (t, { store }, brand) => {
+    const onay = mv({ brandCode: brand, recipient: '+905321220010', consentDate: '2026-03-02 09:00:00' });
+    const ret = mv({ ...onay, status: 'RET', consentDate: '2026-03-03 10:00:00', creationDate: '2026-03-03 10:00:05',
+      transactionId: 'db77fd01af957221a4989b64b3770a83a3c56068405b9f0e9408feae57fd17e4' });
+    t.same(await store.apply([ret]), ['applied']);
+    t.same(await store.apply([onay]), ['ignoredOlder']);
+    t.same(norm(await store.get(keyOf(onay))), norm(ret));
+    const newer = mv({ ...onay, consentDate: '2026-03-04 08:00:00', creationDate: '2026-03-04 08:00:01' });
+    t.same(await store.apply([newer]), ['applied']);
+    t.equal((await store.get(keyOf(onay)))?.status, 'ONAY');
+  });
+
+  withStore('same consentDate: newer creationDate wins, then RET wins the tie', async (t, { store }, brand) => {
+    const a = mv({ brandCode: brand, recipient: '+905321220011', consentDate: '2026-03-02 09:59:58', creationDate: '2026-03-02 10:00:00' });
+    const b = { ...a, status: 'RET' as const, creationDate: '2026-03-02 09:59:59' };
+    t.same(await store.apply([a, b]), ['applied', 'ignoredOlder'], 'older creationDate loses even as RET');
+    t.equal((await store.get(keyOf(a)))?.status, 'ONAY');
+    // field case: ONAY and RET sharing one transactionId and identical dates → RET wins either order
+    const onay = mv({ brandCode: brand, recipient: '+905321220012', consentDate: '2026-03-02 09:59:58', creationDate: '2026-03-02 10:00:00',
+      transactionId: 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb' });
+    const ret = { ...onay, status: 'RET' as const };
+    t.same(await store.apply([onay, ret]), ['applied', 'applied'], 'shared transactionId is not a duplicate');
+    const onay2 = { ...onay, recipient: '+905321220013' };
+    const ret2 = { ...ret, recipient: '+905321220013' };
+    t.same(await store.apply([ret2, onay2]), ['applied', 'ignoredOlder']);
+    t.same((await store.getMany([keyOf(onay), keyOf(onay2)])).map((r) => r?.status), ['RET', 'RET']);
+  });
+
+  withStore('a null consentDate sorts before any date (TACIR, C08)', async (t, { store }, brand) => {
+    const undated = mv({ brandCode: brand, recipient: '+905321220020', recipientType: 'TACIR', source: null,
+      consentDate: null, creationDate: '2026-03-05 10:00:00', status: 'RET' });
+    const dated = { ...undated, status: 'ONAY' as const, source: 'HS_WEB' as const, consentDate: '2015-05-01 00:00:00', creationDate: '2020-01-01 00:00:00' };
+    t.same(await store.apply([dated, undated]), ['applied', 'ignoredOlder']);
+    t.same(norm(await store.get(keyOf(dated))), norm(dated));
+    const k2 = { ...undated, recipient: '+905321220021' };
+    t.same(await store.apply([k2]), ['applied']);
+    t.same(norm(await store.get(keyOf(k2))), norm(k2), 'null source and consentDate round-trip');
+    const local = { ...k2, creationDate: null, transactionId: null, consentDate: null };
+    t.same(await store.apply([local]), ['ignoredOlder'], 'null creationDate sorts first too');
+  });
+
+  withStore('idempotent: the same movement twice changes nothing', async (t, { store }, brand) => {
+    const a = mv({ brandCode: brand, recipient: '+905321220030', consentDate: '2026-03-01 09:00:00' });
+    const b = mv({ brandCode: brand, recipient: '+905321220030', status: 'RET', consentDate: '2026-03-02 09:00:00' });
+    const c = mv({ brandCode: brand, recipient: '+905321220030', consentDate: '2026-02-01 09:00:00' });
+    t.same(await store.apply([a, b, c]), ['applied', 'applied', 'ignoredOlder']);
+    const h1 = (await store.history(keyOf(a))).map(norm);
+    t.same(await store.apply([a, b, c, b]), ['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    t.same((await store.history(keyOf(a))).map(norm), h1);
+    t.equal(await store.size(), 1);
+    t.same(norm(await store.get(keyOf(a))), norm(b));
+    // retailer fields are not part of a movement's identity (consent-order.ts sameMovement)
+    t.same(await store.apply([{ ...b, retailerCode: 9 }]), ['duplicate']);
+  });
+
+  withStore('history is newest first, current record first', async (t, { store }, brand) => {
+    const days = ['2026-03-03', '2026-03-01', '2026-03-05', '2026-03-02', '2026-03-04'];
+    const ms = days.map((d, i) => mv({ brandCode: brand, recipient: 'ali.veli+iys@example.com', type: 'EPOSTA',
+      status: i % 2 === 0 ? 'ONAY' : 'RET', consentDate: `${d} 12:00:00`, creationDate: `${d} 12:00:01`,
+      transactionId: `tx-${i}` }));
+    t.same(await store.apply(ms), ['applied', 'ignoredOlder', 'applied', 'ignoredOlder', 'ignoredOlder']);
+    const h = await store.history(keyOf(ms[0]!));
+    t.same(h.map((m) => m.consentDate), [...days].sort().reverse().map((d) => `${d} 12:00:00`));
+    t.same(norm(h[0]), norm(await store.get(keyOf(ms[0]!))));
+    t.same(norm(h.find((m) => m.transactionId === 'tx-3')), norm(ms[3]!));
+    t.same(await store.history({ ...keyOf(ms[0]!), recipient: 'nobody@example.com' }), []);
+  });
+
+  withStore('optional fields and recipient forms round-trip', async (t, { store }, brand) => {
+    const ms: Movement[] = [
+      mv({ brandCode: brand, recipient: '+905321220040', noncanonical: true, status: 'RET' }),
+      mv({ brandCode: brand, recipient: '+905321220041', retailerCode: 12345, retailerAccess: [1, 777, 1_000_000] }),
+      mv({ brandCode: brand, recipient: '+905321220042', retailerAccess: [] }),
+      mv({ brandCode: brand, recipient: '+441632960961', source: 'IYS_KISAMESAJ', transactionId: 'non-hex id with spaces|and bars' }),
+      mv({ brandCode: brand, recipient: 'AYSE@xn--rnek-4qa.com.tr', type: 'EPOSTA', transactionId: null }),
+      mv({ brandCode: brand, recipient: '+905321220043', type: 'ARAMA', recipientType: 'TACIR', source: 'HS_KARAR', status: 'RET' }),
+    ];
+    t.same(await store.apply(ms), ms.map(() => 'applied'));
+    t.same((await store.getMany(ms.map(keyOf))).map(norm), ms.map(norm));
+  });
+
+  withStore('movements for one key in one batch apply in array order', async (t, { store }, brand) => {
+    const base = mv({ brandCode: brand, recipient: '+905321220050' });
+    const seq: Movement[] = [
+      { ...base, consentDate: '2026-03-01 00:00:01' },
+      { ...base, status: 'RET', consentDate: '2026-03-01 00:00:03' },
+      { ...base, consentDate: '2026-03-01 00:00:02' },
+      { ...base, consentDate: '2026-03-01 00:00:04' },
+    ];
+    const others = Array.from({ length: 20 }, (_, i) => mv({ brandCode: brand, recipient: `+90532300${String(1000 + i)}` }));
+    t.same(await store.apply([seq[0]!, ...others.slice(0, 10), seq[1]!, seq[2]!, ...others.slice(10), seq[3]!]),
+      ['applied', ...others.slice(0, 10).map(() => 'applied'), 'applied', 'ignoredOlder', ...others.slice(10).map(() => 'applied'), 'applied']);
+    t.same(norm(await store.get(keyOf(base))), norm(seq[3]!));
+    t.equal(await store.size(), 21);
+  });
+
+  withStore('iterate yields every current record, optionally of one brand', async (t, { store }, brand) => {
+    const other = brand + 300_000;
+    const mine = Array.from({ length: 30 }, (_, i) => mv({ brandCode: brand, recipient: `+90532400${String(1000 + i)}` }));
+    const theirs = Array.from({ length: 5 }, (_, i) => mv({ brandCode: other, recipient: `+90532400${String(1000 + i)}`, status: 'RET' }));
+    await store.apply([...mine, ...theirs, { ...mine[0]!, status: 'RET', consentDate: '2026-04-01 00:00:00' }]);
+    const sortKey = (r: Record<string, unknown> | null) => JSON.stringify(r);
+    const got = (await collect(store.iterate(brand))).map(norm).map(sortKey).sort();
+    const want = [{ ...mine[0]!, status: 'RET' as const, consentDate: '2026-04-01 00:00:00' }, ...mine.slice(1)].map(norm).map(sortKey).sort();
+    t.same(got, want);
+    const all = await collect(store.iterate());
+    t.equal(all.length, 35);
+    t.equal(all.filter((r) => r.brandCode === other && r.status === 'RET').length, 5);
+    t.equal(await store.size(), 35);
+  });
+
+  withStore('meta values are null until set, then durable strings', async (t, { store }) => {
+    t.equal(await store.getMeta('sync.cursor'), null);
+    await store.setMeta('sync.cursor', 'abc|123');
+    await store.setMeta('lastFresh', '2026-11-29T14:00:00+03:00');
+    t.equal(await store.getMeta('sync.cursor'), 'abc|123');
+    await store.setMeta('sync.cursor', 'next');
+    t.equal(await store.getMeta('sync.cursor'), 'next');
+    t.equal(await store.getMeta('lastFresh'), '2026-11-29T14:00:00+03:00');
+  });
+
+  withStore('close is idempotent; reopen keeps records, history and meta', async (t, s, brand) => {
+    const a = mv({ brandCode: brand, recipient: '+905321220060', consentDate: '2026-03-01 09:00:00' });
+    const b = mv({ ...a, status: 'RET', consentDate: '2026-03-02 09:00:00' });
+    await s.store.apply([a, b]);
+    await s.store.setMeta('cursor', 'c1');
+    if (!s.reopen) {
+      await s.store.close();
+      await s.store.close();
+      t.pass('closed twice');
+      return;
+    }
+    const store = await s.reopen();
+    t.same(norm(await store.get(keyOf(a))), norm(b));
+    t.same((await store.history(keyOf(a))).map(norm), [norm(b), norm(a)]);
+    t.equal(await store.getMeta('cursor'), 'c1');
+    t.same(await store.apply([b]), ['duplicate']);
+    await store.close();
+    await store.close();
+  });
+}
