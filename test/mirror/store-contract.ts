@@ -34,7 +34,7 @@ export function mv(p: Partial<Movement> & { brandCode: number; recipient: string
   };
 }
 
-/** Comparable form: optional fields dropped when unset/false, as every store may omit them. */
+/** Comparable form: optional fields dropped when unset/false/empty, as every store may omit them. */
 export function norm(r: ConsentRecord | Movement | null | undefined): Record<string, unknown> | null {
   if (r === null || r === undefined) return null;
   const o: Record<string, unknown> = {
@@ -44,7 +44,8 @@ export function norm(r: ConsentRecord | Movement | null | undefined): Record<str
   };
   if (r.noncanonical) o.noncanonical = true;
   if (r.retailerCode !== null && r.retailerCode !== undefined) o.retailerCode = r.retailerCode;
-  if (r.retailerAccess !== null && r.retailerAccess !== undefined) o.retailerAccess = [...r.retailerAccess];
+  // an empty retailerAccess means the same as none (types.ts): stores may drop it
+  if (r.retailerAccess !== null && r.retailerAccess !== undefined && r.retailerAccess.length > 0) o.retailerAccess = [...r.retailerAccess];
   return o;
 }
 
