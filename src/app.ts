@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
@@ -61,7 +61,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const app = Fastify({
     logger: deps.logger === undefined ? loggerOptions(config) : deps.logger,
     bodyLimit: config.bodyLimitBytes,
-    disableRequestLogging: true, // access logs are off on the hot path; errors are always logged
+    // access logs are off on the hot path; errors are always logged
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
   });

@@ -56,6 +56,7 @@ export class CheckService {
   readonly #memory: MemoryStore | null;
   readonly #opts: CheckServiceOptions;
   #freshAt: number | null = null;
+  #asOf: string | null = null;
 
   constructor(opts: CheckServiceOptions) {
     this.#store = opts.store;
@@ -64,7 +65,7 @@ export class CheckService {
   }
 
   /** Records that the mirror was known fresh at `atMs` (epoch ms): after an import or a sync pull. */
-  markFresh(atMs: number): void { this.#freshAt = atMs; }
+  markFresh(atMs: number): void { this.#freshAt = atMs; this.#asOf = toIstanbulIso(new Date(atMs)); }
   /** Epoch ms the mirror was last known fresh, or null. */
   get freshAt(): number | null { return this.#freshAt; }
 
@@ -129,7 +130,7 @@ export class CheckService {
 
   /** `asOf` of answers: ISO 8601 with +03:00, or null when the mirror was never known fresh. */
   asOf(): string | null {
-    return this.#freshAt === null ? null : toIstanbulIso(new Date(this.#freshAt));
+    return this.#asOf;
   }
 
   #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable') {

@@ -45,9 +45,14 @@ export class GatewayMetrics {
 /** Registers `GET /metrics` and the latency hook. */
 export default fp(async function metrics(app: FastifyInstance, opts: { metrics: GatewayMetrics }) {
   const m = opts.metrics;
+  const children = new Map<string, { observe(v: number): void }>();
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    m.latency.labels(route, req.method, `${Math.floor(reply.statusCode / 100)}xx`).observe(reply.elapsedTime / 1000);
+    const status = reply.statusCode < 200 ? '1xx' : reply.statusCode < 300 ? '2xx' : reply.statusCode < 400 ? '3xx' : reply.statusCode < 500 ? '4xx' : '5xx';
+    const k = `${route} ${req.method} ${status}`;
+    let c = children.get(k);
+    if (!c) { c = m.latency.labels(route, req.method, status); children.set(k, c); }
+    c.observe(reply.elapsedTime / 1000);
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.type(m.registry.contentType);
