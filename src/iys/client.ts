@@ -338,8 +338,9 @@ export class IysClient {
     for (;;) {
       let token: string;
       try {
-        await this.budget.acquire(spec.kind ?? 'default');
+        // Token first: the per-second slot is taken right before the request leaves.
         token = await this.broker.getAccessToken();
+        await this.budget.acquire(spec.kind ?? 'default');
       } catch (e) {
         const code = (e as IysClientError).code;
         if ((code === 'GW_ERR_IYS_UNAVAILABLE' || code === 'GW_ERR_IYS_TIMEOUT') && attempt < this.o.maxRetries) {

@@ -4,8 +4,9 @@
  * history per hour (100, H089) and token requests per hour (100, H084). One budget per source IP
  * (i.e. per process talking to İYS); pass the same instance to every client and token broker.
  *
- * Per-second slots are granted FIFO over a sliding 1000 ms window, so no 1000 ms span — and
- * therefore no second as İYS counts it — ever holds more than `perSecond` requests. Hourly
+ * Per-second slots are granted FIFO over a sliding window (`windowMs`, default 1100 ms), so no
+ * 1000 ms span — and therefore no second as İYS counts it — ever holds more than `perSecond`
+ * grants. Callers acquire a slot immediately before sending (after any token wait). Hourly
  * budgets do not wait an hour: they throw GW_ERR_IYS_BUDGET_EXHAUSTED and the caller decides.
  */
 import { gatewayError } from '../errors.ts';
@@ -16,6 +17,12 @@ export type BudgetKind = 'default' | 'status' | 'history' | 'token';
 export interface RateBudgetOptions {
   /** Requests per sliding second; default 9 (İYS allows 10; one spare for clock skew). 0 = unlimited. */
   perSecond?: number;
+  /**
+   * Length of the sliding window in ms; default 1100: 100 ms longer than İYS's second, so a
+   * request that reaches İYS up to 100 ms later than it was granted still lands in a
+   * different İYS second than the next wave.
+   */
+  windowMs?: number;
   /** Single-status queries per sliding hour; default 950 (İYS: 1000). */
   statusPerHour?: number;
   /** History queries per sliding hour; default 95 (İYS: 100). */
@@ -32,6 +39,7 @@ const HOUR = 3_600_000;
 
 export class RateBudget {
   readonly perSecond: number;
+  readonly windowMs: number;
   private readonly hourly: Record<Exclude<BudgetKind, 'default'>, number>;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -45,6 +53,7 @@ export class RateBudget {
 
   constructor(opts: RateBudgetOptions = {}) {
     this.perSecond = opts.perSecond ?? 9;
+    this.windowMs = opts.windowMs ?? 1100;
     this.hourly = { status: opts.statusPerHour ?? 950, history: opts.historyPerHour ?? 95, token: opts.tokenPerHour ?? 90 };
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -92,10 +101,10 @@ export class RateBudget {
     if (this.waking) return;
     while (this.queue.length > 0) {
       const now = this.now();
-      while (this.stamps.length && this.stamps[0]! <= now - 1000) this.stamps.shift();
+      while (this.stamps.length && this.stamps[0]! <= now - this.windowMs) this.stamps.shift();
       let waitMs = 0;
       if (now < this.pausedUntil) waitMs = this.pausedUntil - now;
-      else if (this.perSecond > 0 && this.stamps.length >= this.perSecond) waitMs = this.stamps[0]! + 1000 - now;
+      else if (this.perSecond > 0 && this.stamps.length >= this.perSecond) waitMs = this.stamps[0]! + this.windowMs - now;
       if (waitMs > 0) {
         this.waking = true;
         void this.sleep(waitMs).then(() => {
