@@ -1,0 +1,163 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
+import { gatewayError, isGatewayError, type GatewayError } from '../../errors.ts';
+import { hasBrand, hasScope, type KeyRing, type Principal } from '../../plugins/api-keys.ts';
+import { upstreamRegistry, type Upstream } from '../../transports/http-proxy/registry.ts';
+import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
+import { RemovalReports, type RemovalReport } from '../../transports/http-proxy/removal-reports.ts';
+import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
+import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
+import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
+import { UnreadableRequest, type ProviderMessage } from '../../transports/http-proxy/types.ts';
+import type { RouteDeps } from '../deps.ts';
+
+/** Header carrying the iys-gate API key on `/proxy/*` (providers' own `Authorization` passes through). */
+export const GATE_KEY_HEADER = 'x-iys-gate-key';
+
+/** What the proxy needs besides RouteDeps: the key ring (gateway keys travel in X-IYS-Gate-Key, not Authorization). */
+export interface ProxyDeps extends RouteDeps {
+  keys?: KeyRing;
+  /** Report store (tests inject one with a fake clock). Default: in memory, 15 min, 10,000 reports. */
+  reports?: RemovalReports;
+}
+
+
+/**
+ * The provider proxy (issue 3, API.md `upstreams`): `ANY /proxy/<name>/<provider path>` is read by
+ * the upstream's adapter, screened (promotional policy + one batched consent lookup), rewritten
+ * without blocked recipients and forwarded to `<url>/<provider path>` with the same method, query,
+ * provider auth and body shape. Requests that send no message (reports, balance) pass unchanged.
+ *
+ * Gateway auth: header `X-IYS-Gate-Key: <key>` with scope `proxy` and the brand (401/403), unless
+ * the upstream sets `gatewayAuth: none`.
+ *
+ * Answers to a message request carry `X-IYS-Gate-Request-Id` and `X-IYS-Gate-Counts:
+ * received=N, forwarded=N, removed=N`; when something was removed or the promotional policy acted,
+ * also `X-IYS-Gate-Report: <id>` — the full list is at `GET /proxy/_reports/<id>` (the provider's
+ * response body is relayed untouched, so existing clients keep working).
+ * Not forwarded: every recipient blocked → 422 GW_ERR_UPSTREAM_ALL_BLOCKED (body lists `removed`);
+ * policy `block` → 422 GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL. Upstream failures → 502/503/504
+ * GW_ERR_UPSTREAM_* with `outcome: "not_sent" | "delivery_unknown"`; never retried.
+ */
+export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promise<void> {
+  const upstreams = upstreamRegistry(deps.config);
+  app.addHook('onClose', async () => { await upstreams.close(); });
+  const reports = deps.reports ?? new RemovalReports();
+  const defaultPolicy: PromotionalPolicy = (deps.config.policy as { promotionalInformational?: PromotionalPolicy }).promotionalInformational ?? 'treat-as-commercial';
+
+  // Bodies stay raw bytes: forwarded byte for byte when nothing is removed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.config.bodyLimitBytes }, (_req, body, done) => done(null, body));
+
+  const authenticate = (req: FastifyRequest, u: UpstreamConfig | null): Principal | null => {
+    if (u?.gatewayAuth === 'none') return null;
+    const key = req.headers[GATE_KEY_HEADER];
+    const p = typeof key === 'string' && deps.keys ? deps.keys.verify(key.trim()) : null;
+    if (!p) throw gatewayError('GW_ERR_UNAUTHORIZED');
+    if (!hasScope(p, 'proxy')) throw gatewayError('GW_ERR_FORBIDDEN', ['scope proxy']);
+    return p;
+  };
+
+  app.get<{ Params: { id: string } }>('/proxy/_reports/:id', { schema: { hide: true } }, async (req, reply) => {
+    const r = reports.get(req.params.id);
+    if (!r) throw gatewayError('GW_ERR_UPSTREAM_REPORT_NOT_FOUND', [req.params.id]);
+    if (!r.open) {
+      const p = authenticate(req, null);
+      if (!hasBrand(p!, r.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${r.brandCode}`]);
+    }
+    reply.header('cache-control', 'no-store');
+    return r;
+  });
+
+  const handler = async (req: FastifyRequest<{ Params: { upstream: string; '*'?: string } }>, reply: FastifyReply) => {
+    const u = upstreams.get(req.params.upstream);
+    if (!u) throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [req.params.upstream]);
+    const principal = authenticate(req, u.config);
+    const q = req.url.indexOf('?');
+    const path = '/' + (req.params['*'] ?? '');
+    const pathAndQuery = q === -1 ? path : path + req.url.slice(q);
+    const raw = Buffer.isBuffer(req.body) ? req.body : null;
+
+    let message: ProviderMessage | null;
+    let parsed: unknown;
+    try {
+      parsed = raw && raw.length > 0 ? tryJson(raw) : undefined;
+      message = u.adapter.read({ method: req.method, path, headers: req.headers, body: parsed }, u.config);
+    } catch (err) {
+      if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
+      throw err;
+    }
+    const headers = forwardRequestHeaders(req.headers);
+    if (!message) return relay(req, reply, u, pathAndQuery, headers, raw, null);
+
+    const brandCode = message.brandCode ?? u.config.brandCode;
+    if (principal ? !hasBrand(principal, brandCode) : brandCode !== u.config.brandCode) {
+      throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
+    }
+    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy);
+    const report = makeReport(reports, u, req, brandCode, message, s, principal === null);
+    reply.header('x-iys-gate-request-id', req.id);
+    reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
+    if (s.promo.action !== 'none') reply.header('x-iys-gate-promotional', `${s.promo.action}; hits=${s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(',')}`);
+    if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
+
+    if (s.refused || s.forwarded === 0) {
+      const err = s.refused
+        ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
+        : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
+      if (report) report.outcome = 'not-forwarded';
+      return coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] });
+    }
+    const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
+    return relay(req, reply, u, pathAndQuery, headers, body, report);
+  };
+  app.all('/proxy/:upstream', { schema: { hide: true } }, handler);
+  app.all('/proxy/:upstream/*', { schema: { hide: true } }, handler);
+}
+
+function tryJson(raw: Buffer): unknown {
+  try { return JSON.parse(raw.toString('utf8')); } catch { return undefined; }
+}
+
+export function makeReport(store: RemovalReports, u: Upstream, req: FastifyRequest, brandCode: number, m: ProviderMessage, s: Screening, open: boolean): RemovalReport | null {
+  if (s.removed.length === 0 && s.promo.action === 'none' && !s.refused) return null;
+  return {
+    id: store.newId(), upstream: u.config.name, brandCode, requestId: req.id, createdAt: new Date().toISOString(),
+    declaredMessageType: m.messageType, checkedMessageType: s.checkedMessageType,
+    promotional: s.promo.lint ? { action: s.promo.action, hits: s.promo.lint.hits } : null,
+    counts: { received: m.recipients.length, forwarded: s.forwarded, removed: m.recipients.length - s.forwarded },
+    removed: s.removed, outcome: 'forwarded', upstreamStatus: null, open,
+  };
+}
+
+/**
+ * Sends the (possibly rewritten) request upstream and relays the answer. `content-length` is the
+ * byte length of what is sent (C26); hop-by-hop headers never cross (C27).
+ */
+export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | null, report: RemovalReport | null) {
+  if (body) headers['content-length'] = String(body.length);
+  let res;
+  try {
+    res = await u.client.request(req.method, pathAndQuery, headers, body);
+  } catch (err) {
+    const e = isGatewayError(err) ? err : u.client.mapError(err);
+    const unknown = UpstreamClient.deliveryUnknown(e);
+    if (report) report.outcome = 'failed';
+    req.log.error({ err: e, cause: (e as Error & { cause?: unknown }).cause, upstream: u.config.name }, `upstream ${u.config.name}: ${e.code}`);
+    return coded(reply, e, { requestId: req.id, reportId: report?.id ?? null, outcome: unknown ? 'delivery_unknown' : 'not_sent' });
+  }
+  if (report) report.upstreamStatus = res.statusCode;
+  reply.code(res.statusCode);
+  reply.headers(forwardResponseHeaders(res.headers));
+  return reply.send(res.body);
+}
+
+/** Answers with the error shape of API.md "Conventions" plus proxy fields. */
+export function coded(reply: FastifyReply, err: GatewayError, extra: Record<string, unknown>) {
+  return reply.code(err.statusCode).type('application/json').send({
+    statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message, ...extra,
+  });
+}
+
+export default proxyRoutes;

@@ -1,0 +1,60 @@
+import type { CheckService } from '../../check/check-service.ts';
+import { applyPromotionalPolicy, type PromotionalOutcome, type PromotionalPolicy } from '../../domain/promo-lint.ts';
+import type { MessageType } from '../../domain/types.ts';
+import type { RemovedRecipient } from './removal-reports.ts';
+import type { ProviderAdapter, ProviderMessage } from './types.ts';
+
+/** What screening one message decided. */
+export interface Screening {
+  promo: PromotionalOutcome;
+  /** Message type the consent check used. */
+  checkedMessageType: MessageType;
+  /** True when policy `block` refused the whole message (nothing is checked or sent). */
+  refused: boolean;
+  /** One flag per `message.recipients` entry: forwarded or not. */
+  keep: boolean[];
+  /** Recipients not forwarded, in request order, with their reason. */
+  removed: RemovedRecipient[];
+  /** Body to forward: null = forward the original bytes unchanged (nothing removed). */
+  body: unknown;
+  rewritten: boolean;
+  forwarded: number;
+}
+
+/**
+ * Screens one provider message: promotional policy, then ONE batched consent lookup for every
+ * recipient (CheckService.checkBatch), then the adapter's rewrite when anything was removed.
+ * @param body the parsed request body (what `adapter.read` read `message` from)
+ */
+export async function screenMessage(
+  checks: CheckService, adapter: ProviderAdapter, message: ProviderMessage, body: unknown,
+  brandCode: number, policy: PromotionalPolicy,
+): Promise<Screening> {
+  const promo = applyPromotionalPolicy(message.messageType, message.texts, policy);
+  if (promo.action === 'block') {
+    return {
+      promo, checkedMessageType: message.messageType, refused: true, keep: message.recipients.map(() => false),
+      removed: [], body: null, rewritten: false, forwarded: 0,
+    };
+  }
+  const { results } = await checks.checkBatch({
+    brandCode, type: message.type, recipientType: message.recipientType, messageType: promo.messageType,
+  }, message.recipients);
+  const keep = results.map((r) => r.decision === 'ALLOW');
+  const removed: RemovedRecipient[] = [];
+  results.forEach((r, index) => { if (!keep[index]) removed.push({ index, input: r.input, recipient: r.recipient, reason: r.reason }); });
+  let out: unknown = null;
+  let rewritten = false;
+  if (removed.length > 0) {
+    const rw = adapter.rewrite(body, keep);
+    out = rw.body;
+    rewritten = true;
+    for (const index of rw.dropped) {
+      keep[index] = false;
+      removed.push({ index, input: results[index]!.input, recipient: results[index]!.recipient, reason: 'PERSONALIZATION_WITHOUT_TO' });
+    }
+    removed.sort((a, b) => a.index - b.index);
+  }
+  const forwarded = keep.reduce((n, k) => n + (k ? 1 : 0), 0);
+  return { promo, checkedMessageType: promo.messageType, refused: false, keep, removed, body: out, rewritten, forwarded };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { PROMOTIONAL_POLICIES } from '../../domain/promo-lint.ts';
+import { gatewayError } from '../../errors.ts';
+import { ADAPTER_NAMES } from './types.ts';
+
+/**
+ * One entry of config `upstreams` (API.md) with the proxy's extra keys (config/schema.ts keeps
+ * them through `.passthrough()`; they are validated here, at boot, unknown ones refused). Units
+ * are in the names; every default is stated.
+ */
+export const upstreamSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  adapter: z.enum(ADAPTER_NAMES),
+  /** Base URL; `/proxy/<name>/<path>` goes to `<url>/<path>` (the URL's own path is a prefix). */
+  url: z.string().url(),
+  brandCode: z.number().int().positive(),
+  /** Message type when a request does not say (Netgsm without `iysfilter`, SendGrid without header). Default TICARI (API.md default). */
+  messageType: z.enum(['TICARI', 'BILGILENDIRME']).default('TICARI'),
+  /** Recipient type when a request does not say. Default BIREYSEL (API.md default). */
+  recipientType: z.enum(['BIREYSEL', 'TACIR']).default('BIREYSEL'),
+  /**
+   * How senders prove they may use this upstream: `key` (default) = header `X-IYS-Gate-Key: <api
+   * key>` holding scope `proxy` and this upstream's brand; `none` = no gateway key (for clients
+   * that can change only their base URL; restrict by network). The provider's own credentials
+   * always pass through untouched.
+   */
+  gatewayAuth: z.enum(['key', 'none']).default('key'),
+  /** BILGILENDIRME text that reads as promotional: overrides `policy.promotionalInformational`. */
+  promotionalInformational: z.enum(PROMOTIONAL_POLICIES).optional(),
+  /** TCP+TLS connect timeout in ms. Nothing was sent when it fires (503/504, safe to retry). Default 2,000. */
+  connectTimeoutMs: z.number().int().positive().default(2_000),
+  /** Max ms from request written to response headers (undici headersTimeout). Default 15,000. */
+  headersTimeoutMs: z.number().int().positive().default(15_000),
+  /** Max ms between response body chunks (undici bodyTimeout). Default 15,000. */
+  bodyTimeoutMs: z.number().int().positive().default(15_000),
+  /**
+   * Idle keep-alive of pooled upstream sockets in ms; must be SHORTER than the provider's own idle
+   * close (C28), also caps a server's `Keep-Alive: timeout` hint. Default 2,000 (providers commonly
+   * close at 5 s).
+   */
+  keepAliveTimeoutMs: z.number().int().positive().default(2_000),
+  /** Max sockets to this upstream. Default 64. */
+  connections: z.number().int().positive().default(64),
+}).strict();
+
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;
+
+/**
+ * Validates the `upstreams` list (extra keys included).
+ * @throws GW_ERR_CONFIG_INVALID listing every issue (path `upstreams.<i>.<key>`), or a duplicate name.
+ */
+export function parseUpstreams(list: readonly unknown[]): UpstreamConfig[] {
+  const out: UpstreamConfig[] = [];
+  const issues: string[] = [];
+  list.forEach((u, i) => {
+    const r = upstreamSchema.safeParse(u);
+    if (r.success) out.push(r.data);
+    else for (const e of r.error.issues) issues.push(`upstreams.${i}.${e.path.join('.')}: ${e.message}`);
+  });
+  const seen = new Set<string>();
+  for (const u of out) { if (seen.has(u.name)) issues.push(`upstreams: duplicate name ${u.name}`); seen.add(u.name); }
+  if (issues.length > 0) throw gatewayError('GW_ERR_CONFIG_INVALID', [issues.join('; ')]);
+  return out;
+}
