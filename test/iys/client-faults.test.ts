@@ -1,10 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { IysClient } from '../../src/iys/client.ts';
 import { RateBudget } from '../../src/iys/rate-budget.ts';
 import { TokenBroker } from '../../src/iys/token-broker.ts';
 import { startTestSimulator, DEMO, type TestSimulator } from '../../src/simulator/testing.ts';
 
-type T = Parameters<Parameters<typeof t.test>[1]>[0];
+type T = Test;
 const START = '2026-05-12T10:00:00+03:00';
 const key = { recipient: '+905321234567', recipientType: 'BIREYSEL' as const, type: 'MESAJ' as const };
 

@@ -1,11 +1,11 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { RateBudget } from '../../src/iys/rate-budget.ts';
 import { TokenBroker } from '../../src/iys/token-broker.ts';
 import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
 
 const START = '2026-05-12T10:00:00+03:00';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], simOpts = {}) {
+async function setup(t: Test, simOpts = {}) {
   const sim = await startTestSimulator({ clockStartAt: START, clockFrozen: true, ...simOpts });
   t.teardown(() => sim.close());
   const broker = new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, now: () => sim.ctx.clock.nowMs() });

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
 
 // Tuesday 2026-05-12 10:00 Turkish time (reference §6 "now").
@@ -6,15 +6,13 @@ const START = '2026-05-12T10:00:00+03:00';
 const P = `/sps/${DEMO.iysCode}/brands/${DEMO.brandCode}`;
 const V2 = `/v2${P}`;
 
-async function setup(t: Tap.Test, opts = {}) {
+async function setup(t: Test, opts = {}) {
   const sim = await startTestSimulator({ clockStartAt: START, clockFrozen: true, ...opts });
   t.teardown(() => sim.close());
   const auth = { authorization: `Bearer ${await sim.token()}` };
   const post = (path: string, body: unknown) => sim.http('POST', path, body, auth);
   return { sim, auth, post };
 }
-type Tap = typeof t;
-declare namespace Tap { type Test = Parameters<Parameters<Tap['test']>[1]>[0] }
 
 const base = { recipient: '+905321234567', type: 'MESAJ', source: 'HS_WEB', recipientType: 'BIREYSEL' };
 

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
 
 const P = `/sps/${DEMO.iysCode}/brands/${DEMO.brandCode}`;
 
 /** A receiver on 127.0.0.1:0 recording requests; `mode` controls its answers. */
-async function receiver(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function receiver(t: Test) {
   const got: { auth: string | undefined; body: any }[] = [];
   const state = { mode: 'ok' as 'ok' | 'fail' | 'hang' };
   const srv = createServer((req: IncomingMessage, res) => {

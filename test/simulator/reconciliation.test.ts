@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
 
 const FIXTURE = readFileSync(new URL('../fixtures/iys-daily-sample.csv', import.meta.url), 'utf8');
 const P = `/sps/${DEMO.iysCode}/brands/${DEMO.brandCode}`;
 
-async function seeded(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function seeded(t: Test) {
   const sim = await startTestSimulator({ clockStartAt: '2026-03-04T10:00:00+03:00', clockFrozen: true });
   t.teardown(() => sim.close());
   const rows = FIXTURE.trim().split('\n').slice(1).map((l) => l.split(','));
