@@ -66,7 +66,9 @@ export interface ProviderAdapter {
 }
 
 /** Thrown by `read` for a send request it cannot understand. */
-export class UnreadableRequest extends Error {}
+export class UnreadableRequest extends Error {
+  override name = 'UnreadableRequest';
+}
 
 /** Type guard for plain JSON objects. */
 export function isObject(v: unknown): v is Record<string, unknown> {
