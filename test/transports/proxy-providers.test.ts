@@ -54,7 +54,7 @@ t.test('SendGrid: official client with only baseUrl changed; to/cc/bcc filtered;
   const stub = await startStub(t, (_r, res) => { res.statusCode = 202; res.setHeader('x-message-id', 'SGID-1'); res.end(); });
   const gw = await makeProxy(t, [{ name: 'mail', adapter: 'sendgrid', url: stub.url, brandCode: BRAND, gatewayAuth: 'none', messageType: 'TICARI' }], { listen: true });
   await gw.seed([{ recipient: 'a@example.com', status: 'ONAY', type: 'EPOSTA' }, { recipient: 'b@example.com', status: 'RET', type: 'EPOSTA' }, { recipient: 'c@example.com', status: 'ONAY', type: 'EPOSTA' }]);
-  const client = new sgClient.Client();
+  const client = sgClient;
   client.setApiKey('SG.test-key');
   client.setDefaultRequest('baseUrl', `${gw.url}/proxy/mail`);
   const body = {
