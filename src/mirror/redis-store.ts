@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import { gatewayError } from '../errors.ts';
@@ -47,6 +48,12 @@ export interface RedisStoreOptions {
    * disables it. Default `{ maxEntries: 100_000, maxBytes: 64 MiB, ttlMs: 60_000 }`.
    */
   cache?: ConsentCacheOptions | false;
+  /**
+   * Interval of the invalidation connection's PING in ms (default 1,000). When a PING is not
+   * answered within the interval the cache stops serving and the connection is re-established,
+   * so a silently partitioned process serves cached records for at most ~2 intervals.
+   */
+  heartbeatMs?: number;
   /** Movements per Lua call in apply() (default 500). */
   applyChunkSize?: number;
   /** Check the server's eviction and persistence settings in open() (default true). */
@@ -98,7 +105,7 @@ function parseSeeds(url: string): ClusterNode[] {
  * - `p c{b}`: bucket hash b of current records, field/value as in redis-codec.ts;
  * - `p h{b}`: bucket hash b of older movements per key (only keys with more than one);
  * - `p meta`: hash of getMeta/setMeta; `p cfg`: hash of the layout (bucketCount);
- * - channel `p inv`: applied fields, '\n'-joined, published by the apply script.
+ * - channel `p inv`: writer id and applied fields, '\n'-joined, published by the apply script.
  * The `{b}` hash tag keeps a key's current and history buckets on one slot, so each movement is
  * applied by one Lua script even on a cluster.
  *
@@ -118,11 +125,15 @@ export class RedisStore implements ConsentStore {
   private readonly writeMs: number;
   private readonly connectMs: number;
   private readonly chunk: number;
+  private readonly heartbeatMs: number;
+  private heartbeat: NodeJS.Timeout | null = null;
   private readonly client: Client;
   private sub: Client | null = null;
   private readonly channel: string;
   private closed = false;
   private opened = false;
+  /** Id of this store instance in published invalidations. */
+  private readonly origin = randomBytes(6).toString('base64url');
 
   /** @throws `GW_ERR_CONFIG_INVALID` for invalid options (checked before any connection) */
   constructor(opts: RedisStoreOptions) {
@@ -139,6 +150,7 @@ export class RedisStore implements ConsentStore {
     }
     this.maxHistory = positiveInt('maxHistory', opts.maxHistory, 20);
     this.chunk = positiveInt('applyChunkSize', opts.applyChunkSize, 500);
+    this.heartbeatMs = positiveInt('heartbeatMs', opts.heartbeatMs, 1000);
     const cacheOpts = opts.cache === undefined ? DEFAULT_CACHE : opts.cache;
     this.cache = cacheOpts === false ? null : new ConsentCache(validateCacheOptions(cacheOpts));
     this.channel = `${this.keyPrefix}inv`;
@@ -246,7 +258,11 @@ export class RedisStore implements ConsentStore {
       : this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
     this.sub = sub;
     sub.on('error', () => {});
-    sub.on('message', (_ch: string, msg: string) => cache.invalidate(msg.split('\n')));
+    sub.on('message', (_ch: string, msg: string) => {
+      const lines = msg.split('\n');
+      // our own writes were invalidated locally before apply() resolved
+      if (lines[0] !== this.origin) cache.invalidate(lines.slice(1));
+    });
     const lost = () => cache.disable();
     sub.on('close', lost);
     sub.on('end', lost);
@@ -258,12 +274,22 @@ export class RedisStore implements ConsentStore {
     await this.waitReady(sub);
     await withTimeout(sub.subscribe(this.channel), this.connectMs, 'subscribe');
     cache.enable();
+    this.heartbeat = setInterval(() => {
+      if (sub.status !== 'ready') return;
+      withTimeout(sub.ping(), this.heartbeatMs, 'heartbeat').catch(() => {
+        if (this.closed) return;
+        lost();
+        sub.disconnect(true);
+      });
+    }, this.heartbeatMs);
+    this.heartbeat.unref();
   }
 
   /** Flushes nothing (Redis persists) and closes both connections; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.cache?.disable();
     const quit = async (c: Client | null) => {
       if (!c) return;
@@ -383,7 +409,7 @@ export class RedisStore implements ConsentStore {
       await withTimeout(Promise.all(calls.map(async (idx) => {
         const keyIndex = new Map<number, number>();
         const keys: string[] = [];
-        const args: (string | Buffer | number)[] = [this.maxHistory, this.channel];
+        const args: (string | Buffer | number)[] = [this.maxHistory, this.channel, this.origin];
         for (const i of idx) {
           const b = buckets[i]!;
           let k = keyIndex.get(b);

@@ -6,7 +6,7 @@ import { runStoreContract, mv, norm } from './store-contract.ts';
 
 const avail = redisAvailable();
 if (avail !== true) {
-  t.skip(avail);
+  t.plan(0, avail);
 } else {
   const server = await startRedis();
   t.teardown(() => server.cleanup());

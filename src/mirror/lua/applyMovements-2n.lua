@@ -9,13 +9,15 @@
   ARGV:
     ARGV[1]     maxHistory: movements kept per key, current record included (integer >= 1)
     ARGV[2]     invalidation channel; '' = publish nothing
-    ARGV[3..]   triples: bucket index i (1-based, into the KEYS pairs), field, encoded value
+    ARGV[3]     origin: id of the writing process (first line of the published message)
+    ARGV[4..]   triples: bucket index i (1-based, into the KEYS pairs), field, encoded value
   Returns: one integer per movement, in ARGV order: 1 applied, 0 ignoredOlder, 2 duplicate.
-  Side effect: when at least one movement was applied, PUBLISHes the applied fields joined by
-  '\n' on the channel (cache invalidation for every gateway process).
+  Side effect: when at least one movement was applied, PUBLISHes origin and the applied fields,
+  joined by '\n', on the channel (cache invalidation for every gateway process).
 ]]
 local maxHist = tonumber(ARGV[1])
 local channel = ARGV[2]
+local origin = ARGV[3]
 local out = {}
 local changed = {}
 
@@ -63,7 +65,7 @@ local function encodeHist(list, maxn)
   return table.concat(parts)
 end
 
-for a = 3, #ARGV, 3 do
+for a = 4, #ARGV, 3 do
   local b = tonumber(ARGV[a])
   local f = ARGV[a + 1]
   local v = ARGV[a + 2]
@@ -112,6 +114,6 @@ for a = 3, #ARGV, 3 do
 end
 
 if channel ~= '' and #changed > 0 then
-  redis.call('PUBLISH', channel, table.concat(changed, '\n'))
+  redis.call('PUBLISH', channel, origin .. '\n' .. table.concat(changed, '\n'))
 end
 return out
