@@ -273,20 +273,30 @@ export class IysClient {
     return r.status === 204 ? null : (r.body as PullPage);
   }
 
+  /** Report dates are `YYYY-MM-DD` (H501), checked locally. */
+  private assertReportDate(reportDate: string): void {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(reportDate) || Number.isNaN(Date.parse(`${reportDate}T00:00:00Z`))) {
+      throw iysClientError('GW_ERR_IYS_INVALID_CONSENT', ['H501'], { errors: [hError('H501', { location: ['reportDate'], value: reportDate })] });
+    }
+  }
+
   /** The brand's daily movement file (CSV text), or null when the day had none (204). */
   async getDailyFile(brandCode: number, reportDate: string): Promise<string | null> {
+    this.assertReportDate(reportDate);
     const r = await this.call({ method: 'GET', path: this.sps(brandCode, `/changes/${reportDate}/file`), idempotent: true });
     return r.status === 204 ? null : r.text;
   }
 
   /** İYS's SHA-384 agreement info for a day, or null when the day had no movements (204). */
   async getAgreement(brandCode: number, reportDate: string): Promise<AgreementInfo | null> {
+    this.assertReportDate(reportDate);
     const r = await this.call({ method: 'GET', path: this.sps(brandCode, `/agreements/${reportDate}`), idempotent: true });
     return r.status === 204 ? null : (r.body as AgreementInfo);
   }
 
   /** Confirms the agreement of a day (after the hashes matched). @returns true when captured */
   async confirmAgreement(brandCode: number, reportDate: string): Promise<boolean> {
+    this.assertReportDate(reportDate);
     const r = await this.call({ method: 'PUT', path: this.sps(brandCode, `/agreements/${reportDate}`), body: { agreementStatus: true }, idempotent: true });
     const b = r.body as { agreementCaptured?: boolean; aggrementCaptured?: boolean } | null;
     return b?.agreementCaptured === true || b?.aggrementCaptured === true;
