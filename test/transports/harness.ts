@@ -3,6 +3,7 @@
  * for byte, and a gateway app holding only the error handler and the proxy routes on a fresh
  * in-memory store (no wiring in app.ts needed). Teardown is registered at creation.
  */
+import { Writable } from 'node:stream';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -77,7 +78,9 @@ export async function makeProxy(t: Teardown, upstreams: unknown[], opts: { liste
   await store.open();
   const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord }, mirrorMaxAgeMs: 0 });
   const keys = new KeyRing({ apiKeys: config.apiKeys, dataDir: '/nonexistent-unused' });
-  const app: FastifyInstance = Fastify({ logger: false, keepAliveTimeout: 1_000 });
+  const logs: string[] = [];
+  const stream = new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } });
+  const app: FastifyInstance = Fastify({ logger: { level: 'warn', stream }, keepAliveTimeout: 1_000 });
   const deps = { config, store, checks, metrics: new GatewayMetrics({ defaultMetrics: false }), servedBrands: [BRAND, BRAND + 1], keys };
   await app.register(errorHandler);
   await app.register(auth, { keys, servedBrands: deps.servedBrands });
@@ -94,5 +97,5 @@ export async function makeProxy(t: Teardown, upstreams: unknown[], opts: { liste
       ...(i < 0 ? {} : {}),
     })));
   };
-  return { app, url, store, checks, config, seed };
+  return { app, url, store, checks, config, seed, logs };
 }
