@@ -1,0 +1,75 @@
+/**
+ * Baseline server of the HTTP benchmarks (issue 2 "Speed and size"; STYLE.md habit 9): the least a
+ * fastify server can do for the same exchange as the gateway.
+ *
+ * - `POST /check`: parses the same JSON body (fastify's default parser, no schema), does ONE `Map`
+ *   lookup and returns a JSON object of the same shape and size as `/v1/check`'s answer
+ *   (`decision`, `reason`, `recipient`, `consent`, `asOf`).
+ * - `POST /check/batch`: same body as `/v1/check/batch`, one `Map` lookup per recipient, answer of
+ *   the same shape as the gateway's (`results[] { input, recipient, decision, reason }`, `counts`, `asOf`).
+ * - `GET /healthz`.
+ *
+ * No auth, no normalization, no validation, no policy, no metrics, no logging: the ratio
+ * gateway / baseline is the cost of all of those.
+ *
+ * The Map is filled from the same İYS daily CSV the gateway imported (last row per key wins), plus
+ * `--aliases FILE` (JSON `[input, canonical][]`): request spellings the gateway normalizes, so that
+ * the baseline's one lookup finds the same record and its answer has the same size.
+ *
+ * Run: `node --import tsx bench/baseline-server.ts --port N --csv FILE [--aliases FILE]` (127.0.0.1).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import Fastify from 'fastify';
+
+interface Rec { status: string; source: string | null; consentDate: string | null; creationDate: string | null; transactionId: string | null }
+interface CheckBody { recipient: string; type: string; recipientType?: string }
+interface BatchBody { recipients: string[]; type: string; recipientType?: string }
+
+const { values } = parseArgs({ options: { port: { type: 'string' }, csv: { type: 'string' }, aliases: { type: 'string' } } });
+const map = new Map<string, Rec>();
+if (values.csv) {
+  const text = readFileSync(values.csv, 'utf8');
+  let start = text.indexOf('\n') + 1; // skip the header
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const f = text.slice(start, end).split(',');
+    start = end + 1;
+    if (f.length !== 8) continue;
+    // creationDate,transactionId,recipient,recipientType,type,status,consentDate,source
+    map.set(`${f[4]}|${f[3]}|${f[2]}`, { status: f[5]!, source: f[7] || null, consentDate: f[6] || null, creationDate: f[0] || null, transactionId: f[1] || null });
+  }
+}
+if (values.aliases) {
+  for (const [input, canonical, type, rt] of JSON.parse(readFileSync(values.aliases, 'utf8')) as Array<[string, string, string, string]>) {
+    const rec = map.get(`${type}|${rt}|${canonical}`);
+    if (rec) map.set(`${type}|${rt}|${input}`, rec);
+  }
+}
+
+const asOf = '2026-11-29T14:00:00+03:00';
+const app = Fastify({ logger: false });
+app.post<{ Body: CheckBody }>('/check', async (req) => {
+  const b = req.body;
+  const rec = map.get(`${b.type}|${b.recipientType ?? 'BIREYSEL'}|${b.recipient}`);
+  if (rec === undefined) return { decision: 'BLOCK', reason: 'NO_CONSENT', recipient: b.recipient, consent: null, asOf };
+  const allow = rec.status === 'ONAY';
+  return { decision: allow ? 'ALLOW' : 'BLOCK', reason: allow ? 'CONSENT_ONAY' : 'CONSENT_RET', recipient: b.recipient, consent: rec, asOf };
+});
+app.post<{ Body: BatchBody }>('/check/batch', async (req) => {
+  const b = req.body;
+  const prefix = `${b.type}|${b.recipientType ?? 'BIREYSEL'}|`;
+  const results = new Array<{ input: string; recipient: string; decision: string; reason: string }>(b.recipients.length);
+  let allow = 0;
+  for (let i = 0; i < b.recipients.length; i++) {
+    const r = b.recipients[i]!;
+    const rec = map.get(prefix + r);
+    const ok = rec?.status === 'ONAY';
+    if (ok) allow++;
+    results[i] = { input: r, recipient: r, decision: ok ? 'ALLOW' : 'BLOCK', reason: rec === undefined ? 'NO_CONSENT' : ok ? 'CONSENT_ONAY' : 'CONSENT_RET' };
+  }
+  return { results, counts: { ALLOW: allow, BLOCK: b.recipients.length - allow }, asOf };
+});
+app.get('/healthz', async () => ({ status: 'ok', entries: map.size }));
+await app.listen({ port: Number(values.port ?? 8099), host: '127.0.0.1' });
