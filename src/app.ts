@@ -15,10 +15,14 @@ import checkRoutes from './routes/v1/check.ts';
 import consentRoutes from './routes/v1/consents.ts';
 import importRoutes from './routes/v1/import.ts';
 import rejectionRoutes from './routes/v1/rejections.ts';
+import consentWriteRoutes from './routes/v1/consents-write.ts';
+import outboxRoutes from './routes/v1/outbox.ts';
+import pushRoutes from './routes/v1/iys-push.ts';
+import { IysIntegration } from './iys/integration.ts';
 import type { RouteDeps } from './routes/deps.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -76,7 +80,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const checks = new CheckService({
     store: deps.store,
     policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord },
-    mirrorMaxAgeMs: config.mirrorMaxAgeMs,
+    mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0),
     lookupTimeoutMs: Math.max(config.redis.commandTimeoutMs * 4, 100),
     onDecision: (t, mt, d, r) => metrics.decision(t, mt, d, r),
     ...(deps.now ? { now: deps.now } : {}),
@@ -85,7 +89,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   if (freshAt) checks.markFresh(Number(freshAt));
   metrics.mirrorSize.set(await deps.store.size().catch(() => 0));
   const servedBrands = config.iys?.brands ?? [];
-  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands };
+  const iys = new IysIntegration({ config, store: deps.store, log: app.log, onFresh: (at) => checks.markFresh(at), ...(deps.now ? { now: deps.now } : {}) });
+  await iys.open();
+  app.addHook('onClose', async () => { await iys.close(); });
+  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys };
 
   await app.register(swagger, {
     openapi: {
@@ -103,7 +110,11 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(rejectionRoutes, routeDeps);
   await app.register(consentRoutes, routeDeps);
   await app.register(importRoutes, routeDeps);
+  await app.register(consentWriteRoutes, routeDeps);
+  await app.register(outboxRoutes, routeDeps);
+  await app.register(pushRoutes, routeDeps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.decorate('checks', checks);
+  app.decorate('iys', iys);
   return app;
 }

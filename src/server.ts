@@ -29,6 +29,7 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
     );
   }
   const address = await app.listen({ port: config.port, host: config.host });
+  app.iys.start();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
   closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'closing after an error');

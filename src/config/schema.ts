@@ -48,9 +48,10 @@ export const configSchema = z.object({
   batchMaxRecipients: z.number().int().positive().max(100_000).default(10_000),
   /**
    * Freshness bound in ms: when the mirror was last known fresh longer ago than this, TICARI
-   * answers MIRROR_STALE. 0 disables the check (default while no İYS sync is configured).
+   * answers MIRROR_STALE. 0 disables the check. Default: 7,200,000 (2 h) when `iys` is configured
+   * (pull every 5 min, so 2 h means ~24 failed cycles), else 0.
    */
-  mirrorMaxAgeMs: z.number().int().min(0).default(0),
+  mirrorMaxAgeMs: z.number().int().min(0).optional(),
   policy: z.object({
     /** TICARI to a TACIR without record: allow (default, opt-out) or block. */
     tacirWithoutRecord: z.enum(['allow', 'block']).default('allow'),
@@ -66,7 +67,24 @@ export const configSchema = z.object({
     username: z.string().min(1),
     password: z.string().min(1),
     brands: z.array(brandCode).min(1),
+    /** HTTP Basic credentials İYS uses for push deliveries to POST /v1/iys/push; unset = push off. */
+    push: z.object({ username: z.string().min(1), password: z.string().min(8) }).strict().optional(),
+    /** Pull cycle period in ms (changes feed, both sources). Default 300,000 (5 min); 0 = no pull loop. */
+    pullIntervalMs: z.number().int().min(0).default(300_000),
+    /** Outbox upload period in ms. Default 10,000; 0 = no upload loop. */
+    uploadIntervalMs: z.number().int().min(0).default(10_000),
+    /** Wait before polling a batch's results, in ms. Default 300,000 (İYS: no earlier than 300 s). */
+    batchPollAfterMs: z.number().int().min(0).default(300_000),
+    /** İYS request timeout in ms. Default 10,000. */
+    requestTimeoutMs: z.number().int().positive().default(10_000),
   }).strict().optional(),
+  consents: z.object({
+    /**
+     * An ONAY the company collected counts as consent only once İYS accepted it (default false:
+     * strict, DOMAIN.md §2). true applies it to the mirror at once.
+     */
+    onayEffectiveBeforeAck: z.boolean().default(false),
+  }).strict().default({}),
   /** Providers the proxy forwards to (API.md). */
   upstreams: z.array(z.object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),

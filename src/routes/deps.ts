@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../config/schema.ts';
 import type { CheckService } from '../check/check-service.ts';
+import type { IysIntegration } from '../iys/integration.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import type { GatewayMetrics } from '../plugins/metrics.ts';
 
@@ -11,4 +12,6 @@ export interface RouteDeps {
   metrics: GatewayMetrics;
   /** Brands this gateway serves (config `iys.brands`), used when a `*` key omits brandCode. */
   servedBrands: readonly number[];
+  /** Outbox, sync workers and uploader (outbox always present). */
+  iys: IysIntegration;
 }

@@ -59,6 +59,11 @@ export default async function rejectionRoutes(app: FastifyInstance, deps: RouteD
       if (!isGatewayError(err)) throw err;
       req.log.error({ err }, 'report deadline unavailable');
     }
+    // Queued for İYS (the durable outbox) with its deadline, so nothing acknowledged is lost.
+    await deps.iys.outbox.add([{
+      brandCode, origin: 'rejection', receivedAt: at.toISOString(), deadline,
+      consent: { recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET', source: movement.source!, consentDate: movement.consentDate! },
+    }]);
     reply.code(201);
     return {
       recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET',

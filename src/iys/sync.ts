@@ -1,0 +1,133 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { ConsentStore } from '../mirror/consent-store.ts';
+import type { IysClient } from './client.ts';
+import { PULL_MAX_LIMIT, PULL_WINDOW_MS, isCursorStale } from './client.ts';
+import { fromIysMovement } from './iys-movement.ts';
+
+/** Sync state of one brand (GET /v1/sync/status, `iys-gate sync status`). */
+export interface BrandSyncStatus {
+  brandCode: number;
+  cursors: { HS: string | null; IYS: string | null };
+  /** Epoch ms of the last pull cycle that reached the end of both feeds; null = never. */
+  lastPullAt: number | null;
+  /** Epoch ms of the last push delivery applied; null = never. */
+  lastPushAt: number | null;
+  /** Movements applied by pull since start. */
+  pulledMovements: number;
+  /** Items the feed carried that could not be read (bad field). */
+  badMovements: number;
+  /** True when the last complete pull is older than the feed's 7-day window (minus a margin): a full resync is needed. */
+  gap: boolean;
+  lastError: { code: string; message: string; at: number } | null;
+}
+
+export interface SyncWorkerOptions {
+  brandCode: number;
+  client: IysClient;
+  store: ConsentStore;
+  log: FastifyBaseLogger;
+  /** Called after a complete pull cycle with its epoch ms (the mirror is fresh as of then). */
+  onFresh?: (atMs: number) => void;
+  now?: () => number;
+}
+
+const metaKey = (brand: number, what: string) => `sync.${brand}.${what}`;
+
+/**
+ * Pull sync of one brand: reads the changes feed for `source=HS` and `source=IYS` from the stored
+ * `after` cursors, applies each page in order, then stores the page's cursor. The cursor is
+ * written only after the page's movements are durable, and applying is idempotent (the same
+ * movement twice is a `duplicate`), so a crash at any point neither loses nor double-applies a
+ * movement: at worst one page is read again and changes nothing (field case C13).
+ *
+ * Gap: when the last complete pull is older than the feed's 7-day window, movements may have been
+ * lost; `status().gap` turns true, readiness reports it, and the recovery path is a full load from
+ * İYS's daily files or an import (README "Sync").
+ */
+export class SyncWorker {
+  readonly brandCode: number;
+  readonly #o: SyncWorkerOptions;
+  #running: Promise<void> | null = null;
+  readonly #status: BrandSyncStatus;
+
+  constructor(opts: SyncWorkerOptions) {
+    this.#o = opts;
+    this.brandCode = opts.brandCode;
+    this.#status = {
+      brandCode: opts.brandCode, cursors: { HS: null, IYS: null }, lastPullAt: null, lastPushAt: null,
+      pulledMovements: 0, badMovements: 0, gap: false, lastError: null,
+    };
+  }
+
+  /** Loads cursors and times from the store's metadata. */
+  async load(): Promise<void> {
+    const s = this.#o.store;
+    this.#status.cursors.HS = await s.getMeta(metaKey(this.brandCode, 'HS.after'));
+    this.#status.cursors.IYS = await s.getMeta(metaKey(this.brandCode, 'IYS.after'));
+    const last = await s.getMeta(metaKey(this.brandCode, 'lastPullAt'));
+    this.#status.lastPullAt = last ? Number(last) : null;
+    const push = await s.getMeta(metaKey(this.brandCode, 'lastPushAt'));
+    this.#status.lastPushAt = push ? Number(push) : null;
+    this.#checkGap();
+  }
+
+  status(): BrandSyncStatus { this.#checkGap(); return structuredClone(this.#status); }
+
+  /** One complete cycle over both sources; concurrent calls share the running cycle. Never throws. */
+  pull(): Promise<void> {
+    if (!this.#running) this.#running = this.#pull().finally(() => { this.#running = null; });
+    return this.#running;
+  }
+
+  /** Records a push delivery (for status and freshness). */
+  async pushed(atMs: number): Promise<void> {
+    this.#status.lastPushAt = atMs;
+    await this.#o.store.setMeta(metaKey(this.brandCode, 'lastPushAt'), String(atMs));
+  }
+
+  async #pull(): Promise<void> {
+    const now = (this.#o.now ?? Date.now)();
+    try {
+      for (const source of ['HS', 'IYS'] as const) await this.#drain(source);
+      this.#status.lastPullAt = now;
+      this.#status.lastError = null;
+      await this.#o.store.setMeta(metaKey(this.brandCode, 'lastPullAt'), String(now));
+      this.#checkGap();
+      if (!this.#status.gap) this.#o.onFresh?.(now);
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      this.#status.lastError = { code: e.code ?? 'ERROR', message: e.message, at: now };
+      this.#o.log.warn({ err, brandCode: this.brandCode }, 'İYS pull failed; will retry');
+    }
+  }
+
+  async #drain(source: 'HS' | 'IYS'): Promise<void> {
+    const { client, store } = this.#o;
+    for (let pages = 0; pages < 10_000; pages++) {
+      const after = this.#status.cursors[source];
+      const page = await client.pullChanges(this.brandCode, { source, limit: PULL_MAX_LIMIT, ...(after ? { after } : {}) });
+      if (page === null) return; // 204: nothing new
+      const movements = [];
+      for (const raw of page.list) {
+        const m = fromIysMovement(this.brandCode, raw);
+        if ('error' in m) { this.#status.badMovements++; this.#o.log.warn({ brandCode: this.brandCode, field: m.error }, 'unreadable movement in the İYS feed skipped'); continue; }
+        movements.push(m);
+      }
+      if (movements.length) await store.apply(movements);
+      this.#status.pulledMovements += movements.length;
+      if (page.after && page.after !== after) {
+        await store.setMeta(metaKey(this.brandCode, `${source}.after`), page.after);
+        this.#status.cursors[source] = page.after;
+      }
+      if (page.list.length < PULL_MAX_LIMIT || !page.after || page.after === after) return;
+    }
+  }
+
+  #checkGap(): void {
+    const now = (this.#o.now ?? Date.now)();
+    const last = this.#status.lastPullAt;
+    this.#status.gap = last !== null && isCursorStale(new Date(last), new Date(now));
+  }
+}
+
+export { PULL_WINDOW_MS };

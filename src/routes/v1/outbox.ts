@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { istanbulDate } from '../../domain/turkish-time.ts';
+import type { OutboxItem } from '../../iys/outbox.ts';
+import type { RouteDeps } from '../deps.ts';
+
+/** Counts and the nearest deadline of the outbox (also used by metrics and the CLI). */
+export function outboxSummary(items: readonly OutboxItem[], now = Date.now()) {
+  const today = istanbulDate(new Date(now));
+  const open = items.filter((i) => i.state === 'pending' || i.state === 'submitted');
+  const overdue = open.filter((i) => i.deadline !== null && i.deadline < today);
+  const nearest = open.map((i) => i.deadline).filter((d): d is string => d !== null).sort()[0] ?? null;
+  // the end of the deadline day in Istanbul (UTC+03:00)
+  const msLeft = nearest === null ? null : Date.parse(`${nearest}T23:59:59+03:00`) - now;
+  return {
+    pending: items.filter((i) => i.state === 'pending').length,
+    submitted: items.filter((i) => i.state === 'submitted').length,
+    done: items.filter((i) => i.state === 'done').length,
+    failed: items.filter((i) => i.state === 'failed').length,
+    overdue: overdue.length,
+    nearestDeadline: nearest,
+    secondsToNearestDeadline: msLeft === null ? null : Math.round(msLeft / 1000),
+  };
+}
+
+/** GET /v1/outbox and GET /v1/sync/status. */
+export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps) {
+  app.get<{ Querystring: { state?: OutboxItem['state']; limit: number } }>('/v1/outbox', {
+    config: { scope: 'outbox' },
+    schema: {
+      summary: 'Items waiting for İYS, their states and deadlines', tags: ['outbox'],
+      querystring: {
+        type: 'object', additionalProperties: false,
+        properties: { state: { type: 'string', enum: ['pending', 'submitted', 'done', 'failed'] }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      },
+    },
+  }, async (req) => {
+    const all = deps.iys.outbox.list();
+    const items = (req.query.state ? all.filter((i) => i.state === req.query.state) : all)
+      .sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999')).slice(0, req.query.limit);
+    return { summary: outboxSummary(all), items };
+  });
+
+  app.get('/v1/sync/status', {
+    config: { scope: 'outbox' },
+    schema: { summary: 'Sync state of every brand (cursor, last pull, lag) and the outbox', tags: ['outbox'] },
+  }, async () => {
+    const now = Date.now();
+    const brands = [...deps.iys.sync.values()].map((w) => {
+      const s = w.status();
+      return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };
+    });
+    return { iysConfigured: deps.iys.client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands, outbox: outboxSummary(deps.iys.outbox.list(), now) };
+  });
+}
