@@ -4,6 +4,7 @@
  * `transfer-encoding`. Real sockets on both sides; the client sends its own Content-Length.
  */
 import t from 'tap';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { BRAND, KEY, makeProxy, startStub } from '../transports/harness.ts';
 
@@ -33,7 +34,7 @@ t.test('spaced body with the client\'s Content-Length: 26 → upstream gets the 
 t.test('chunked client body (no Content-Length) → upstream gets a Content-Length and no Transfer-Encoding', async (t) => {
   const { stub, gw } = await setup(t);
   async function* chunks() { yield '{"type":"MESAJ","recipients":'; yield '["+905550000001","+905550000002"],"message":"x"}'; }
-  const res = await request(`${gw.url}/proxy/hook/`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-iys-gate-key': KEY }, body: chunks() });
+  const res = await request(`${gw.url}/proxy/hook/`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-iys-gate-key': KEY }, body: Readable.from(chunks()) });
   t.equal(res.statusCode, 200);
   await res.body.dump();
   const got = stub.requests[0]!;

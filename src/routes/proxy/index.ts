@@ -16,7 +16,7 @@ import type { RouteDeps } from '../deps.ts';
 export const GATE_KEY_HEADER = 'x-iys-gate-key';
 
 /** What the proxy needs besides RouteDeps: the key ring (gateway keys travel in X-IYS-Gate-Key, not Authorization). */
-export interface ProxyDeps extends RouteDeps {
+export interface ProxyDeps extends Pick<RouteDeps, 'config' | 'checks'> {
   keys?: KeyRing;
   /** Report store (tests inject one with a fake clock). Default: in memory, 15 min, 10,000 reports. */
   reports?: RemovalReports;

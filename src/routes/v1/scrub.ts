@@ -28,7 +28,7 @@ const scrubQuery = {
  * the allowed lines unchanged, or with `annotate=true` every line + `,<decision>,<reason>`. Counts
  * are logged; the stream is never buffered whole (memory flat on millions of lines).
  */
-export async function scrubRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'config' | 'checks' | 'servedBrands'>): Promise<void> {
   app.register(async (scope) => {
     scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
     scope.post<{ Querystring: ScrubQuery }>('/v1/scrub', {

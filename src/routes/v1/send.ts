@@ -19,7 +19,7 @@ import type { RouteDeps } from '../deps.ts';
  * relayed with the same `X-IYS-Gate-*` headers as `/proxy/*`; all blocked → 422
  * GW_ERR_UPSTREAM_ALL_BLOCKED listing `removed`; upstream failures → 502/503/504.
  */
-export async function sendRoutes(app: FastifyInstance, deps: RouteDeps & { reports?: RemovalReports }): Promise<void> {
+export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'config' | 'checks' | 'servedBrands'> & { reports?: RemovalReports }): Promise<void> {
   const registry = upstreamRegistry(deps.config);
   app.addHook('onClose', async () => { await registry.close(); });
   const reports = deps.reports ?? new RemovalReports();
