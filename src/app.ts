@@ -92,7 +92,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const iys = new IysIntegration({ config, store: deps.store, log: app.log, onFresh: (at) => checks.markFresh(at), ...(deps.now ? { now: deps.now } : {}) });
   await iys.open();
   app.addHook('onClose', async () => { await iys.close(); });
-  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys };
+  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys, now: deps.now ?? Date.now };
 
   await app.register(swagger, {
     openapi: {

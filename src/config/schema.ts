@@ -75,6 +75,8 @@ export const configSchema = z.object({
     uploadIntervalMs: z.number().int().min(0).default(10_000),
     /** Wait before polling a batch's results, in ms. Default 300,000 (İYS: no earlier than 300 s). */
     batchPollAfterMs: z.number().int().min(0).default(300_000),
+    /** First back-off after a retryable upload failure, in ms (doubles each attempt, capped at 15 min). Default 5,000. */
+    uploadRetryBaseMs: z.number().int().positive().default(5_000),
     /** İYS request timeout in ms. Default 10,000. */
     requestTimeoutMs: z.number().int().positive().default(10_000),
   }).strict().optional(),

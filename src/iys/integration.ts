@@ -23,7 +23,7 @@ export class IysIntegration {
   constructor(opts: { config: GatewayConfig; store: ConsentStore; log: FastifyBaseLogger; onFresh: (atMs: number) => void; now?: () => number }) {
     const { config, store, log } = opts;
     this.#config = config;
-    this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox') });
+    this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), ...(opts.now ? { now: opts.now } : {}) });
     const iys = config.iys;
     if (!iys) return;
     this.client = new IysClient({
@@ -43,7 +43,7 @@ export class IysIntegration {
       this.sync.set(brandCode, new SyncWorker({ brandCode, client: this.client, store, log, onFresh: freshOf, ...(opts.now ? { now: opts.now } : {}) }));
     }
     this.uploader = new Uploader({
-      outbox: this.outbox, client: this.client, store, log, pollAfterMs: iys.batchPollAfterMs, ...(opts.now ? { now: opts.now } : {}),
+      outbox: this.outbox, client: this.client, store, log, pollAfterMs: iys.batchPollAfterMs, retryBaseMs: iys.uploadRetryBaseMs, ...(opts.now ? { now: opts.now } : {}),
     });
   }
 

@@ -68,8 +68,11 @@ export class Outbox {
   readonly #keepDoneMs: number;
 
   /** @param opts.dir directory of outbox.log; null keeps it in memory (tests) */
-  constructor(opts: { dir: string | null; keepDoneMs?: number }) {
+  readonly #now: () => number;
+
+  constructor(opts: { dir: string | null; keepDoneMs?: number; now?: () => number }) {
     this.#dir = opts.dir;
+    this.#now = opts.now ?? Date.now;
     this.#keepDoneMs = opts.keepDoneMs ?? 30 * 86_400_000;
   }
 
@@ -102,7 +105,7 @@ export class Outbox {
    * Adds items durably; resolves once they are on disk.
    * @returns the stored items (with ids)
    */
-  async add(entries: Array<Pick<OutboxItem, 'brandCode' | 'consent' | 'origin' | 'receivedAt' | 'deadline'>>, now = Date.now()): Promise<OutboxItem[]> {
+  async add(entries: Array<Pick<OutboxItem, 'brandCode' | 'consent' | 'origin' | 'receivedAt' | 'deadline'>>, now = this.#now()): Promise<OutboxItem[]> {
     const items = entries.map((e): OutboxItem => ({
       ...e, id: randomUUID(), state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now,
     }));
@@ -112,7 +115,7 @@ export class Outbox {
   }
 
   /** Applies patches durably. Unknown ids are ignored. */
-  async update(patches: Array<{ id: string; patch: Patch }>, now = Date.now()): Promise<void> {
+  async update(patches: Array<{ id: string; patch: Patch }>, now = this.#now()): Promise<void> {
     const ops: unknown[] = [];
     for (const { id, patch } of patches) {
       const it = this.#items.get(id);
@@ -142,7 +145,7 @@ export class Outbox {
 
   #compactSync(): void {
     const dir = this.#dir!;
-    const cutoff = Date.now() - this.#keepDoneMs;
+    const cutoff = this.#now() - this.#keepDoneMs;
     const tmp = join(dir, 'outbox.tmp');
     const fd = openSync(tmp, 'w');
     try {

@@ -14,4 +14,6 @@ export interface RouteDeps {
   servedBrands: readonly number[];
   /** Outbox, sync workers and uploader (outbox always present). */
   iys: IysIntegration;
+  /** Clock (epoch ms); Date.now outside tests. */
+  now: () => number;
 }

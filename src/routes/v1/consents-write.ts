@@ -52,7 +52,7 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
       recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: b.status, source: b.source, consentDate: b.consentDate,
       ...(b.retailerCode !== undefined ? { retailerCode: b.retailerCode } : {}), ...(b.retailerAccess ? { retailerAccess: b.retailerAccess } : {}),
     };
-    const errs = validateConsent(consent, { now: new Date(), withinUploadWindow: (d, now) => isWithinUploadWindow(d, now, { halfDayPolicy: deps.config.policy.halfDayPolicy }) });
+    const errs = validateConsent(consent, { now: new Date(deps.now()), withinUploadWindow: (d, now) => isWithinUploadWindow(d, now, { halfDayPolicy: deps.config.policy.halfDayPolicy }) });
     if (errs.length) {
       const e = errs[0]!;
       throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', [`${e.code}: ${e.message}`], { field: e.location?.join('.') ?? 'body' });

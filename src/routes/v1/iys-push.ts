@@ -46,7 +46,7 @@ export default async function pushRoutes(app: FastifyInstance, deps: RouteDeps) 
     try { outcomes = await deps.store.apply(movements); } catch (err) {
       throw gatewayError('GW_ERR_STORE_UNAVAILABLE', [(err as Error).message], { cause: err });
     }
-    const now = Date.now();
+    const now = deps.now();
     for (const b of new Set(movements.map((m) => m.brandCode))) await deps.iys.sync.get(b)?.pushed(now);
     if (rejected) req.log.warn({ rejected }, 'unreadable push items skipped');
     return {

@@ -37,14 +37,14 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
     const all = deps.iys.outbox.list();
     const items = (req.query.state ? all.filter((i) => i.state === req.query.state) : all)
       .sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999')).slice(0, req.query.limit);
-    return { summary: outboxSummary(all), items };
+    return { summary: outboxSummary(all, deps.now()), items };
   });
 
   app.get('/v1/sync/status', {
     config: { scope: 'outbox' },
     schema: { summary: 'Sync state of every brand (cursor, last pull, lag) and the outbox', tags: ['outbox'] },
   }, async () => {
-    const now = Date.now();
+    const now = deps.now();
     const brands = [...deps.iys.sync.values()].map((w) => {
       const s = w.status();
       return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };

@@ -36,7 +36,7 @@ export default async function rejectionRoutes(app: FastifyInstance, deps: RouteD
     const brandCode = requireBrand(req, b.brandCode, deps.servedBrands);
     const n = normalizeRecipient(b.recipient, b.type);
     if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: 'recipient' });
-    const now = Date.now();
+    const now = deps.now();
     let at = new Date(now);
     if (b.receivedAt !== undefined) {
       at = new Date(b.receivedAt);
