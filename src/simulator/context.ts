@@ -223,14 +223,16 @@ export class SimContext {
   /** Dealer checks (H180): retailerCode and every retailerAccess element must be the account's. */
   dealerErrors(a: SimAccount, body: Record<string, unknown>): IysErrorItem[] {
     const errs: IysErrorItem[] = [];
-    if (typeof body.retailerCode === 'number' && !a.retailers.includes(body.retailerCode)) {
-      errs.push(hError('H180', { location: ['retailerCode'], value: body.retailerCode }));
-    }
-    if (Array.isArray(body.retailerAccess)) {
-      body.retailerAccess.forEach((r, i) => {
-        if (typeof r === 'number' && !a.retailers.includes(r)) errs.push(hError('H180', { location: ['retailerAccess', i], value: r }));
-      });
-    }
+    const check = (r: unknown, location: (string | number)[]): void => {
+      if (typeof r !== 'number' || a.retailers.includes(r)) return;
+      // Another provider's dealer: not matched to the user's permissions (H353); nobody's: H180.
+      const foreign = [...this.accounts.values()].some((o) => o !== a && o.retailers.includes(r));
+      errs.push(foreign
+        ? { code: 'H353', message: 'retailerCode, kullanıcı izinleriyle eşleştiriliemiyor' }
+        : hError('H180', { location, value: r }));
+    };
+    check(body.retailerCode, ['retailerCode']);
+    if (Array.isArray(body.retailerAccess)) body.retailerAccess.forEach((r, i) => check(r, ['retailerAccess', i]));
     return errs;
   }
 

@@ -38,6 +38,8 @@ export interface SimRouteConfig {
   hourly?: 'status' | 'history';
   /** Allowed while the subscription is PAUSED/EXPIRED (only the subscription query). */
   subscriptionQuery?: boolean;
+  /** An iysCode no provider holds answers 404 H001 (getBrandsDetails) instead of 403 H353. */
+  unknownIysCode404?: boolean;
 }
 
 declare module 'fastify' {
@@ -145,6 +147,9 @@ export async function buildSimulator(opts: SimulatorOptions = {}, deps: Simulato
     const params = req.params as Record<string, string | undefined>;
     if (params.iysCode !== undefined) {
       if (!/^\d+$/.test(params.iysCode)) return sendError(reply, 'H190', { location: ['iysCode'], value: params.iysCode });
+      if (cfg.unknownIysCode404 && !ctx.accountByIysCode(Number(params.iysCode))) {
+        return sendErrors(reply, [{ code: 'H001', message: `Hizmet Sağlayıcı:${params.iysCode} bulunamadı.` }], 404);
+      }
       if (Number(params.iysCode) !== a.iysCode) return sendErrors(reply, [{ code: 'H353', message: 'iysCode, kullanıcı izinleriyle eşleştiriliemiyor' }]);
     }
     if (params.brandCode !== undefined) {

@@ -63,6 +63,12 @@ export const consentRoutes = (ctx: SimContext): FastifyPluginAsync => async (app
     if (errs.length) return sendErrors(reply, errs);
     const dealer = body.flatMap((item: Record<string, unknown>, index) => ctx.dealerErrors(a, item).map((e) => ({ ...e, index })));
     if (dealer.length) return sendErrors(reply, dealer);
+    const limit = a.subscription.consentLimit;
+    if (limit > 0) {
+      const fresh = new Set((body as ConsentInput[]).map((c) => consentKeyOf(c))
+        .filter((k) => !ctx.state.current.has(`${a.iysCode}|${brandCode}|${k}`)));
+      if (ctx.state.keysOf(a.iysCode) + fresh.size > limit) return sendError(reply, 'H525');
+    }
     const now = ctx.clock.nowMs();
     const b: SimBatch = {
       requestId: ctx.state.newRequestId(), iysCode: a.iysCode, brandCode, v2, submittedMs: now, creationDate: ctx.nowIys(),

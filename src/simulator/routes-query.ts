@@ -160,7 +160,7 @@ export const queryRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) 
       return reply.send({ after: encodeCursor(page[page.length - 1]!), list: page.map((m) => feedItem(m, source === 'IYS')) });
     });
 
-  app.get('/sps/:iysCode/brands', { config: { iysSim: { operationId: 'getBrandsDetails', auth: true } } }, async (req, reply) => {
+  app.get('/sps/:iysCode/brands', { config: { iysSim: { operationId: 'getBrandsDetails', auth: true, unknownIysCode404: true } } }, async (req, reply) => {
     const a = accountOf(req);
     return reply.send(a.brands.map((b, i) => {
       let approval = 0;

@@ -1,7 +1,7 @@
 /**
  * Reconciliation ("mutabakat", iys-reference.md §2.9): daily movement file (agreementFile),
  * SHA-384 agreement info and confirmation (agreementsDate, agreementDatePut) and the daily
- * summary (changeSummary). Report dates are `YYYY-MM-DD` (H501), at most 7 days back (H502).
+ * summary (changeSummary), and a stand-in for the day's time-stamp (agreementTimeStamp). Report dates are `YYYY-MM-DD` (H501), at most 7 days back (H502).
  *
  * The file: header `creationDate,transactionId,recipient,recipientType,type,status,consentDate,source`
  * then one row per movement created on that Turkish day, sorted by creationDate then
@@ -81,6 +81,17 @@ export const reconciliationRoutes = (ctx: SimContext): FastifyPluginAsync => asy
     if (dayMovements(req, day).length === 0) return reply.code(204).send();
     ctx.state.agreements.set(agreementKey(req, day), true);
     return reply.send({ agreementCaptured: true });
+  });
+
+  // The RFC-3161 time-stamp reply (.tsr) of a day's file. The simulator has no time-stamping
+  // authority: it answers a plain-text stand-in naming the file's SHA-384, never a real token.
+  app.get('/sps/:iysCode/brands/:brandCode/agreements/:reportDate/timestamp', cfg('agreementTimeStamp'), async (req, reply) => {
+    const day = reportDateOf(req, reply);
+    if (day === null) return reply;
+    const ms = dayMovements(req, day);
+    if (ms.length === 0) return reply.code(204).send();
+    return reply.type('text/plain; charset=utf-8')
+      .send(`SIMULATED-TSR reportDate=${day} hashMethod=SHA-384 hashValue=${sha384Hex(dailyCsv(ms))}\n`);
   });
 
   app.get('/sps/:iysCode/brands/:brandCode/changes/:reportDate/recipients/:recipientType', cfg('changeSummary'), async (req, reply) => {
