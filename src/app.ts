@@ -8,7 +8,7 @@ import type { ConsentStore } from './mirror/consent-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
 import auth from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
-import metricsPlugin, { GatewayMetrics } from './plugins/metrics.ts';
+import metricsPlugin, { GatewayMetrics, registerIysMetrics } from './plugins/metrics.ts';
 import { maskDeep, maskPii } from './plugins/redact.ts';
 import healthRoutes from './routes/ops/health.ts';
 import checkRoutes from './routes/v1/check.ts';
@@ -92,6 +92,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const iys = new IysIntegration({ config, store: deps.store, log: app.log, onFresh: (at) => checks.markFresh(at), ...(deps.now ? { now: deps.now } : {}) });
   await iys.open();
   app.addHook('onClose', async () => { await iys.close(); });
+  registerIysMetrics(metrics, iys, deps.now ?? Date.now, () => checks.isStale());
   const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys, now: deps.now ?? Date.now };
 
   await app.register(swagger, {

@@ -3,6 +3,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
+import { istanbulDate } from '../domain/turkish-time.ts';
 import { GroupCommitLog } from '../mirror/group-commit-log.ts';
 
 /** What one outbox item asks İYS to register (İYS `Consent` body; recipient canonical). */
@@ -162,3 +163,23 @@ export class Outbox {
     try { fsyncSync(dfd); } finally { closeSync(dfd); }
   }
 }
+
+/** Counts and the nearest deadline of the outbox (also used by metrics and the CLI). */
+export function outboxSummary(items: readonly OutboxItem[], now = Date.now()) {
+  const today = istanbulDate(new Date(now));
+  const open = items.filter((i) => i.state === 'pending' || i.state === 'submitted');
+  const overdue = open.filter((i) => i.deadline !== null && i.deadline < today);
+  const nearest = open.map((i) => i.deadline).filter((d): d is string => d !== null).sort()[0] ?? null;
+  // the end of the deadline day in Istanbul (UTC+03:00)
+  const msLeft = nearest === null ? null : Date.parse(`${nearest}T23:59:59+03:00`) - now;
+  return {
+    pending: items.filter((i) => i.state === 'pending').length,
+    submitted: items.filter((i) => i.state === 'submitted').length,
+    done: items.filter((i) => i.state === 'done').length,
+    failed: items.filter((i) => i.state === 'failed').length,
+    overdue: overdue.length,
+    nearestDeadline: nearest,
+    secondsToNearestDeadline: msLeft === null ? null : Math.round(msLeft / 1000),
+  };
+}
+

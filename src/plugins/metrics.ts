@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConsentType, Decision, MessageType, Reason } from '../domain/types.ts';
+import type { IysIntegration } from '../iys/integration.ts';
+import { outboxSummary } from '../iys/outbox.ts';
 
 /**
  * Prometheus metrics with bounded labels only (never a recipient): decisions by type, message
@@ -40,6 +42,31 @@ export class GatewayMetrics {
     if (!c) { c = this.#decisions.labels(type, messageType, decision, reason); this.#children.set(k, c); }
     c.inc();
   }
+}
+
+/**
+ * Outbox and sync gauges, computed at scrape time: items by state, overdue items, seconds to the
+ * nearest deadline, and per configured brand (a bounded set) the age of the last complete pull.
+ */
+export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: () => number, isStale: () => boolean): void {
+  const r = [m.registry];
+  new Gauge({
+    name: 'iysgate_outbox_items', help: 'Outbox items by state', labelNames: ['state'], registers: r,
+    collect() {
+      const s = outboxSummary(iys.outbox.list(), now());
+      for (const st of ['pending', 'submitted', 'done', 'failed'] as const) this.set({ state: st }, s[st]);
+    },
+  });
+  new Gauge({ name: 'iysgate_outbox_overdue_items', help: 'Open outbox items past their İYS deadline', registers: r, collect() { this.set(outboxSummary(iys.outbox.list(), now()).overdue); } });
+  new Gauge({
+    name: 'iysgate_outbox_nearest_deadline_seconds', help: 'Seconds to the nearest open item\'s deadline (end of day, Istanbul); absent when none', registers: r,
+    collect() { this.reset(); const s = outboxSummary(iys.outbox.list(), now()); if (s.secondsToNearestDeadline !== null) this.set(s.secondsToNearestDeadline); },
+  });
+  new Gauge({
+    name: 'iysgate_sync_last_pull_age_seconds', help: 'Seconds since the last complete pull, per brand', labelNames: ['brandCode'], registers: r,
+    collect() { for (const [b, w] of iys.sync) { const last = w.status().lastPullAt; if (last !== null) this.set({ brandCode: String(b) }, (now() - last) / 1000); } },
+  });
+  new Gauge({ name: 'iysgate_mirror_stale', help: '1 when the mirror is past its freshness bound', registers: r, collect() { this.set(isStale() ? 1 : 0); } });
 }
 
 /** Registers `GET /metrics` and the latency hook. */

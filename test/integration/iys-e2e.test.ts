@@ -1,5 +1,5 @@
 // End-to-end: the gateway against the İYS simulator over real sockets (issue 6).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ const KEY = 'e2e-key-0123456789abcdef';
 const PUSH = { username: 'iys-push', password: 'push-secret-123' };
 const BRAND = DEMO.brandCode;
 
-async function setup(t: Tap.Test, opts: { clockStartAt?: string; config?: GatewayConfigInput; dataDir?: string } = {}) {
+async function setup(t: Test, opts: { clockStartAt?: string; config?: GatewayConfigInput; dataDir?: string } = {}) {
   const sim: TestSimulator = await startTestSimulator({ pushAllowHttp: true, batchDelayMs: 1000, ...(opts.clockStartAt ? { clockStartAt: opts.clockStartAt, clockFrozen: true } : {}) });
   t.teardown(() => sim.close());
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'iysgate-e2e-'));
