@@ -49,7 +49,6 @@ export class UpstreamClient {
         headers,
         body,
         idempotent: false,
-        blocking: method !== 'GET' && method !== 'HEAD',
       });
     } catch (err) {
       throw this.mapError(err);

@@ -1,0 +1,89 @@
+/**
+ * Proxy benchmark (issue 3 "Speed"; STYLE.md habit 9). In ONE run, against the same stub upstream
+ * (bench/proxy-servers.ts, each server in its own process):
+ *   (a) sender → stub directly,
+ *   (b) sender → plain @fastify/reply-from pass-through → stub,
+ *   (c) sender → iys-gate `/proxy/netgsm/...` → stub, a 1-recipient Netgsm REST v2 request
+ *       (recipient with consent: read, one lookup, forwarded unchanged).
+ * Load: autocannon with fixed parameters (default 50 connections, pipelining 1, 10 s per run),
+ * 1,000 rotating bodies (distinct recipients), 3 s warm-up each, rounds alternate a → b → c.
+ * Targets: (c) req/s ≥ 0.7 × (b); (c) p50 − (a) p50 ≤ 1 ms.
+ * Then `POST /v1/scrub` on a 1,000,000-line list streamed over HTTP: lines/s (target ≥ 300,000)
+ * and the gateway's RSS sampled every 100 ms (memory flat = streamed).
+ *
+ * Run: `node --import tsx bench/proxy.bench.ts [--rounds 2] [--duration 10] [--connections 50] [--lines 1000000]`
+ * Results: bench/results/proxy.json; figures copied into bench/README-proxy.md.
+ */
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { request } from 'undici';
+import { HOST, aggregate, fmt, formatRun, freePort, runLoad, startChild, stopChild, writeResult, type LoadParams, type LoadResult } from './lib/harness.ts';
+import { BENCH_KEY, benchNo } from './proxy-shared.ts';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, lines: { type: 'string' } } });
+const ROUNDS = Number(values.rounds ?? 2);
+const params: LoadParams = { connections: Number(values.connections ?? 50), durationS: Number(values.duration ?? 10), pipelining: 1 };
+const LINES = Number(values.lines ?? 1_000_000);
+const script = 'bench/proxy-servers.ts';
+
+const [sp, rp, gp] = [await freePort(), await freePort(), await freePort()];
+const stub = await startChild({ name: 'stub', script, args: ['--mode', 'stub', '--port', String(sp)], port: sp, readyPath: '/healthz' });
+const up = `http://${HOST}:${sp}`;
+const rf = await startChild({ name: 'reply-from', script, args: ['--mode', 'replyfrom', '--port', String(rp), '--upstream', up], port: rp, readyPath: '/healthz' });
+const gw = await startChild({ name: 'iys-gate', script, args: ['--mode', 'gateway', '--port', String(gp), '--upstream', up, '--consents', '1000000'], port: gp, readyPath: '/healthz', timeoutMs: 120_000 });
+
+const bodies = Array.from({ length: 1000 }, (_x, i) => ({ body: JSON.stringify({ msgheader: 'FIRMA', iysfilter: '11', encoding: 'TR', messages: [{ msg: 'Kış koleksiyonu mağazalarda', no: benchNo(i * 7) }] }) }));
+const basic = { authorization: 'Basic ' + Buffer.from('8501234567:secret').toString('base64') };
+const gwHeaders = { ...basic, 'x-iys-gate-key': BENCH_KEY };
+
+// sanity: the gateway forwards (200, counts header) rather than blocking
+const probe = await request(`http://${HOST}:${gp}/proxy/netgsm/sms/rest/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', ...gwHeaders }, body: bodies[0]!.body });
+console.log(`probe: ${probe.statusCode} ${probe.headers['x-iys-gate-counts']} ${await probe.body.text()}`);
+
+const warm: LoadParams = { ...params, durationS: 3 };
+await runLoad('warm-up direct', stub, '/sms/rest/v2/send', bodies, warm, basic);
+await runLoad('warm-up reply-from', rf, '/sms/rest/v2/send', bodies, warm, basic);
+await runLoad('warm-up iys-gate', gw, '/proxy/netgsm/sms/rest/v2/send', bodies, warm, gwHeaders);
+console.log(`load: autocannon -c ${params.connections} -p ${params.pipelining} -d ${params.durationS}, ${ROUNDS} alternating rounds`);
+const A: LoadResult[] = []; const B: LoadResult[] = []; const C: LoadResult[] = [];
+for (let r = 1; r <= ROUNDS; r++) {
+  const a = await runLoad(`(a) direct #${r}`, stub, '/sms/rest/v2/send', bodies, params, basic); console.log(formatRun(a)); A.push(a);
+  const b = await runLoad(`(b) reply-from #${r}`, rf, '/sms/rest/v2/send', bodies, params, basic); console.log(formatRun(b)); B.push(b);
+  const c = await runLoad(`(c) iys-gate #${r}`, gw, '/proxy/netgsm/sms/rest/v2/send', bodies, params, gwHeaders); console.log(formatRun(c)); C.push(c);
+}
+const a = aggregate(A); const b = aggregate(B); const c = aggregate(C);
+const ratio = c.reqPerSec / b.reqPerSec;
+const addedP50 = c.p50 - a.p50;
+console.log(`\n(a) direct      ${fmt(a.reqPerSec)} req/s p50 ${fmt(a.p50, 3)} ms`);
+console.log(`(b) reply-from  ${fmt(b.reqPerSec)} req/s p50 ${fmt(b.p50, 3)} ms`);
+console.log(`(c) iys-gate    ${fmt(c.reqPerSec)} req/s p50 ${fmt(c.p50, 3)} ms`);
+console.log(`iys-gate / reply-from req/s = ${ratio.toFixed(3)} (target ≥ 0.7) ${ratio >= 0.7 ? 'MET' : 'MISSED'}`);
+console.log(`iys-gate p50 − direct p50 = ${addedP50.toFixed(3)} ms (target ≤ 1 ms) ${addedP50 <= 1 ? 'MET' : 'MISSED'}`);
+
+// --- scrub: 1,000,000 lines streamed over HTTP --------------------------------------------------
+const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gw.pid}/status`, 'utf8'))![1]) / 1024;
+const rss0 = rss();
+let rssMax = rss0;
+const sampler = setInterval(() => { rssMax = Math.max(rssMax, rss()); }, 100);
+async function* list() {
+  for (let i = 0; i < LINES; i += 10_000) {
+    let s = '';
+    for (let j = i; j < Math.min(LINES, i + 10_000); j++) s += `0${benchNo(j % 2 === 0 ? j : 5_000_000 + j)}\n`;
+    yield s;
+  }
+}
+const t0 = performance.now();
+const res = await request(`http://${HOST}:${gp}/v1/scrub?brandCode=7&type=MESAJ`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${BENCH_KEY}` }, body: Readable.from(list()) });
+let outLines = 0;
+for await (const chunk of res.body) { for (let k = 0; k < chunk.length; k++) if (chunk[k] === 10) outLines++; }
+const secs = (performance.now() - t0) / 1000;
+clearInterval(sampler);
+const linesPerSec = LINES / secs;
+console.log(`scrub: ${fmt(LINES)} lines in ${secs.toFixed(2)} s = ${fmt(linesPerSec)} lines/s (target ≥ 300,000) ${linesPerSec >= 300_000 ? 'MET' : 'MISSED'}; ${fmt(outLines)} allowed lines back; gateway RSS ${fmt(rss0)} → max ${fmt(rssMax)} MiB (+${fmt(rssMax - rss0)})`);
+
+writeResult('proxy', {
+  params, rounds: ROUNDS, direct: a, replyFrom: b, gateway: c, ratioVsReplyFrom: ratio, addedP50Ms: addedP50,
+  scrub: { lines: LINES, seconds: secs, linesPerSec, allowedLines: outLines, rssStartMiB: rss0, rssMaxMiB: rssMax },
+});
+for (const ch of [gw, rf, stub]) await stopChild(ch);
