@@ -48,6 +48,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s: no response within %s ms after the request was written; delivery unknown' },
   GW_ERR_UPSTREAM_DELIVERY_UNKNOWN: { status: 502, message: 'Upstream %s failed after the request was written (%s); delivery unknown, not retried' },
   GW_ERR_UPSTREAM_REPORT_NOT_FOUND: { status: 404, message: 'No removal report %s (expired or never made)' },
+  GW_ERR_IYS_NOT_CONFIGURED: { status: 409, message: 'No İYS account is configured (config key iys)' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;

@@ -175,3 +175,30 @@ t.test('a restart in the middle of a pull page loses and repeats nothing', async
   const hist = await a.call('GET', `/v1/consents?brandCode=${BRAND}&type=MESAJ&recipient=%2B905321110500`);
   t.equal(hist.body.movements.length, 1, 'the repeated movement is a duplicate, not a second movement');
 });
+
+t.test('daily reconciliation: SHA-384 agreement checked, movements the mirror missed applied, differences reported', async (t) => {
+  const { sim, app, call, store } = await setup(t, { clockStartAt: '2026-03-10T10:00:00+03:00' });
+  for (let i = 0; i < 5; i++) {
+    await sim.http('POST', '/_sim/movements', { brandCode: BRAND, recipient: `+9053211106${String(i).padStart(2, '0')}`, type: 'MESAJ', recipientType: 'BIREYSEL', status: 'ONAY', source: 'HS_WEB', consentDate: '2026-03-10 09:00:00', creationDate: '2026-03-10 09:00:01' });
+  }
+  const early = await call('POST', `/v1/sync/reconcile?brandCode=${BRAND}&reportDate=2026-03-10`);
+  t.equal(early.body.status, 'not-ready', 'the day is not closed yet');
+  await sim.advance(24 * 3_600_000);
+  const r = await call('POST', `/v1/sync/reconcile?brandCode=${BRAND}&reportDate=2026-03-10&confirm=true`);
+  t.equal(r.status, 200);
+  t.equal(r.body.status, 'reconciled');
+  t.equal(r.body.rows, 5);
+  t.equal(r.body.sha384, r.body.iysHash);
+  t.equal(r.body.missingApplied, 5, 'nothing had been pulled: all five applied from the file');
+  t.same(r.body.differences, []);
+  t.equal(r.body.confirmed, true);
+  t.equal(await store.size(), 5);
+  const again = await call('POST', `/v1/sync/reconcile?brandCode=${BRAND}&reportDate=2026-03-10`);
+  t.equal(again.body.missingApplied, 0, 'idempotent');
+  const none = await call('POST', `/v1/sync/reconcile?brandCode=${BRAND}&reportDate=2026-03-09`);
+  t.equal(none.body.status, 'empty');
+  const bad = await call('POST', `/v1/sync/reconcile?brandCode=${BRAND}&reportDate=yesterday`);
+  t.equal(bad.status, 400);
+  t.equal(bad.body.field, 'reportDate');
+  void app;
+});

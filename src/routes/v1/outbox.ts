@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { outboxSummary, type OutboxItem } from '../../iys/outbox.ts';
+import { reconcileDay } from '../../iys/reconcile.ts';
+import { gatewayError } from '../../errors.ts';
 import type { RouteDeps } from '../deps.ts';
 
 /** GET /v1/outbox and GET /v1/sync/status. */
@@ -30,5 +32,21 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };
     });
     return { iysConfigured: deps.iys.client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands, outbox: outboxSummary(deps.iys.outbox.list(), now) };
+  });
+
+  app.post<{ Querystring: { brandCode: number; reportDate: string; confirm?: boolean } }>('/v1/sync/reconcile', {
+    config: { scope: 'admin' },
+    schema: {
+      summary: 'Reconcile one brand and day against İYS\'s daily movement file and its SHA-384 agreement value', tags: ['outbox'],
+      querystring: {
+        type: 'object', additionalProperties: false, required: ['brandCode', 'reportDate'],
+        properties: { brandCode: { type: 'integer', minimum: 1 }, reportDate: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }, confirm: { type: 'boolean', default: false } },
+      },
+    },
+  }, async (req) => {
+    const client = deps.iys.client;
+    if (!client) throw gatewayError('GW_ERR_IYS_NOT_CONFIGURED');
+    if (!deps.iys.sync.has(req.query.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${req.query.brandCode}`], { field: 'brandCode' });
+    return reconcileDay(client, deps.store, req.query.brandCode, req.query.reportDate, { confirm: req.query.confirm ?? false });
   });
 }
