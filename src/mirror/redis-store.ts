@@ -183,12 +183,16 @@ export class RedisStore implements ConsentStore {
       this.client = new Redis(opts.url, base);
     }
     this.client.defineCommand('iysApply', { lua: APPLY_LUA });
+    // one bucket per call (cluster): a fixed key count lets auto-pipelining route by the first key
+    this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 2 });
     // Errors surface through the commands that fail; keep the emitter from throwing.
     this.client.on('error', () => {});
   }
 
   private get applyFn(): ApplyFn {
-    return (this.client as unknown as { iysApply: ApplyFn }).iysApply.bind(this.client);
+    const c = this.client as unknown as { iysApply: ApplyFn; iysApply1: (...args: (string | Buffer | number)[]) => Promise<number[]> };
+    if (this.client instanceof Cluster) return (_numKeys, ...args) => c.iysApply1.call(this.client, ...args);
+    return c.iysApply.bind(this.client);
   }
 
   /** Key of bucket `b` of current records. */
@@ -459,9 +463,8 @@ export class RedisStore implements ConsentStore {
    */
   async *iterate(brandCode?: number): AsyncIterable<ConsentRecord> {
     const brandPrefix = brandCode === undefined ? null : brandCode.toString(36);
-    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
-    const match = `${this.keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}c{*}`;
-    for (const node of nodes) {
+    const match = this.bucketPattern();
+    for (const node of this.masters()) {
       let cursor = '0';
       do {
         let keys: string[];
@@ -489,23 +492,35 @@ export class RedisStore implements ConsentStore {
   }
 
   /**
-   * Number of current records: HLEN over every bucket (bucketCount commands, pipelined).
+   * Number of current records: SCAN of the bucket keys on every master, HLEN of each (pipelined).
+   * Each step is bounded by writeTimeoutMs.
    * @throws `GW_ERR_STORE_UNAVAILABLE`
    */
   async size(): Promise<number> {
-    try {
-      let total = 0;
-      const step = 4096;
-      for (let s = 0; s < this.bucketCount; s += step) {
-        const lens = await withTimeout(Promise.all(
-          Array.from({ length: Math.min(step, this.bucketCount - s) }, (_, j) => this.client.hlen(this.curKey(s + j))),
-        ), this.writeMs, 'size');
-        for (const l of lens) total += l;
-      }
-      return total;
-    } catch (err) {
-      throw unavailable('size', err);
+    let total = 0;
+    for (const node of this.masters()) {
+      let cursor = '0';
+      do {
+        try {
+          let keys: string[];
+          [cursor, keys] = await withTimeout(node.scan(cursor, 'MATCH', this.bucketPattern(), 'COUNT', 1000), this.writeMs, 'scan');
+          const lens = await withTimeout(Promise.all(keys.map((k) => node.hlen(k))), this.writeMs, 'size');
+          for (const l of lens) total += l;
+        } catch (err) {
+          throw unavailable('size', err);
+        }
+      } while (cursor !== '0');
     }
+    return total;
+  }
+
+  private masters(): Redis[] {
+    return this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+  }
+
+  /** SCAN pattern of the current-record buckets (prefix glob characters escaped). */
+  private bucketPattern(): string {
+    return `${this.keyPrefix.replace(/[*?[\]\\]/g, '\\$&')}c{*}`;
   }
 
   /** PING within commandTimeoutMs; false on any failure. Never throws. */
