@@ -100,6 +100,8 @@ t.test('webhook via /proxy and via POST /v1/send', async (t) => {
   const s = await gw.app.inject({ method: 'POST', url: '/v1/send', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, payload: body });
   t.equal(s.statusCode, 200);
   t.equal(s.headers['x-iys-gate-counts'], 'received=2, forwarded=1, removed=1');
+  const rep = await gw.app.inject({ method: 'GET', url: `/proxy/_reports/${s.headers['x-iys-gate-report']}`, headers: { 'x-iys-gate-key': KEY } });
+  t.match(rep.json(), { upstream: 'hook', counts: { received: 2, forwarded: 1, removed: 1 }, removed: [{ index: 1, input: '05550000002', reason: 'NO_CONSENT' }] }, '/v1/send reports are served by the same endpoint');
   t.equal(stub.requests[1]!.body.toString(), JSON.stringify({ ...body, recipients: ['05550000001'] }));
   t.notOk(stub.requests[1]!.headers.authorization, 'the gateway key never reaches the webhook');
   const none = await gw.app.inject({ method: 'POST', url: '/v1/send', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, payload: { ...body, recipients: ['05550000002'] } });

@@ -5,7 +5,7 @@ import { gatewayError, isGatewayError, type GatewayError } from '../../errors.ts
 import { hasBrand, hasScope, type KeyRing, type Principal } from '../../plugins/api-keys.ts';
 import { upstreamRegistry, type Upstream } from '../../transports/http-proxy/registry.ts';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
-import { RemovalReports, type RemovalReport } from '../../transports/http-proxy/removal-reports.ts';
+import { removalReports, type RemovalReport, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
 import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
@@ -43,7 +43,7 @@ export interface ProxyDeps extends Pick<RouteDeps, 'config' | 'checks'> {
 export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promise<void> {
   const upstreams = upstreamRegistry(deps.config);
   app.addHook('onClose', async () => { await upstreams.close(); });
-  const reports = deps.reports ?? new RemovalReports();
+  const reports = deps.reports ?? removalReports(deps.config);
   const defaultPolicy: PromotionalPolicy = (deps.config.policy as { promotionalInformational?: PromotionalPolicy }).promotionalInformational ?? 'treat-as-commercial';
 
   // Bodies stay raw bytes: forwarded byte for byte when nothing is removed.

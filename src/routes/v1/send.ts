@@ -3,7 +3,7 @@ import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
 import { gatewayError } from '../../errors.ts';
 import { requireBrand } from '../../plugins/auth.ts';
 import { forwardRequestHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
-import { RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
+import { removalReports, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
 import { upstreamRegistry } from '../../transports/http-proxy/registry.ts';
 import { screenMessage } from '../../transports/http-proxy/screen.ts';
 import { UnreadableRequest, type ProviderMessage } from '../../transports/http-proxy/types.ts';
@@ -22,7 +22,7 @@ import type { RouteDeps } from '../deps.ts';
 export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'config' | 'checks' | 'servedBrands'> & { reports?: RemovalReports }): Promise<void> {
   const registry = upstreamRegistry(deps.config);
   app.addHook('onClose', async () => { await registry.close(); });
-  const reports = deps.reports ?? new RemovalReports();
+  const reports = deps.reports ?? removalReports(deps.config);
   const defaultPolicy: PromotionalPolicy = (deps.config.policy as { promotionalInformational?: PromotionalPolicy }).promotionalInformational ?? 'treat-as-commercial';
 
   app.post<{ Querystring: { upstream?: string } }>('/v1/send', {
@@ -48,18 +48,18 @@ export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'co
     const report = makeReport(reports, u, req, brandCode, message, s, false);
     reply.header('x-iys-gate-request-id', req.id);
     reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
-    if (report) reports.put(report);
+    if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
     if (s.refused || s.forwarded === 0) {
       const err = s.refused
         ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
         : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
-      return coded(reply, err, { requestId: req.id, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] });
+      if (report) report.outcome = 'not-forwarded';
+      return coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] });
     }
     const body = Buffer.from(JSON.stringify(s.rewritten ? s.body : req.body));
     const headers = forwardRequestHeaders(req.headers);
     delete headers.authorization; // the gateway's own key never reaches the webhook
     headers['content-type'] = 'application/json';
-    if (report) reply.header('x-iys-gate-removed', JSON.stringify(report.removed.map((r) => ({ index: r.index, reason: r.reason }))));
     return relay(req, reply, u, '', headers, body, report);
   });
 }

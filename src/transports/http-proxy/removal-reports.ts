@@ -68,3 +68,12 @@ export class RemovalReports {
     return e.report;
   }
 }
+
+const byConfig = new WeakMap<object, RemovalReports>();
+
+/** The report store shared by `/proxy/*` and `/v1/send` of one config (created on first use). */
+export function removalReports(config: object): RemovalReports {
+  let r = byConfig.get(config);
+  if (!r) { r = new RemovalReports(); byConfig.set(config, r); }
+  return r;
+}
