@@ -23,7 +23,7 @@ import { RateBudget, type BudgetKind } from './rate-budget.ts';
 import { sharedTokenBroker, TokenBroker } from './token-broker.ts';
 import type {
   AddConsentResult, AgreementInfo, BatchItemResult, BatchOutcome, BatchSubmitResult, BrandInfo, ConsentKeyQuery,
-  ConsentStatusResult, HistoryPage, PullPage, PushConnection, RefusalOutcome,
+  ChangeSummary, ConsentStatusResult, HistoryPage, PullPage, PushConnection, RefusalOutcome, SubscriptionInfo,
 } from './types.ts';
 
 export interface IysClientOptions {
@@ -316,6 +316,22 @@ export class IysClient {
   /** Removes one push receiver. */
   async unregisterPush(brandCode: number, connection: PushConnection): Promise<void> {
     await this.call({ method: 'POST', path: this.sps(brandCode, '/push/unregistration'), body: connection, idempotent: true });
+  }
+
+  /**
+   * Daily reconciliation summary: per type, HS and IYS counts of approvals, rejections and
+   * pending movements of that day.
+   */
+  async getChangeSummary(brandCode: number, reportDate: string, recipientType: RecipientType): Promise<ChangeSummary> {
+    this.assertReportDate(reportDate);
+    const r = await this.call({ method: 'GET', path: this.sps(brandCode, `/changes/${reportDate}/recipients/${recipientType}`), idempotent: true });
+    return r.body as ChangeSummary;
+  }
+
+  /** The provider's subscription (allowed even while PAUSED/EXPIRED). */
+  async getSubscription(): Promise<SubscriptionInfo> {
+    const r = await this.call({ method: 'GET', path: `/sps/${this.opts.iysCode}/subscription`, idempotent: true });
+    return r.body as SubscriptionInfo;
   }
 
   /** The provider's brands. */

@@ -123,6 +123,23 @@ export interface AgreementInfo {
   agreementStatus: boolean;
 }
 
+/** `DailyChangeSummaryResponse`. */
+export interface ChangeSummary {
+  changeStats: { type: ConsentType; consents: { source: 'HS' | 'IYS'; approval: number; rejection: number; pending: number; total: number }[] }[];
+}
+
+/** get-subscription answer. */
+export interface SubscriptionInfo {
+  startDate: string;
+  expirationDate: string;
+  subscriptionPackageName: string;
+  status: 'ACTIVE' | 'PAUSED' | 'EXPIRED' | 'CLOSED';
+  consentLimit: number;
+  usedConsentLimit: number;
+  consentLimitExceed: boolean;
+  subscriptionId?: string;
+}
+
 /** getBrandsDetails item. */
 export interface BrandInfo {
   brandCode: number;

@@ -223,3 +223,20 @@ export async function startSimulator(opts: SimulatorOptions = {}, deps: Simulato
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
   return { ...sim, url: `http://${host}:${actualPort}` };
 }
+
+/**
+ * Startup text for `iys-gate simulator`: where it listens, the demo account when it is the one
+ * in use, and the admin API. No secrets beyond the documented demo password.
+ */
+export function simulatorBanner(sim: Simulator & { url: string }): string {
+  const accounts = [...sim.ctx.accounts.values()];
+  const demo = accounts.length === 1 && accounts[0]!.username === DEMO_ACCOUNT.username;
+  const lines = [
+    `İYS simulator listening on ${sim.url} (İYS paths /oauth2/token, /sps/…, /v2/sps/…; admin API under /_sim/)`,
+    demo
+      ? `demo account: username ${DEMO_ACCOUNT.username}, password ${DEMO_ACCOUNT.password}, iysCode ${DEMO_ACCOUNT.iysCode}, brands ${DEMO_ACCOUNT.brands.map((b) => b.brandCode).join(', ')}`
+      : `accounts: ${accounts.map((a) => `${a.username} (iysCode ${a.iysCode})`).join(', ')}`,
+    `batch results after ${sim.ctx.config.batchDelayMs / 1000} s of simulated time; move the clock with POST /_sim/clock {"advanceMs": n}`,
+  ];
+  return lines.join('\n');
+}

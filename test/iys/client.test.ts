@@ -50,6 +50,11 @@ t.test('typed calls: write (v2), status, multi-status, history, pull, brands, fi
   t.equal(ag?.processStatus, 'completed');
   t.equal(await client.confirmAgreement(DEMO.brandCode, '2026-05-12'), true);
   t.equal(await client.getAgreement(DEMO.brandCode, '2026-05-10'), null);
+  const summary = await client.getChangeSummary(DEMO.brandCode, '2026-05-12', 'BIREYSEL');
+  t.same(summary.changeStats.find((s) => s.type === 'MESAJ')?.consents[0], { source: 'HS', approval: 1, rejection: 0, pending: 0, total: 1 });
+  const sub = await client.getSubscription();
+  t.equal(sub.status, 'ACTIVE');
+  t.equal(sub.usedConsentLimit, 1);
   const push = await client.registerPush(DEMO.brandCode, [{ url: 'http://insecure.example', type: 'MESAJ', username: 'u', password: 'p' }]).catch((e) => e);
   t.equal(push.code, 'GW_ERR_IYS_REJECTED');
   t.same(push.iysCodes, ['H531']);

@@ -82,3 +82,22 @@ t.test('admin: clock moves and freezes; accounts can be added; demo account docu
   const list = await sim.http('GET', '/_sim/accounts');
   t.same(list.body.map((a: { username: string; password?: string }) => [a.username, a.password]), [['iys-demo', undefined], ['acme', undefined]]);
 });
+
+t.test('data directory: state survives a restart', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'iys-sim-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const opts = { dataDir: dir, clockStartAt: '2026-05-12T10:00:00+03:00', clockFrozen: true };
+  const a = await startTestSimulator(opts);
+  const auth = { authorization: `Bearer ${await a.token()}` };
+  const w = await a.http('POST', `${P}/consents`, { recipient: '+905321234567', type: 'MESAJ', source: 'HS_WEB', status: 'ONAY', consentDate: '2026-05-12 09:00:00' }, auth);
+  t.equal(w.status, 200);
+  await a.close();
+  const b = await startTestSimulator(opts);
+  t.teardown(() => b.close());
+  const st = await b.http('POST', `${P}/consents/status`, key, { authorization: `Bearer ${await b.token()}` });
+  t.equal(st.body.transactionId, w.body.transactionId);
+  t.equal(st.body.status, 'ONAY');
+});

@@ -90,7 +90,10 @@ t.test('bearer auth on İYS routes: missing or foreign token → H351, other iys
   t.same(none.body, { errors: [{ code: 'H351', message: 'Eksik veya geçersiz jeton!' }] });
   const tok = await sim.token();
   const auth = { authorization: `Bearer ${tok}` };
-  const other = await sim.http('GET', '/sps/999/brands', undefined, auth);
+  const unknown = await sim.http('GET', '/sps/999/brands', undefined, auth);
+  t.equal(unknown.status, 404, 'brands of a provider nobody holds: H001');
+  t.equal(unknown.body.errors[0].code, 'H001');
+  const other = await sim.http('POST', '/sps/999/brands/999/consents/status', { recipient: '+905321234567', recipientType: 'BIREYSEL', type: 'MESAJ' }, auth);
   t.equal(other.status, 403);
   t.equal(other.body.errors[0].code, 'H353');
   const otherBrand = await sim.http('POST', `/sps/${DEMO.iysCode}/brands/999/consents/status`, { recipient: '+905321234567', recipientType: 'BIREYSEL', type: 'MESAJ' }, auth);
