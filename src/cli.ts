@@ -12,6 +12,11 @@ Commands:
   serve                          start the gateway (same as npm start)
   import FILE --brand-code N     load an İYS CSV (daily movement file or upload layout) into the mirror
   simulator                      start the İYS simulator (same as npm run simulator)
+  upload FILE --brand-code N     validate a consent list (İYS upload layout) with İYS's rules and
+                                 register it in İYS; resumable; report in FILE.report.csv
+  sync status                    state of every brand (cursor, last pull, lag) and the outbox,
+                                 from the running gateway (--url, default http://127.0.0.1:$IYS_GATE_PORT;
+                                 key from IYS_GATE_API_KEY)
 
 Options:
   --config FILE                  configuration file (JSON or YAML); env IYS_GATE_CONFIG
@@ -25,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     args: argv, allowPositionals: true, strict: true,
     options: {
       config: { type: 'string' }, 'brand-code': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'no-progress': { type: 'boolean' },
+      'no-progress': { type: 'boolean' }, url: { type: 'string' }, 'poll-every-ms': { type: 'string' },
     },
   });
   const [cmd, ...rest] = positionals;
@@ -70,6 +75,56 @@ export async function main(argv: string[]): Promise<number> {
     } finally {
       bar?.stop();
       await store.close();
+    }
+  }
+  if (cmd === 'sync' && rest[0] === 'status') {
+    const url = values.url ?? `http://127.0.0.1:${process.env.IYS_GATE_PORT ?? 8080}`;
+    const key = process.env.IYS_GATE_API_KEY;
+    if (!key) { process.stderr.write('set IYS_GATE_API_KEY to a key with the outbox scope\n'); return 2; }
+    const res = await fetch(`${url}/v1/sync/status`, { headers: { authorization: `Bearer ${key}` } });
+    const body = await res.json() as { iysConfigured: boolean; asOf: string | null; stale: boolean; brands: Array<Record<string, unknown>>; outbox: Record<string, unknown> };
+    if (!res.ok) { process.stderr.write(`${res.status}: ${JSON.stringify(body)}\n`); return 1; }
+    const out = [`İYS configured: ${body.iysConfigured}   mirror asOf: ${body.asOf ?? 'never'}${body.stale ? '   STALE' : ''}`];
+    for (const b of body.brands) {
+      const c = b.cursors as { HS: string | null; IYS: string | null };
+      out.push(`brand ${b.brandCode}: last pull ${b.lastPullAt ? new Date(b.lastPullAt as number).toISOString() : 'never'} (lag ${b.lagSeconds ?? '-'} s)  cursors HS=${c.HS ?? '-'} IYS=${c.IYS ?? '-'}  pulled ${b.pulledMovements}${b.gap ? '  GAP: resync needed' : ''}${b.lastError ? `  last error ${(b.lastError as { code: string }).code}` : ''}`);
+    }
+    const o = body.outbox;
+    out.push(`outbox: ${o.pending} pending, ${o.submitted} submitted, ${o.failed} failed, ${o.overdue} overdue; nearest deadline ${o.nearestDeadline ?? '-'}${o.secondsToNearestDeadline != null ? ` (${Math.round(Number(o.secondsToNearestDeadline) / 3600)} h left)` : ''}`);
+    process.stdout.write(out.join('\n') + '\n');
+    return 0;
+  }
+  if (cmd === 'upload') {
+    const file = rest[0];
+    const brand = Number(values['brand-code']);
+    if (!file || !Number.isInteger(brand) || brand <= 0) { process.stderr.write('usage: iys-gate upload FILE --brand-code N\n'); return 2; }
+    const config = loadConfig({ file: values.config });
+    if (!config.iys) { process.stderr.write('iys-gate upload needs the `iys` account in the configuration\n'); return 2; }
+    const { IysClient } = await import('./iys/client.ts');
+    const { bulkUpload } = await import('./iys/bulk-upload.ts');
+    const client = new IysClient({ baseUrl: config.iys.baseUrl, iysCode: config.iys.iysCode, username: config.iys.username, password: config.iys.password, timeoutMs: config.iys.requestTimeoutMs });
+    let store = null;
+    try { store = await openStore(config); } catch (err) {
+      process.stderr.write(`iys-gate: warning: mirror not opened (${(err as Error).message}); state rules H174/H175/H178 are left to İYS\n`);
+    }
+    let bar: { start(t: number, v: number, p?: object): void; update(v: number, p?: object): void; setTotal(t: number): void; stop(): void } | null = null;
+    if (!values['no-progress'] && process.stderr.isTTY) {
+      const { SingleBar, Presets } = await import('cli-progress');
+      bar = new SingleBar({ format: 'upload [{bar}] validated {validated} | sent {sent} | confirmed {value}/{total}' }, Presets.shades_classic);
+      bar.start(1, 0, { validated: 0, sent: 0 });
+    }
+    try {
+      const summary = await bulkUpload(createReadStream(file), {
+        brandCode: brand, client, store, statePath: `${file}.upload-state.json`, reportPath: `${file}.report.csv`,
+        pollEveryMs: Number(values['poll-every-ms'] ?? config.iys.batchPollAfterMs),
+        onProgress: (p) => { bar?.setTotal(Math.max(p.total, 1)); bar?.update(p.confirmed, { validated: p.validated, sent: p.sent }); },
+      });
+      bar?.stop();
+      process.stdout.write(JSON.stringify({ ...summary, report: `${file}.report.csv` }, null, 2) + '\n');
+      return summary.failed + summary.invalid > 0 ? 1 : 0;
+    } finally {
+      bar?.stop();
+      await store?.close();
     }
   }
   process.stderr.write(`unknown command: ${cmd}\n${USAGE}`);
