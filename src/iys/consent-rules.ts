@@ -215,12 +215,21 @@ export function validateConsent(body: unknown, opts: ConsentCheckOptions): IysEr
   return errs;
 }
 
-/** Calls the calendar predicate; dates far in the past are outside without asking it. */
+/**
+ * Calls the calendar predicate; dates far in the past are outside without asking it. When the
+ * calendar has no table for the year (GW_ERR_CALENDAR_OUT_OF_RANGE) the local H467 check is not
+ * made (İYS decides); any other error propagates.
+ */
 function withinWindowSafe(pred: (c: Date, n: Date) => boolean, consentAt: Date, now: Date): boolean {
   // Three business days never span more than 20 calendar days, so older dates are out (and
   // may lie before the calendar's covered years, for which it throws).
   if (now.getTime() - consentAt.getTime() > 20 * 86_400_000) return false;
-  return pred(consentAt, now);
+  try {
+    return pred(consentAt, now);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'GW_ERR_CALENDAR_OUT_OF_RANGE') return true;
+    throw e;
+  }
 }
 
 /**

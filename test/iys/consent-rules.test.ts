@@ -43,6 +43,9 @@ t.test('validateConsent: H-codes in İYS order; H467 through the calendar predic
   t.same(codes(ok, () => false), ['H467']);
   t.same(codes({ ...ok, consentDate: '2020-01-13 13:35:13' }, () => { throw new Error('not asked'); }), ['H467'], 'far past: out without asking the calendar');
   t.same(codes({ ...ok, source: 'HS_2015', consentDate: '2015-05-01 00:00:00' }, () => false), [], 'HS_2015 exempt');
+  const outOfTable = () => { throw Object.assign(new Error('no table'), { code: 'GW_ERR_CALENDAR_OUT_OF_RANGE' }); };
+  t.same(codes(ok, outOfTable), [], 'no holiday table for the year: İYS decides');
+  t.throws(() => codes(ok, () => { throw new Error('boom'); }), /boom/);
   t.same(validateConsent({ ...ok, name: 'x' }, { now, index: 4 })[0], { code: 'H118', message: validateConsent({ name: 'x' }, { now })[0]!.message, location: ['name'], value: 'x', index: 4 });
 });
 
