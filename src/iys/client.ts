@@ -236,11 +236,24 @@ export class IysClient {
 
   /**
    * Which of up to 1000 recipients hold ONAY for (recipientType, type); anything not listed is
-   * RET or unknown.
+   * RET or unknown. Checked locally first: form matching the type (H464), valid address
+   * (H120/H121/H166), no repeats (H193).
    */
   async getConsentStatuses(brandCode: number, recipientType: RecipientType, type: ConsentType, recipients: readonly string[]): Promise<{ requestId: string; list: string[] }> {
     if (recipients.length === 0 || recipients.length > BATCH_MAX_ITEMS) {
       throw iysClientError('GW_ERR_IYS_INVALID_CONSENT', [recipients.length === 0 ? 'H164' : 'H127'], { errors: [hError(recipients.length === 0 ? 'H164' : 'H127')] });
+    }
+    if (this.o.preValidate) {
+      const errs: IysErrorItem[] = [];
+      const seen = new Set<string>();
+      recipients.forEach((r, i) => {
+        if ((type === 'EPOSTA') !== r.includes('@')) errs.push(hError('H464', { location: ['recipients', i], value: r }));
+        else for (const c of recipientErrors(r, type, 'query')) errs.push(hError(c, { location: ['recipients', i], value: r }));
+        const k = type === 'EPOSTA' ? r.toLowerCase() : r;
+        if (seen.has(k)) errs.push(hError('H193', { location: ['recipients', i], value: r }));
+        seen.add(k);
+      });
+      if (errs.length) throw iysClientError('GW_ERR_IYS_INVALID_CONSENT', [errs.map((e) => e.code).join(',')], { errors: errs });
     }
     const r = await this.call({ method: 'POST', path: this.sps(brandCode, `/consents/${recipientType}/status/${type}`), body: { recipients }, idempotent: true });
     return r.body as { requestId: string; list: string[] };

@@ -73,6 +73,8 @@ t.test('local pre-validation: an invalid record never reaches İYS', async (t) =
   const codes: string[][] = [];
   for (const c of bad) codes.push((await client.addConsent(DEMO.brandCode, c).catch((e) => e)).iysCodes);
   t.same(codes, [['H121'], ['H121'], ['H162'], ['H467'], ['H408']]);
+  const multi = await client.getConsentStatuses(DEMO.brandCode, 'BIREYSEL', 'MESAJ', ['+905321234567', 'a@b.co', '+905321234567']).catch((x) => x);
+  t.same(multi.iysErrors.map((x: { code: string; location: unknown[] }) => [x.code, x.location]), [['H464', ['recipients', 1]], ['H193', ['recipients', 2]]]);
   const e = await client.addConsent(DEMO.brandCode, bad[0]!).catch((x) => x);
   t.equal(e.code, 'GW_ERR_IYS_INVALID_CONSENT');
   t.equal(e.statusCode, 422);
