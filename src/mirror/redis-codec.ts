@@ -27,7 +27,6 @@ import {
 
 const KIND_CHARS = 'ABCDEF';
 const SOURCE_BASE = 0x61; // 'a'
-const DATE_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 /** First year representable by the 6-char date code (codes cover 2010-01-01 … 2074-12-31). */
 const YEAR0 = 2010;
 const YEARS = 65;
@@ -93,19 +92,53 @@ export function decodeField(field: string): ConsentKey {
  */
 export function encodeDate(d: string | null, name = 'date'): string {
   if (d === null || d === undefined) return NULL_DATE;
-  const m = DATE_RE.exec(d);
-  if (!m) invalid(`${name} ${JSON.stringify(d)} is not YYYY-MM-DD HH:mm:ss`);
-  const [y, mo, da, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  if (d === lastDateIn) return lastDateOut;
+  if (typeof d !== 'string' || d.length !== 19 || d.charCodeAt(4) !== 45 || d.charCodeAt(7) !== 45
+    || d.charCodeAt(10) !== 32 || d.charCodeAt(13) !== 58 || d.charCodeAt(16) !== 58) {
+    invalid(`${name} ${JSON.stringify(d)} is not YYYY-MM-DD HH:mm:ss`);
+  }
+  let n = 0;
+  let bad = false;
+  const v: number[] = DIGITS;
+  for (let k = 0; k < 14; k++) {
+    const c = d.charCodeAt(DIGIT_POS[k]!) - 48;
+    if (c < 0 || c > 9) bad = true;
+    v[k] = c;
+  }
+  if (bad) invalid(`${name} ${JSON.stringify(d)} is not YYYY-MM-DD HH:mm:ss`);
+  const y = v[0]! * 1000 + v[1]! * 100 + v[2]! * 10 + v[3]!;
+  const mo = v[4]! * 10 + v[5]!;
+  const da = v[6]! * 10 + v[7]!;
+  const h = v[8]! * 10 + v[9]!;
+  const mi = v[10]! * 10 + v[11]!;
+  const s = v[12]! * 10 + v[13]!;
   if (y < YEAR0 || y >= YEAR0 + YEARS || mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || s > 59) {
     invalid(`${name} ${d} out of range`);
   }
-  const n = (((((y - YEAR0) * 12 + mo - 1) * 31 + da - 1) * 24 + h) * 60 + mi) * 60 + s + 1;
-  return n.toString(36).padStart(6, '0');
+  n = (((((y - YEAR0) * 12 + mo - 1) * 31 + da - 1) * 24 + h) * 60 + mi) * 60 + s + 1;
+  lastDateIn = d;
+  lastDateOut = n.toString(36).padStart(6, '0');
+  return lastDateOut;
 }
+
+const DIGIT_POS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+const DIGITS: number[] = new Array<number>(14).fill(0);
+// one-entry memo: movements of one import often share their dates
+let lastDateIn = '';
+let lastDateOut = '';
+let lastCodeIn = '';
+let lastCodeOut: string | null = null;
 
 /** Inverse of encodeDate. */
 export function decodeDate(code: string): string | null {
   if (code === NULL_DATE) return null;
+  if (code === lastCodeIn) return lastCodeOut;
+  lastCodeIn = code;
+  lastCodeOut = decodeDateUncached(code);
+  return lastCodeOut;
+}
+
+function decodeDateUncached(code: string): string {
   let n = parseInt(code, 36) - 1;
   const s = n % 60; n = (n - s) / 60;
   const mi = n % 60; n = (n - mi) / 60;
@@ -138,24 +171,40 @@ export function encodeValue(m: Movement): Buffer {
     src = String.fromCharCode(SOURCE_BASE + i);
   }
   const head = st + src + encodeDate(m.consentDate, 'consentDate') + encodeDate(m.creationDate, 'creationDate');
-  let tx: Buffer;
-  const t = m.transactionId;
-  if (t === null || t === undefined) tx = Buffer.from('n', 'latin1');
-  else if (HEX64_RE.test(t)) tx = Buffer.concat([Buffer.from('h', 'latin1'), Buffer.from(t, 'hex')]);
-  else {
-    const b = Buffer.from(String(t), 'utf8');
-    if (b.length > 0xffff) invalid('transactionId too long');
-    const l = Buffer.alloc(3);
-    l.write('s', 0, 'latin1');
-    l.writeUInt16BE(b.length, 1);
-    tx = Buffer.concat([l, b]);
-  }
   let extras = '';
   if (m.retailerCode !== null && m.retailerCode !== undefined) extras += nonNegInt(m.retailerCode, 'retailerCode').toString(36);
   if (Array.isArray(m.retailerAccess)) {
     extras += `/${m.retailerAccess.map((x) => nonNegInt(x, 'retailerAccess').toString(36)).join(',')}`;
   }
-  return Buffer.concat([Buffer.from(head, 'latin1'), tx, Buffer.from(extras, 'latin1')]);
+  const t = m.transactionId;
+  let buf: Buffer;
+  let o: number;
+  if (t === null || t === undefined) {
+    buf = Buffer.allocUnsafe(15 + extras.length);
+    buf.write(head, 0, 'latin1');
+    buf[14] = 0x6e; // n
+    o = 15;
+  } else if (t.length === 64 && HEX64_RE.test(t)) {
+    buf = Buffer.allocUnsafe(47 + extras.length);
+    buf.write(head, 0, 'latin1');
+    buf[14] = 0x68; // h
+    buf.write(t, 15, 'hex');
+    o = 47;
+  } else {
+    const len = Buffer.byteLength(String(t), 'utf8');
+    if (len > 0xff00) invalid('transactionId too long');
+    buf = Buffer.allocUnsafe(17 + len + extras.length);
+    buf.write(head, 0, 'latin1');
+    buf[14] = 0x73; // s
+    buf.writeUInt16BE(len, 15);
+    buf.write(String(t), 17, 'utf8');
+    o = 17 + len;
+  }
+  if (extras.length > 0) {
+    if (o + extras.length > 0xff00) invalid('retailerAccess too long');
+    buf.write(extras, o, 'latin1');
+  }
+  return buf;
 }
 
 /** Number of leading bytes of an encoded value that identify the movement (identity). */

@@ -10,7 +10,10 @@
     ARGV[1]     maxHistory: movements kept per key, current record included (integer >= 1)
     ARGV[2]     invalidation channel; '' = publish nothing
     ARGV[3]     origin: id of the writing process (first line of the published message)
-    ARGV[4..]   triples: bucket index i (1-based, into the KEYS pairs), field, encoded value
+    ARGV[4]     the movements, packed (one argument keeps the call cheap to send), repeated:
+                  2 bytes  bucket index i (1-based, into the KEYS pairs), big-endian
+                  2 bytes  field length F, big-endian, then F bytes of field
+                  2 bytes  value length V, big-endian, then V bytes of encoded value
   Returns: one integer per movement, in ARGV order: 1 applied, 0 ignoredOlder, 2 duplicate.
   Side effect: when at least one movement was applied, PUBLISHes origin and the applied fields,
   joined by '\n', on the channel (cache invalidation for every gateway process).
@@ -65,10 +68,16 @@ local function encodeHist(list, maxn)
   return table.concat(parts)
 end
 
-for a = 4, #ARGV, 3 do
-  local b = tonumber(ARGV[a])
-  local f = ARGV[a + 1]
-  local v = ARGV[a + 2]
+local packed = ARGV[4]
+local pos, plen = 1, #packed
+while pos <= plen do
+  local b = string.byte(packed, pos) * 256 + string.byte(packed, pos + 1)
+  local flen = string.byte(packed, pos + 2) * 256 + string.byte(packed, pos + 3)
+  local f = string.sub(packed, pos + 4, pos + 3 + flen)
+  pos = pos + 4 + flen
+  local vlen = string.byte(packed, pos) * 256 + string.byte(packed, pos + 1)
+  local v = string.sub(packed, pos + 2, pos + 1 + vlen)
+  pos = pos + 2 + vlen
   local ck, hk = KEYS[2 * b - 1], KEYS[2 * b]
   local cur = redis.call('HGET', ck, f)
   if not cur then
