@@ -84,6 +84,14 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
   let header: string[] | null = null;
   let lineNo = 0;
   const at = new Date(now());
+  // H467 depends only on the consent's time and `at`: memoized per distinct consentDate
+  const windowMemo = new Map<number, boolean>();
+  const withinUploadWindow = (d: Date, n: Date) => {
+    const k = d.getTime();
+    let v = windowMemo.get(k);
+    if (v === undefined) { v = isWithinUploadWindow(d, n); if (windowMemo.size < 100_000) windowMemo.set(k, v); }
+    return v;
+  };
   for await (const rec of input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true })) as AsyncIterable<string[]>) {
     lineNo++;
     if (!header) {
@@ -102,7 +110,7 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
       ...(get('retailerCode') ? { retailerCode: Number(get('retailerCode')) } : {}),
       ...(get('retailerAccess') ? { retailerAccess: get('retailerAccess').split(/[;|]/).map(Number) } : {}),
     };
-    let errs = n.ok ? validateConsent(consent, { now: at, withinUploadWindow: isWithinUploadWindow }) : [{ code: 'H122', message: n.message }];
+    let errs = n.ok ? validateConsent(consent, { now: at, withinUploadWindow }) : [{ code: 'H122', message: n.message }];
     if (errs.length === 0 && opts.store) {
       const cur = await opts.store.get({ brandCode: opts.brandCode, recipientType: consent.recipientType!, type, recipient: consent.recipient });
       const tErr = transitionError(cur && !cur.noncanonical ? { status: cur.status, consentDate: cur.consentDate, source: cur.source } : undefined, consent);
