@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { HOST, aggregate, fmt, formatRun, freePort, runLoad, startChild, stopChild, writeResult, type LoadParams, type LoadResult } from './lib/harness.ts';
+import { HOST, aggregate, cpuSeconds, fmt, formatRun, freePort, runLoad, startChild, stopChild, writeResult, type LoadParams, type LoadResult } from './lib/harness.ts';
 import { BENCH_KEY, benchNo } from './proxy-shared.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, lines: { type: 'string' } } });
@@ -93,14 +93,16 @@ const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gw.pid}/sta
 const rss0 = rss();
 let rssMax = rss0;
 const sampler = setInterval(() => { rssMax = Math.max(rssMax, rss()); }, 100);
+const cpu0 = cpuSeconds(gw.pid);
 const { secs, outLines } = await scrubOnce(LINES);
+const scrubCpu = cpuSeconds(gw.pid) - cpu0;
 clearInterval(sampler);
 const linesPerSec = LINES / secs;
-console.log(`scrub: ${fmt(LINES)} lines in ${secs.toFixed(2)} s = ${fmt(linesPerSec)} lines/s (target ≥ 300,000) ${linesPerSec >= 300_000 ? 'MET' : 'MISSED'}; ${fmt(outLines)} allowed lines back; gateway RSS ${fmt(rss0)} → max ${fmt(rssMax)} MiB (+${fmt(rssMax - rss0)})`);
+console.log(`scrub: ${fmt(LINES)} lines in ${secs.toFixed(2)} s = ${fmt(linesPerSec)} lines/s (target ≥ 300,000) ${linesPerSec >= 300_000 ? 'MET' : 'MISSED'}; ${fmt(outLines)} allowed lines back; gateway RSS ${fmt(rss0)} → max ${fmt(rssMax)} MiB (+${fmt(rssMax - rss0)}); gateway CPU ${scrubCpu.toFixed(2)} s = ${fmt(LINES / scrubCpu)} lines per CPU-second`);
 
 writeResult('proxy', {
   params, rounds: ROUNDS, direct: a, replyFrom: b, gateway: c, ratioVsReplyFrom: ratio, addedP50Ms: addedP50,
   oneConnection: { direct: a1, gateway: c1, addedP50Ms: addedP50One },
-  scrub: { lines: LINES, seconds: secs, linesPerSec, allowedLines: outLines, rssStartMiB: rss0, rssMaxMiB: rssMax },
+  scrub: { lines: LINES, seconds: secs, linesPerSec, gatewayCpuSeconds: scrubCpu, linesPerCpuSecond: LINES / scrubCpu, allowedLines: outLines, rssStartMiB: rss0, rssMaxMiB: rssMax },
 });
 for (const ch of [gw, rf, stub]) await stopChild(ch);
