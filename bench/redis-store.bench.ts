@@ -11,6 +11,7 @@
  * Prints one JSON line with the results.
  */
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { Redis } from 'ioredis';
 import { CONSENT_TYPES, HS_SOURCES, type Movement } from '../src/domain/types.ts';
 import { createRedisStore } from '../src/mirror/redis-store.ts';
@@ -48,6 +49,14 @@ function batchOf(start: number): Movement[] {
   return Array.from({ length: n }, (_, j) => movement(start + j, txs.subarray(32 * j, 32 * j + 32)));
 }
 
+/** Total usec Redis spent in EVAL/EVALSHA since the last CONFIG RESETSTAT. */
+async function scriptUsec(c: Redis): Promise<number> {
+  const stats = await c.info('commandstats');
+  let total = 0;
+  for (const m of stats.matchAll(/cmdstat_(?:eval|evalsha|evalsha_ro|eval_ro):calls=\d+,usec=(\d+)/g)) total += Number(m[1]);
+  return total;
+}
+
 async function usedMemory(c: Redis): Promise<number> {
   const info = await c.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)![1]);
@@ -56,9 +65,10 @@ async function usedMemory(c: Redis): Promise<number> {
 const server = await startRedis();
 try {
   const admin = new Redis(server.url);
-  const store = createRedisStore({ url: server.url, keyPrefix: 'bench:', cache: false, checkSettings: false, writeTimeoutMs: 30_000 });
+  const store = createRedisStore({ url: server.url, keyPrefix: 'bench:', cache: false, checkSettings: false, writeTimeoutMs: 30_000, commandTimeoutMs: 2000, batchTimeoutMs: 2000 });
   await store.open();
   const before = await usedMemory(admin);
+  await admin.config('RESETSTAT');
 
   const t0 = performance.now();
   let next = 0;
@@ -72,6 +82,8 @@ try {
     }
   }));
   const applySec = (performance.now() - t0) / 1000;
+  const applyServerUsec = await scriptUsec(admin);
+  await admin.config('RESETSTAT');
   await new Promise((r) => setTimeout(r, 500));
   const after = await usedMemory(admin);
   const size = await store.size();
@@ -83,6 +95,7 @@ try {
   let found = 0;
   for (const k of keys) found += (await store.getMany(k)).filter((r) => r !== null).length;
   const lookupSec = (performance.now() - t1) / 1000;
+  const lookupServerUsec = await scriptUsec(admin);
 
   const encodings = new Map<string, number>();
   for (let i = 0; i < 64; i++) {
@@ -101,6 +114,10 @@ try {
     applySeconds: Number(applySec.toFixed(2)),
     coldGetManyRecipientsPerSec: Math.round((LOOKUP_BATCHES * BATCH) / lookupSec),
     coldGetMany1000MsMean: Number(((lookupSec * 1000) / LOOKUP_BATCHES).toFixed(2)),
+    // Redis-side CPU (INFO commandstats): the server's own ceiling, independent of client load
+    redisUsecPerMovement: Number((applyServerUsec / N).toFixed(2)),
+    redisUsecPerLookup: Number((lookupServerUsec / (LOOKUP_BATCHES * BATCH)).toFixed(2)),
+    loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
     found,
     sampleBucketEncodings: Object.fromEntries(encodings),
     redisVersion: /redis_version:(\S+)/.exec(await admin.info('server'))?.[1],

@@ -31,6 +31,11 @@ export interface RedisStoreOptions {
    * not answered by then rejects with `GW_ERR_STORE_UNAVAILABLE`; callers fail closed.
    */
   commandTimeoutMs?: number;
+  /**
+   * Bound of a getMany that has to fetch more than 64 records from Redis (batch checks), in ms,
+   * default 200 (never below commandTimeoutMs). Single lookups keep commandTimeoutMs.
+   */
+  batchTimeoutMs?: number;
   /** Bound of one write (apply/setMeta) and of iterate/size steps in ms, default 2,000. */
   writeTimeoutMs?: number;
   /** Bound of connecting in open() in ms, default 2,000. */
@@ -124,6 +129,7 @@ export class RedisStore implements ConsentStore {
   warnings: string[] = [];
   private readonly opts: RedisStoreOptions;
   private readonly readMs: number;
+  private readonly batchMs: number;
   private readonly writeMs: number;
   private readonly connectMs: number;
   private readonly chunk: number;
@@ -144,6 +150,7 @@ export class RedisStore implements ConsentStore {
     this.keyPrefix = opts.keyPrefix ?? 'iys:';
     if (/[{}]/.test(this.keyPrefix)) throw gatewayError('GW_ERR_CONFIG_INVALID', ['keyPrefix must not contain { or }']);
     this.readMs = positiveInt('commandTimeoutMs', opts.commandTimeoutMs, 40);
+    this.batchMs = Math.max(this.readMs, positiveInt('batchTimeoutMs', opts.batchTimeoutMs, 200));
     this.writeMs = positiveInt('writeTimeoutMs', opts.writeTimeoutMs, 2000);
     this.connectMs = positiveInt('connectTimeoutMs', opts.connectTimeoutMs, 2000);
     this.bucketCount = positiveInt('bucketCount', opts.bucketCount, 16384);
@@ -312,9 +319,11 @@ export class RedisStore implements ConsentStore {
   }
 
   /**
-   * Current records for `keys` (same order, null for a miss): cache hits first, then one pipeline
-   * of HMGET per bucket (per node on a cluster) for the misses.
-   * @throws `GW_ERR_STORE_UNAVAILABLE` after commandTimeoutMs or on any Redis error;
+   * Current records for `keys` (same order, null for a miss): cache hits first, then the misses in
+   * one round trip: one getRecords-n.lua call on a single node, HMGET per bucket pipelined per
+   * node on a cluster.
+   * @throws `GW_ERR_STORE_UNAVAILABLE` after commandTimeoutMs (batchTimeoutMs for more than 64
+   *   misses) or on any Redis error;
    *   `GW_ERR_VALIDATION` for a key that cannot be encoded
    */
   async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
@@ -324,12 +333,14 @@ export class RedisStore implements ConsentStore {
     const fields = keys.map(encodeField);
     const cache = this.cache;
     const groups = new Map<number, number[]>();
+    let missing = 0;
     for (let i = 0; i < n; i++) {
       const f = fields[i]!;
       if (cache) {
         const hit = cache.lookup(f);
         if (hit !== undefined) { out[i] = hit; continue; }
       }
+      missing++;
       const b = this.bucketOf(f);
       const g = groups.get(b);
       if (g) g.push(i); else groups.set(b, [i]);
@@ -339,7 +350,7 @@ export class RedisStore implements ConsentStore {
     try {
       const entries = [...groups];
       const replies = await withTimeout(this.hmget(entries.map(([b, idx]) => [this.curKey(b), idx.map((i) => fields[i]!)])),
-        this.readMs, 'read');
+        missing > 64 ? this.batchMs : this.readMs, 'read');
       for (let g = 0; g < entries.length; g++) {
         const idx = entries[g]![1];
         const vals = replies[g]!;
