@@ -56,7 +56,7 @@ export const H_CODES = {
   H162: d(422, 'Mevcut tarih ve saatten ileri bir tarih ve saat girilmemelidir.'),
   H163: d(422, 'İzin erişimi olan bayilerin (retailer) listesi boş olmamalıdır.'),
   H164: d(422, 'Alıcı listesi (recipients) kabul edilemedi. Liste boş olmamalıdır.'),
-  H166: d(422, 'Alıcı (recipient) kabul edilemedi. Telefon numaraları 15 karakterden uzun olamaz.'),
+  H166: d(422, 'Alıcı için telefon numaraları 15 karakterden uzun olmamalıdır.'),
   H168: d(422, 'Alıcı listesi (recipients) bulunamadı.'),
   H170: d(422, 'Alıcı tipi (recipientType) bulunamadı.'),
   H174: d(400, 'İzin durumu (status) güncellemesi için farklı bir durum girilmelidir. İzin durumu: RET'),

@@ -83,7 +83,10 @@ export const queryRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) 
       list.forEach((r: unknown, i) => {
         if (typeof r !== 'string') { errs.push(hError('H122', { location: ['recipients', i], value: r })); return; }
         const looksEmail = r.includes('@');
-        if ((type === 'EPOSTA') !== looksEmail) { errs.push(hError('H464', { location: ['recipient'], value: r })); return; }
+        if ((type === 'EPOSTA') !== looksEmail) {
+          errs.push({ ...hError('H464', { location: ['recipient'], value: r }), message: `İzin tipi (type) ${type} için, alıcı (recipient) ${type === 'EPOSTA' ? 'eposta' : 'telefon'} formatında olmalıdır.` });
+          return;
+        }
         for (const c of recipientErrors(r, type as ConsentType, 'query')) errs.push(hError(c, { location: ['recipients', i], value: r }));
         const k = storedRecipient(r, type as ConsentType);
         if (seen.has(k)) errs.push(hError('H193', { location: ['recipients', i], value: r }));

@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SPEC_PATH = join(ROOT, '../shared/iys/iys-openapi-3.2.0.json');
 
 type Json = Record<string, any>;
-interface ExampleError { code: string; location?: (string | number)[]; value?: unknown }
+interface ExampleError { code: string; message?: string; location?: (string | number)[]; value?: unknown }
 interface Example { op: string; method: string; path: string; status: number; name: string; errors: ExampleError[] }
 
 /**
@@ -131,7 +131,7 @@ function examplesOf(spec: Json, ops: Map<string, { method: string; path: string;
       if (!/^4/.test(st)) continue;
       for (const c of Object.values((r.content ?? {}) as Json)) {
         for (const [name, ex] of Object.entries((c.examples ?? {}) as Json)) {
-          const errs = ((ex.value?.errors ?? []) as Json[]).map((e) => ({ code: e.code ?? e['code:'], location: e.location, value: e.value }));
+          const errs = ((ex.value?.errors ?? []) as Json[]).map((e) => ({ code: e.code ?? e['code:'], message: e.message, location: e.location, value: e.value }));
           if (errs.length === 0 || !errs.every((e) => /^H\d+$/.test(String(e.code)))) continue;
           out.push({ op: id, method: o.method.toUpperCase(), path: o.path, status: Number(st), name, errors: errs });
         }
@@ -179,6 +179,8 @@ function run(rawSpec: Json): void {
     const token = await sim.token();
     const examples = examplesOf(spec, ops);
     let reproduced = 0;
+    let messagesCompared = 0;
+    let messagesSame = 0;
     let requiredTotal = 0;
     let requiredReproduced = 0;
     const skipped: string[] = [];
@@ -197,7 +199,14 @@ function run(rawSpec: Json): void {
       t.ok(ok, `${id}: want ${ex.status} ${want.join('+')}, got ${r.status} ${codes.join('+')}`);
       if (ok) reproduced++;
       if (required && ok) requiredReproduced++;
+      if (ok && ex.errors.length === 1 && !/\{\{/.test(ex.errors[0]!.message ?? '{{')) {
+        messagesCompared++;
+        if ((r.body.errors[0] as { message: string }).message.trim() === ex.errors[0]!.message!.trim()) messagesSame++;
+        else if (process.env.SHOW_MSG) t.comment(`MSG ${id}: ${ex.errors[0]!.message} <> ${(r.body.errors[0] as { message: string }).message}`);
+      }
     }
+    t.comment(`İYS message texts identical in ${messagesSame}/${messagesCompared} reproduced single-error examples without placeholders`);
+    t.ok(messagesSame / messagesCompared > 0.8, 'messages are İYS\'s own texts');
     t.equal(reproduced + skipped.length, examples.length, 'every example is reproduced or listed in NOT_REPRODUCED');
     t.equal(skipped.length, Object.keys(NOT_REPRODUCED).length, 'NOT_REPRODUCED lists only real examples');
     t.comment(`4xx examples with H-codes: ${reproduced}/${examples.length} reproduced over the ${IMPLEMENTED_OPERATIONS.length} implemented operations; ${requiredReproduced}/${requiredTotal} over the ${REQUIRED_OPERATIONS.length} required ones (not reproduced: ${skipped.join('; ')})`);
