@@ -90,6 +90,25 @@ const EXTRA_STATUSES: Record<string, number[]> = {
   getBrandsDetails: [422], // H190 integer path parameter (tag text)
 };
 
+/** The request behind each OAuth error text of createToken2. */
+const OAUTH_REQUESTS: Record<string, Json> = {
+  'Giriş yöntemi belirtilmemiş.': {},
+  'Bilinmeyen giriş yöntemi.': { grant_type: 'client_credentials' },
+  'Giriş yöntemi boş olamaz.': { grant_type: '' },
+  'Desteklenmeyen giriş yöntemi.': { grant_type: 1 },
+  'Yenileme jetonu verilmemiş.': { grant_type: 'refresh_token' },
+  'Desteklenmeyen yenileme jetonu türü.': { grant_type: 'refresh_token', refresh_token: 1 },
+  'Yenileme jetonu boş olamaz.': { grant_type: 'refresh_token', refresh_token: '' },
+  'Şifre verilmemiş.': { grant_type: 'password', username: DEMO.username },
+  'Desteklenmeyen şifre türü.': { grant_type: 'password', username: DEMO.username, password: 1 },
+  'Şifre boş bırakılamaz.': { grant_type: 'password', username: DEMO.username, password: '' },
+  'Kullanıcı adı verilmemiş.': { grant_type: 'password', password: 'x' },
+  'Desteklenmeyen kullanıcı adı türü.': { grant_type: 'password', username: 1, password: 'x' },
+  'Kullanıcı adı boş bırakılamaz.': { grant_type: 'password', username: '', password: 'x' },
+  'Kullanıcı kimlik bilgileri geçersiz.': { grant_type: 'password', username: DEMO.username, password: 'wrong' },
+  'Beklenmeyen kullanıcı rolü: admin.': { grant_type: 'password', username: 'admin', password: 'admin-pw' },
+};
+
 /** Examples the simulator does not reproduce, with the reason. */
 const NOT_REPRODUCED: Record<string, string> = {
   'addConsent 400 threeDay': 'the same description answers H467 with 422 (example "threeDay" under 422); the simulator follows the 422 one',
@@ -171,6 +190,7 @@ function run(rawSpec: Json): void {
       accounts: [
         { username: DEMO.username, password: DEMO.password, iysCode: DEMO.iysCode, title: 'Demo', brands: [{ brandCode: DEMO.brandCode, name: 'Demo Marka', master: true }, { brandCode: DEMO.subBrandCode, name: 'Alt', master: false }], retailers: [DEMO.retailerCode] },
         { username: 'other', password: 'other-pw', iysCode: 800001, brands: [{ brandCode: 800001, name: 'Other', master: true }], retailers: [87654321] },
+        { username: 'admin', password: 'admin-pw', iysCode: 800002, brands: [{ brandCode: 800002, name: 'Admin', master: true }], role: 'admin' },
       ],
     }, { onExchange: (e) => exchanges.push(e) });
     t.teardown(() => sim.close());
@@ -210,6 +230,19 @@ function run(rawSpec: Json): void {
     t.equal(reproduced + skipped.length, examples.length, 'every example is reproduced or listed in NOT_REPRODUCED');
     t.equal(skipped.length, Object.keys(NOT_REPRODUCED).length, 'NOT_REPRODUCED lists only real examples');
     t.comment(`4xx examples with H-codes: ${reproduced}/${examples.length} reproduced over the ${IMPLEMENTED_OPERATIONS.length} implemented operations; ${requiredReproduced}/${requiredTotal} over the ${REQUIRED_OPERATIONS.length} required ones (not reproduced: ${skipped.join('; ')})`);
+
+    // OAuth examples of createToken2 carry no H-code: replayed by their error_description (the
+    // description's example names do not match their texts, e.g. "empty refresh_token").
+    const oauth = Object.entries(ops.get('createToken2')!.op.responses['400'].content['application/json'].examples as Json);
+    let oauthSame = 0;
+    for (const [name, ex] of oauth) {
+      const req = OAUTH_REQUESTS[ex.value.error_description as string];
+      const r = req ? await sim.http('POST', '/oauth2/token', req) : { status: 0, body: null };
+      const same = r.status === 400 && JSON.stringify(r.body) === JSON.stringify(ex.value);
+      t.ok(same, `createToken2 400 ${name}: ${JSON.stringify(ex.value)}`);
+      if (same) oauthSame++;
+    }
+    t.comment(`createToken2 OAuth 400 examples: ${oauthSame}/${oauth.length} reproduced exactly`);
 
     // --- schema validation of everything handled ---------------------------------------------
     let validated = 0;
