@@ -48,6 +48,10 @@ export type WriteResult =
   | { ok: true; movement: SimMovement; unchanged?: boolean }
   | { ok: false; status: number; errors: IysErrorItem[] };
 
+/**
+ * The engine behind the routes: accounts, token store, rate windows (per IP), armed faults, the
+ * state and the write path. One per simulator; time from `clock` (ms).
+ */
 export class SimContext {
   readonly accounts = new Map<string, SimAccount>();
   readonly state = new SimState();

@@ -17,6 +17,7 @@ export const PUSH_TEST_ITEM = {
 /** Outcome of one POST to a receiver. */
 export type PushOutcome = { ok: true; status: number } | { ok: false; status: number | null; error: 'timeout' | 'connection' | 'status' };
 
+/** Sends push payloads over undici with the configured timeout and TLS policy. */
 export class PushDelivery {
   private readonly agent: Agent;
   private readonly inFlight = new Set<Promise<unknown>>();

@@ -52,6 +52,7 @@ const faultSchema = z.object({
 
 const bad = (reply: FastifyReply, message: string): FastifyReply => reply.code(400).send({ error: 'bad_request', message });
 
+/** Registers the `/_sim/` admin API described in the header. */
 export const adminRoutes = (ctx: SimContext, push: PushDelivery): FastifyPluginAsync => async (app) => {
   const clockView = () => ({ now: ctx.clock.now().toISOString(), iys: ctx.nowIys(), frozen: ctx.clock.frozen });
   const accountFor = (iysCode: number | undefined, brandCode: number): SimAccount | undefined =>

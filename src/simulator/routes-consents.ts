@@ -16,6 +16,7 @@ const RETENTION_MS = 60 * 86_400_000;
 const sortedJson = (o: Record<string, unknown>): string =>
   JSON.stringify(Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1))));
 
+/** Registers the single/batch write and batch-result routes (v1 and v2). */
 export const consentRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) => {
   const single = (v2: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const a = accountOf(req);

@@ -13,6 +13,7 @@ import { accountOf, intParam, sendError, sendErrors } from './reply.ts';
 
 const MAX_PER_TYPE = 2;
 
+/** Registers push registration, listing and unregistration; `push` sends the test payload. */
 export const pushRoutes = (ctx: SimContext, push: PushDelivery): FastifyPluginAsync => async (app) => {
   /** Field errors of one connection object. */
   const connErrors = (c: Record<string, unknown>): IysErrorItem[] => {

@@ -46,6 +46,7 @@ function keyQueryErrors(body: Record<string, unknown>): IysErrorItem[] {
 /** Encodes a pull cursor: `<creation epoch seconds>_<transactionId>` (reference §2.7). */
 export const encodeCursor = (m: SimMovement): string => `${Math.floor(m.creationMs / 1000)}_${m.transactionId}`;
 
+/** Registers status, multi-status, history, pull, brands and subscription routes. */
 export const queryRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) => {
   const isObj = (b: unknown): b is Record<string, unknown> => typeof b === 'object' && b !== null && !Array.isArray(b);
 

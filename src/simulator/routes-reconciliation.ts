@@ -28,6 +28,7 @@ export function dailyCsv(movements: readonly SimMovement[]): string {
 /** SHA-384 lower-case hex of a daily file. */
 export const sha384Hex = (text: string): string => createHash('sha384').update(text, 'utf8').digest('hex');
 
+/** Registers daily file, agreement (GET/PUT), time-stamp and daily-summary routes. */
 export const reconciliationRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) => {
   /** Validates `reportDate`; sends H501/H502 and returns null on error. */
   const reportDateOf = (req: FastifyRequest, reply: FastifyReply): string | null => {

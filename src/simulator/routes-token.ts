@@ -21,6 +21,7 @@ function fieldProblem(v: unknown, missing: string, empty: string, unsupported: s
   return null;
 }
 
+/** Registers `POST /oauth2/token` on the simulator app. */
 export const tokenRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) => {
   app.post('/oauth2/token', { config: { iysSim: { operationId: 'createToken2' } } }, async (req, reply) => {
     ctx.stats.tokenRequests++;

@@ -98,6 +98,7 @@ export function transactionIdFor(brandCode: number, recipientType: string, type:
 }
 
 /** The simulator's mutable state. */
+/** The simulator's mutable state (see the module header). */
 export class SimState {
   readonly movements: SimMovement[] = [];
   readonly current = new Map<string, SimMovement>();
