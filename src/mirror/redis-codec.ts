@@ -129,6 +129,10 @@ let lastDateOut = '';
 let lastCodeIn = '';
 let lastCodeOut: string | null = null;
 
+function p(x: number): string {
+  return x < 10 ? `0${x}` : String(x);
+}
+
 /** Inverse of encodeDate. */
 export function decodeDate(code: string): string | null {
   if (code === NULL_DATE) return null;
@@ -145,7 +149,6 @@ function decodeDateUncached(code: string): string {
   const h = n % 24; n = (n - h) / 24;
   const da = n % 31; n = (n - da) / 31;
   const mo = n % 12; n = (n - mo) / 12;
-  const p = (x: number) => String(x).padStart(2, '0');
   return `${YEAR0 + n}-${p(mo + 1)}-${p(da + 1)} ${p(h)}:${p(mi)}:${p(s)}`;
 }
 

@@ -74,7 +74,7 @@ const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied'
 
 type Client = Redis | Cluster;
 type ApplyFn = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]>;
-type GetFn = (numKeys: number, ...args: string[]) => Promise<(Buffer | null)[]>;
+type GetFn = (numKeys: number, ...args: string[]) => Promise<Buffer>;
 
 /** Rejects `p` with GW_ERR_STORE_UNAVAILABLE when it does not settle within `ms`. */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -375,15 +375,22 @@ export class RedisStore implements ConsentStore {
       // auto-pipelining groups these per node in one tick
       return Promise.all(reqs.map(([k, f]) => this.client.hmgetBuffer(k, ...f)));
     }
-    // one Lua call (getRecords-n.lua) instead of one HMGET per bucket: far cheaper to send
+    // one Lua call (getRecords-n.lua) instead of one HMGET per bucket: far cheaper to send and parse
     const keys = reqs.map(([k]) => k);
-    const flat = await (this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer(
-      keys.length, ...keys, ...reqs.map(([, f]) => f.join('\n')));
+    const blob = await (this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer(
+      keys.length, ...keys, reqs.map(([, f]) => f.join('\n')).join('\t'));
     const out: (Buffer | null)[][] = [];
     let o = 0;
     for (const [, f] of reqs) {
-      out.push(flat.slice(o, o + f.length));
-      o += f.length;
+      const vals: (Buffer | null)[] = new Array<Buffer | null>(f.length);
+      for (let j = 0; j < f.length; j++) {
+        const len = blob.readUInt16BE(o);
+        o += 2;
+        if (len === 0xffff) { vals[j] = null; continue; }
+        vals[j] = blob.subarray(o, o + len);
+        o += len;
+      }
+      out.push(vals);
     }
     return out;
   }

@@ -130,7 +130,11 @@ if (avail !== true) {
     t.teardown(async () => { await a.close(); await b.close(); });
     const onay = mv({ brandCode: 600128, recipient: '+905321110005' });
     const ghost = mv({ brandCode: 600128, recipient: '+905321110006', recipientType: 'TACIR', status: 'RET' });
+    const seen = b.cache!.stats.invalidations;
     await a.apply([onay]);
+    // let B receive A's invalidation first, so it cannot drop the entries filled below
+    for (let i = 0; i < 100 && b.cache!.stats.invalidations === seen; i++) await new Promise((r) => setTimeout(r, 5));
+    t.equal(b.cache!.stats.invalidations, seen + 1, "B received A's invalidation");
     t.same((await b.getMany([onay, ghost])).map((r) => r?.status ?? null), ['ONAY', null]);
     const hits = b.cache!.stats.hits;
     t.same((await b.getMany([onay, ghost])).map((r) => r?.status ?? null), ['ONAY', null]);
