@@ -79,12 +79,12 @@ while pos <= plen do
   local v = string.sub(packed, pos + 2, pos + 1 + vlen)
   pos = pos + 2 + vlen
   local ck, hk = KEYS[2 * b - 1], KEYS[2 * b]
-  local cur = redis.call('HGET', ck, f)
-  if not cur then
-    redis.call('HSET', ck, f, v)
+  if redis.call('HSETNX', ck, f, v) == 1 then
+    -- first movement of this key (the common case of an import): one call
     out[#out + 1] = 1
     changed[#changed + 1] = f
   else
+    local cur = redis.call('HGET', ck, f)
     local vid = string.sub(v, 1, idlen(v))
     if string.sub(cur, 1, idlen(cur)) == vid then
       out[#out + 1] = 2
