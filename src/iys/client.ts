@@ -19,7 +19,7 @@ import type { ConsentType, RecipientType } from '../domain/types.ts';
 import { BATCH_MAX_ITEMS, collapseBatch, recipientErrors, validateConsent, type ConsentInput } from './consent-rules.ts';
 import { hasIysCode, iysClientError, type IysClientError } from './client-errors.ts';
 import { hError, isRetryable, type IysErrorItem } from './h-codes.ts';
-import { RateBudget, type BudgetKind } from './rate-budget.ts';
+import { RateBudget, sharedRateBudget, type BudgetKind } from './rate-budget.ts';
 import { sharedTokenBroker, TokenBroker } from './token-broker.ts';
 import type {
   AddConsentResult, AgreementInfo, BatchItemResult, BatchOutcome, BatchSubmitResult, BrandInfo, ConsentKeyQuery,
@@ -33,7 +33,7 @@ export interface IysClientOptions {
   iysCode: number;
   username: string;
   password: string;
-  /** Shared budget; default: one budget per client (pass one instance per process instead). */
+  /** Rate budget; default: the process-wide budget of the İYS host ({@link sharedRateBudget}). */
   budget?: RateBudget;
   /** Token broker; default: the process-wide broker of (baseUrl, username). */
   broker?: TokenBroker;
@@ -114,7 +114,7 @@ export class IysClient {
   attempts = 0;
 
   constructor(private readonly opts: IysClientOptions) {
-    this.budget = opts.budget ?? new RateBudget();
+    this.budget = opts.budget ?? sharedRateBudget(new URL(opts.baseUrl).host);
     this.now = opts.now ?? Date.now;
     this.broker = opts.broker ?? sharedTokenBroker({
       baseUrl: opts.baseUrl, username: opts.username, password: opts.password, budget: this.budget, now: this.now,

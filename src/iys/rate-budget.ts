@@ -119,3 +119,19 @@ export class RateBudget {
     }
   }
 }
+
+const shared = new Map<string, RateBudget>();
+
+/**
+ * The process-wide budget for one İYS host (İYS counts per source IP, i.e. per process here),
+ * created with default limits on first use. Clients and brokers built without an explicit
+ * budget use it, so concurrent callers never add up past İYS's limits.
+ */
+export function sharedRateBudget(host: string): RateBudget {
+  let b = shared.get(host);
+  if (!b) {
+    b = new RateBudget();
+    shared.set(host, b);
+  }
+  return b;
+}

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RateBudget } from '../../src/iys/rate-budget.ts';
+import { RateBudget, sharedRateBudget } from '../../src/iys/rate-budget.ts';
 
 /** A fake clock whose sleep advances time instead of waiting. */
 function fakeTime(start = 1_000_000) {
@@ -69,4 +69,9 @@ t.test('defaults stay under İYS limits', async (t) => {
   t.equal(b.remaining('status'), 950);
   t.equal(b.remaining('history'), 95);
   t.equal(b.remaining('token'), 90);
+});
+
+t.test('one shared budget per İYS host', async (t) => {
+  t.equal(sharedRateBudget('api.iys.org.tr'), sharedRateBudget('api.iys.org.tr'));
+  t.not(sharedRateBudget('api.iys.org.tr'), sharedRateBudget('api.sandbox.iys.org.tr'));
 });
