@@ -25,6 +25,17 @@ export function redisAvailable(): true | string {
   return reason;
 }
 
+/** Like redisAvailable, for redis-server and redis-cli both (the cluster helper needs the CLI). */
+export function redisClusterAvailable(): true | string {
+  const server = redisAvailable();
+  if (server !== true) return server;
+  const r = spawnSync(CLI, ['--version'], { encoding: 'utf8' });
+  if (r.status === 0) return true;
+  const reason = `redis-cli not found (${CLI}); install redis-tools or set REDIS_CLI_BIN`;
+  if (process.env.CI === 'true') throw new Error(`CI=true: ${reason}`);
+  return reason;
+}
+
 /** A free TCP port on 127.0.0.1 (bind port 0, read, close). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

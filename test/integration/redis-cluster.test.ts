@@ -1,14 +1,14 @@
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { createRedisStore, type RedisStore } from '../../src/mirror/redis-store.ts';
-import { redisAvailable, startRedisCluster } from '../helpers/redis-server.ts';
+import { redisClusterAvailable, startRedisCluster } from '../helpers/redis-server.ts';
 import { runStoreContract, mv, norm } from '../mirror/store-contract.ts';
 
 // Redis Cluster (issue 4): three masters started here with --cluster-enabled yes and joined by
 // `redis-cli --cluster create`; the store contract passes unchanged and a 1,000-recipient batch
 // spread over every slot group answers without CROSSSLOT.
 
-const avail = redisAvailable();
+const avail = redisClusterAvailable();
 if (avail !== true) {
   t.plan(0, avail);
 } else {
