@@ -86,8 +86,8 @@ if (values.profile) {
   await stopChild(bprof, 'SIGINT');
   profile = topSelf(mainThreadProfile(pdir), 25, p);
   blProfile = topSelf(mainThreadProfile(bdir), 12, bp);
-  console.log(`\nGATEWAY ${formatTop(profile, p.requests * SIZE).replace(/µs\/req/g, 'µs/recipient')}`);
-  console.log(`\nBASELINE ${formatTop(blProfile, bp.requests * SIZE).replace(/µs\/req/g, 'µs/recipient')}`);
+  console.log(`\nGATEWAY ${formatTop(profile, p.requests * SIZE, 'recipient')}`);
+  console.log(`\nBASELINE ${formatTop(blProfile, bp.requests * SIZE, 'recipient')}`);
 }
 rmSync(mirror.dataDir, { recursive: true, force: true });
 

@@ -10,7 +10,8 @@
  *    `/readyz` answers 200;
  * 5. the CLI end to end: `node bin/iys-gate.js import FILE --brand-code 7 --no-progress`, from spawn to exit.
  *
- * Baseline measured in the same run: a plain streamed read of the file counting lines, and a
+ * Baselines measured in the same run: a plain streamed read of the file counting lines; csv-parse
+ * (the importer's options) with one `Map.set` per row; and a
  * `Map<string, Uint8Array(42)>` holding the same number of keys (the floor of a JS key → record
  * layout), so the figures compare across machines as ratios.
  *
@@ -19,9 +20,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'csv-parse';
 import { importCsv } from '../src/mirror/importer.ts';
 import { MemoryStore } from '../src/mirror/memory-store.ts';
 import { generateDaily } from './gen-daily.ts';
@@ -46,11 +48,27 @@ await generateDaily({ rows: 20_000, out: warmFile, seed: 99 });
 console.log(`input: ${file} — ${fmt(gen.rows)} rows, ${fmt(gen.keys)} distinct keys, ${(gen.bytes / 1e6).toFixed(1)} MB${gen.reused ? ' (reused)' : `, generated in ${gen.seconds.toFixed(1)} s`}`);
 
 // Baseline 1: stream the file and count lines (the I/O + decode floor of any importer).
+console.log(`machine: load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes share the cores: compare the ratios and CPU-second figures)`);
 let t = process.hrtime.bigint();
 let lines = 0;
 for await (const chunk of createReadStream(file)) { const b = chunk as Buffer; for (let i = b.indexOf(10); i >= 0; i = b.indexOf(10, i + 1)) lines++; }
 const readS = Number(process.hrtime.bigint() - t) / 1e9;
 console.log(`baseline: read + count lines         ${fmt((lines - 1) / readS).padStart(12)} rows/s (${readS.toFixed(2)} s)`);
+
+// Baseline 2: csv-parse with the importer's options, one Map.set per row, nothing else (the floor
+// of an importer built on csv-parse).
+t = process.hrtime.bigint();
+const cpuCsv = process.cpuUsage();
+let csvRows = 0;
+{
+  const seen = new Map<string, number>();
+  const parser = createReadStream(file).pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true }));
+  for await (const rec of parser as AsyncIterable<string[]>) { csvRows++; seen.set(rec[2]!, csvRows); }
+}
+const csvS = Number(process.hrtime.bigint() - t) / 1e9;
+const csvCpu = process.cpuUsage(cpuCsv);
+const csvCpuS = (csvCpu.user + csvCpu.system) / 1e6;
+console.log(`baseline: csv-parse + Map.set          ${fmt((csvRows - 1) / csvS).padStart(12)} rows/s (${csvS.toFixed(2)} s wall, ${csvCpuS.toFixed(2)} s CPU → ${fmt((csvRows - 1) / csvCpuS)} rows per CPU-second)`);
 
 // Warm-up: load code paths and libphonenumber metadata before the memory baseline.
 {
@@ -68,11 +86,14 @@ const storeDir = join(dir, 'mirror');
 const store = new MemoryStore({ dataDir: storeDir });
 await store.open();
 t = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 const report = await importCsv(createReadStream(file), { brandCode: BRAND, store });
 const importS = Number(process.hrtime.bigint() - t) / 1e9;
+const cpuUse = process.cpuUsage(cpu0);
+const importCpuS = (cpuUse.user + cpuUse.system) / 1e6;
 const consents = await store.size();
 const rowsPerSec = report.rows / importS;
-console.log(`import (importCsv → MemoryStore)       ${fmt(rowsPerSec).padStart(12)} rows/s (${importS.toFixed(2)} s; rows ${fmt(report.rows)}, applied ${fmt(report.applied)}, ignoredOlder ${fmt(report.ignoredOlder)}, duplicate ${fmt(report.duplicate)}, rejected ${fmt(report.rejected)})`);
+console.log(`import (importCsv → MemoryStore)       ${fmt(rowsPerSec).padStart(12)} rows/s (${importS.toFixed(2)} s wall, ${importCpuS.toFixed(2)} s CPU → ${fmt(report.rows / importCpuS)} rows per CPU-second; rows ${fmt(report.rows)}, applied ${fmt(report.applied)}, ignoredOlder ${fmt(report.ignoredOlder)}, duplicate ${fmt(report.duplicate)}, rejected ${fmt(report.rejected)})`);
 if (report.rejected > 0) console.log(`  first errors: ${JSON.stringify(report.errors.slice(0, 3))}`);
 
 await forceGc();
@@ -111,11 +132,14 @@ const snapshotBytes = statSync(join(storeDir, 'snapshot.log')).size;
 await forceGc();
 const store2 = new MemoryStore({ dataDir: storeDir });
 t = process.hrtime.bigint();
+const cpu1 = process.cpuUsage();
 await store2.open();
 const reopenS = Number(process.hrtime.bigint() - t) / 1e9;
+const reopenCpu = process.cpuUsage(cpu1);
+const reopenCpuS = (reopenCpu.user + reopenCpu.system) / 1e6;
 const reopened = await store2.size();
 await store2.close();
-console.log(`close (snapshot ${(snapshotBytes / 1e6).toFixed(0)} MB) ${closeS.toFixed(2)} s; restart: new MemoryStore().open() ${reopenS.toFixed(2)} s (${fmt(reopened)} consents${reopened === consents ? '' : ` — MISMATCH, expected ${fmt(consents)}`})`);
+console.log(`close (snapshot ${(snapshotBytes / 1e6).toFixed(0)} MB) ${closeS.toFixed(2)} s; restart: new MemoryStore().open() ${reopenS.toFixed(2)} s wall, ${reopenCpuS.toFixed(2)} s CPU (${fmt(reopened)} consents${reopened === consents ? '' : ` — MISMATCH, expected ${fmt(consents)}`})`);
 
 // Whole gateway process on the same data dir until /readyz = 200 (includes node + tsx start-up).
 const port = await freePort();
@@ -158,15 +182,16 @@ const targets = {
   bytesPerConsent: { value: bytesPerConsent, target: '≤ 200', ok: bytesPerConsent <= 200 },
   restartOpenS: { value: reopenS, target: '≤ 5', ok: reopenS <= 5 },
 };
+console.log(`ratios to the csv-parse + Map.set baseline: wall ${(rowsPerSec / ((csvRows - 1) / csvS)).toFixed(2)}×, CPU ${((report.rows / importCpuS) / ((csvRows - 1) / csvCpuS)).toFixed(2)}×`);
 console.log(`\ntargets: import ${fmt(rowsPerSec)} rows/s (≥ 100,000: ${targets.rowsPerSec.ok ? 'PASS' : 'FAIL'}), ` +
   `memory ${bytesPerConsent.toFixed(1)} B/consent (≤ 200: ${targets.bytesPerConsent.ok ? 'PASS' : 'FAIL'}), ` +
   `restart ${reopenS.toFixed(2)} s (≤ 5: ${targets.restartOpenS.ok ? 'PASS' : 'FAIL'})`);
 writeResult('import', {
   input: { file: file.slice(ROOT.length + 1), rows: gen.rows, keys: gen.keys, bytes: gen.bytes },
-  baseline: { readRowsPerSec: (lines - 1) / readS, mapBytesPerKey },
-  import: { seconds: importS, rowsPerSec, report: { ...report, errors: report.errors.slice(0, 5) }, consents },
+  baseline: { readRowsPerSec: (lines - 1) / readS, csvParseMapRowsPerSec: (csvRows - 1) / csvS, csvParseMapRowsPerCpuSecond: (csvRows - 1) / csvCpuS, mapBytesPerKey },
+  import: { seconds: importS, cpuSeconds: importCpuS, rowsPerCpuSecond: report.rows / importCpuS, rowsPerSec, report: { ...report, errors: report.errors.slice(0, 5) }, consents },
   memory: { heapDelta: deltaHeap, externalDelta: deltaExt, rssDelta: after.rss - before.rss, bytesPerConsent },
-  restart: { closeSeconds: closeS, snapshotBytes, openSeconds: reopenS, consentsAfter: reopened, processReadySeconds: processReadyS },
+  restart: { closeSeconds: closeS, snapshotBytes, openSeconds: reopenS, openCpuSeconds: reopenCpuS, consentsAfter: reopened, processReadySeconds: processReadyS },
   cli,
   targets,
 });

@@ -63,9 +63,9 @@ export function topSelf(path: string, top = 20, window?: { startUs: number; endU
 }
 
 /** Table of {@link topSelf}; with `requests` (served during the window), adds µs of self time per request. */
-export function formatTop(t: ReturnType<typeof topSelf>, requests?: number): string {
-  const per = (ms: number) => (requests ? `${((ms * 1000) / requests).toFixed(2).padStart(7)} µs/req  ` : '');
-  const lines = [`profile: ${(t.totalMs / 1000).toFixed(1)} s sampled${requests ? `, ${requests.toLocaleString('en-US')} requests` : ''}`, 'top self time (function, location):'];
+export function formatTop(t: ReturnType<typeof topSelf>, requests?: number, unit = 'req'): string {
+  const per = (ms: number) => (requests ? `${((ms * 1000) / requests).toFixed(2).padStart(7)} µs/${unit}  ` : '');
+  const lines = [`profile: ${(t.totalMs / 1000).toFixed(1)} s sampled${requests ? `, ${requests.toLocaleString('en-US')} ${unit === 'req' ? 'requests' : `${unit}s`}` : ''}`, 'top self time (function, location):'];
   for (const r of t.rows) lines.push(`  ${r.selfPct.toFixed(1).padStart(5)}%  ${r.selfMs.toFixed(0).padStart(7)} ms  ${per(r.selfMs)}${r.name}  ${r.where}`);
   lines.push('self time by file / package:');
   for (const f of t.byFile) lines.push(`  ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(7)} ms  ${per(f.selfMs)}${f.file}`);

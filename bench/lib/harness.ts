@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type AutocannonRequest } from 'autocannon';
@@ -191,9 +191,9 @@ export function formatRun(r: LoadResult): string {
 }
 
 /** Machine line for result files and the summary. */
-export function machine(): { cpus: number; model: string; node: string; platform: string } {
+export function machine(): { cpus: number; model: string; node: string; platform: string; loadavg: number[] } {
   const c = cpus();
-  return { cpus: c.length, model: c[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` };
+  return { cpus: c.length, model: c[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}`, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
 }
 
 /** Writes `bench/results/<name>.json` (the latest run; run-all reads them for the summary). */
