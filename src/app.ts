@@ -19,6 +19,9 @@ import consentWriteRoutes from './routes/v1/consents-write.ts';
 import outboxRoutes from './routes/v1/outbox.ts';
 import pushRoutes from './routes/v1/iys-push.ts';
 import { IysIntegration } from './iys/integration.ts';
+import { proxyRoutes } from './routes/proxy/index.ts';
+import { scrubRoutes } from './routes/v1/scrub.ts';
+import { sendRoutes } from './routes/v1/send.ts';
 import type { RouteDeps } from './routes/deps.ts';
 
 declare module 'fastify' {
@@ -114,6 +117,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(consentWriteRoutes, routeDeps);
   await app.register(outboxRoutes, routeDeps);
   await app.register(pushRoutes, routeDeps);
+  // encapsulated on purpose: the proxy replaces the body parsers to forward raw bytes
+  await app.register(proxyRoutes, { ...routeDeps, keys: deps.keys });
+  await app.register(scrubRoutes, routeDeps);
+  await app.register(sendRoutes, routeDeps);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('iys', iys);

@@ -12,6 +12,9 @@ Commands:
   serve                          start the gateway (same as npm start)
   import FILE --brand-code N     load an İYS CSV (daily movement file or upload layout) into the mirror
   simulator                      start the İYS simulator (same as npm run simulator)
+  scrub FILE --brand-code N --type T [--message-type TICARI|BILGILENDIRME] [--recipient-type BIREYSEL|TACIR] [--annotate]
+                                 stream a call list to stdout keeping only allowed recipients
+                                 (every line with its decision with --annotate)
   upload FILE --brand-code N     validate a consent list (İYS upload layout) with İYS's rules and
                                  register it in İYS; resumable; report in FILE.report.csv
   sync status                    state of every brand (cursor, last pull, lag) and the outbox,
@@ -30,7 +33,8 @@ export async function main(argv: string[]): Promise<number> {
     args: argv, allowPositionals: true, strict: true,
     options: {
       config: { type: 'string' }, 'brand-code': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      'no-progress': { type: 'boolean' }, url: { type: 'string' }, 'poll-every-ms': { type: 'string' },
+      'no-progress': { type: 'boolean' }, url: { type: 'string' }, type: { type: 'string' }, 'message-type': { type: 'string' },
+      'recipient-type': { type: 'string' }, annotate: { type: 'boolean' }, 'poll-every-ms': { type: 'string' },
     },
   });
   const [cmd, ...rest] = positionals;
@@ -74,6 +78,35 @@ export async function main(argv: string[]): Promise<number> {
       return report.rejected > 0 ? 1 : 0;
     } finally {
       bar?.stop();
+      await store.close();
+    }
+  }
+  if (cmd === 'scrub') {
+    const file = rest[0];
+    const brand = Number(values['brand-code']);
+    const type = values.type;
+    const mt = values['message-type'] ?? 'TICARI';
+    const rt = values['recipient-type'] ?? 'BIREYSEL';
+    if (!file || !Number.isInteger(brand) || brand <= 0 || !['MESAJ', 'ARAMA', 'EPOSTA'].includes(type ?? '')
+      || !['TICARI', 'BILGILENDIRME'].includes(mt) || !['BIREYSEL', 'TACIR'].includes(rt)) {
+      process.stderr.write('usage: iys-gate scrub FILE --brand-code N --type MESAJ|ARAMA|EPOSTA [--message-type TICARI|BILGILENDIRME] [--recipient-type BIREYSEL|TACIR] [--annotate]\n');
+      return 2;
+    }
+    const config = loadConfig({ file: values.config });
+    const store = await openStore(config);
+    try {
+      const { CheckService } = await import('./check/check-service.ts');
+      const { scrubFile } = await import('./transports/scrub/scrub-file.ts');
+      const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord }, mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0) });
+      const freshAt = await store.getMeta('mirror.freshAt');
+      if (freshAt) checks.markFresh(Number(freshAt));
+      const stats = await scrubFile(file, checks, {
+        brandCode: brand, type: type as 'MESAJ', messageType: mt as 'TICARI', recipientType: rt as 'BIREYSEL',
+        annotate: values.annotate ?? false, progress: !values['no-progress'] && process.stderr.isTTY,
+      });
+      process.stderr.write(JSON.stringify(stats) + '\n');
+      return 0;
+    } finally {
       await store.close();
     }
   }

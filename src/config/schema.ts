@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
 export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin'] as const;
@@ -57,6 +58,11 @@ export const configSchema = z.object({
     tacirWithoutRecord: z.enum(['allow', 'block']).default('allow'),
     /** Arife afternoons and 28 Oct: count as business days (default, safer) or as holidays. */
     halfDayPolicy: z.enum(['business', 'holiday']).default('business'),
+    /**
+     * A BILGILENDIRME message whose text promotes a product loses the exemption (DOMAIN.md §1.5;
+     * domain/promo-lint.ts): `block` it, `treat-as-commercial` (default: consent needed), or `warn`.
+     */
+    promotionalInformational: z.enum(['block', 'treat-as-commercial', 'warn']).default('treat-as-commercial'),
   }).strict().default({}),
   /** pino level. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -87,13 +93,9 @@ export const configSchema = z.object({
      */
     onayEffectiveBeforeAck: z.boolean().default(false),
   }).strict().default({}),
-  /** Providers the proxy forwards to (API.md). */
-  upstreams: z.array(z.object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-    adapter: z.enum(['netgsm', 'iletimerkezi', 'verimor', 'sendgrid', 'webhook']),
-    url: z.string().url(),
-    brandCode: brandCode,
-  }).passthrough()).default([]),
+  /** Providers the proxy forwards to (API.md; every key: transports/http-proxy/upstream-config.ts). */
+  upstreams: z.array(upstreamSchema).default([])
+    .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),
 }).strict();
 
 export type GatewayConfig = z.infer<typeof configSchema>;
