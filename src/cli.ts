@@ -46,7 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'simulator') {
     const sim = await import('./simulator/index.ts');
-    await sim.startSimulator({});
+    const started = await sim.startSimulator({});
+    process.stdout.write(sim.simulatorBanner(started) + '\n');
     return -1;
   }
   if (cmd === 'import') {
