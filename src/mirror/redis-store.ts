@@ -36,7 +36,10 @@ export interface RedisStoreOptions {
    * default 200 (never below commandTimeoutMs). Single lookups keep commandTimeoutMs.
    */
   batchTimeoutMs?: number;
-  /** Bound of one write (apply/setMeta) and of iterate/size steps in ms, default 2,000. */
+  /**
+   * Bound of one write in ms, default 2,000: setMeta, an apply() of up to 5,000 movements (one
+   * more writeTimeoutMs per further 5,000), each iterate/size step.
+   */
   writeTimeoutMs?: number;
   /** Bound of connecting in open() in ms, default 2,000. */
   connectTimeoutMs?: number;
@@ -463,7 +466,7 @@ export class RedisStore implements ConsentStore {
         const args: (string | Buffer | number)[] = [this.maxHistory, this.channel, this.origin, packed];
         const res = await run(keys.length, ...keys, ...args);
         for (let j = 0; j < idx.length; j++) outcomes[idx[j]!] = OUTCOMES[res[j]!] ?? 'ignoredOlder';
-      })), this.writeMs, 'apply');
+      })), this.writeMs * Math.ceil(n / 5000), 'apply');
     } catch (err) {
       throw unavailable('apply', err);
     } finally {
