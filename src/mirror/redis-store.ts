@@ -268,8 +268,16 @@ export class RedisStore implements ConsentStore {
     });
   }
 
+  /** Creates the invalidation connection once; (re)confirms the subscription; enables the cache. */
   private async subscribe(): Promise<void> {
     const cache = this.cache!;
+    const sub = this.sub ?? this.createSubscriber(cache);
+    await this.waitReady(sub);
+    await withTimeout(sub.subscribe(this.channel), this.connectMs, 'subscribe');
+    cache.enable();
+  }
+
+  private createSubscriber(cache: ConsentCache): Client {
     const sub = this.client instanceof Cluster
       ? this.client.duplicate([], { enableOfflineQueue: true })
       : this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
@@ -288,9 +296,6 @@ export class RedisStore implements ConsentStore {
     sub.on('ready', () => {
       sub.subscribe(this.channel).then(() => { if (!this.closed) cache.enable(); }, lost);
     });
-    await this.waitReady(sub);
-    await withTimeout(sub.subscribe(this.channel), this.connectMs, 'subscribe');
-    cache.enable();
     this.heartbeat = setInterval(() => {
       if (sub.status !== 'ready') return;
       withTimeout(sub.ping(), this.heartbeatMs, 'heartbeat').catch(() => {
@@ -300,6 +305,7 @@ export class RedisStore implements ConsentStore {
       });
     }, this.heartbeatMs);
     this.heartbeat.unref();
+    return sub;
   }
 
   /** Flushes nothing (Redis persists) and closes both connections; idempotent. */
