@@ -146,11 +146,23 @@ export const queryRoutes = (ctx: SimContext): FastifyPluginAsync => async (app) 
       const cur = /^(\d+)_([0-9a-f]{64})$/.exec(q.after ?? '');
       const afterSec = cur ? Number(cur[1]) : -1;
       const afterTx = cur ? cur[2]! : '';
-      const candidates = ctx.state.brandMovements(a.iysCode, intParam(req, 'brandCode')).filter((m) =>
-        m.creationMs >= now - PULL_WINDOW_MS && m.creationMs <= now - PULL_LAG_MS
-        && (source === 'HS' ? m.source === null || m.source.startsWith('HS_') : m.source?.startsWith('IYS_') === true)
-        && (Math.floor(m.creationMs / 1000) > afterSec
-          || (Math.floor(m.creationMs / 1000) === afterSec && m.transactionId > afterTx)));
+      // The brand's movements are sorted by (second, transactionId): binary-search the cursor,
+      // then scan forward only as far as one page (plus one, to see a shared cursor) needs.
+      const all = ctx.state.brandMovements(a.iysCode, intParam(req, 'brandCode'));
+      let lo = 0;
+      let hi = all.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const m = all[mid]!;
+        const sec = Math.floor(m.creationMs / 1000);
+        if (sec < afterSec || (sec === afterSec && m.transactionId <= afterTx)) lo = mid + 1; else hi = mid;
+      }
+      const candidates: SimMovement[] = [];
+      for (let i = lo; i < all.length && candidates.length <= limit; i++) {
+        const m = all[i]!;
+        if (m.creationMs < now - PULL_WINDOW_MS || m.creationMs > now - PULL_LAG_MS) continue;
+        if (source === 'HS' ? m.source === null || m.source.startsWith('HS_') : m.source?.startsWith('IYS_') === true) candidates.push(m);
+      }
       if (candidates.length === 0) return reply.code(204).send();
       let page = candidates.slice(0, limit);
       // Never split movements sharing (second, transactionId) across pages: the cursor could not

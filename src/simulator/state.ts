@@ -119,6 +119,7 @@ export class SimState {
   addMovement(m: Omit<SimMovement, 'seq'>): SimMovement {
     const mv: SimMovement = { ...m, seq: ++this.seq };
     this.movements.push(mv);
+    this.#version++;
     this.current.set(stateKey(mv.iysCode, mv.brandCode, mv.recipientType, mv.type, mv.recipient), mv);
     return mv;
   }
@@ -139,12 +140,22 @@ export class SimState {
    * Movements of one brand sorted as İYS's daily file and pull feed are: creation second, then
    * transactionId, then insertion order.
    */
-  brandMovements(iysCode: number, brandCode: number): SimMovement[] {
+  brandMovements(iysCode: number, brandCode: number): readonly SimMovement[] {
+    // Cached per brand until the next movement: a pull sequence of many pages sorts once, not
+    // once per page (the sort made paging quadratic in the number of movements).
+    const k = `${iysCode}|${brandCode}`;
+    const hit = this.#sorted.get(k);
+    if (hit && hit.version === this.#version) return hit.list;
     const sec = (m: SimMovement): number => Math.floor(m.creationMs / 1000);
-    return this.movements
+    const list = this.movements
       .filter((m) => m.iysCode === iysCode && m.brandCode === brandCode)
       .sort((a, b) => sec(a) - sec(b) || (a.transactionId < b.transactionId ? -1 : a.transactionId > b.transactionId ? 1 : 0) || a.seq - b.seq);
+    this.#sorted.set(k, { version: this.#version, list });
+    return list;
   }
+
+  readonly #sorted = new Map<string, { version: number; list: SimMovement[] }>();
+  #version = 0;
 
   newRequestId(): string {
     return randomUUID();
@@ -164,6 +175,7 @@ export class SimState {
 
   /** Replaces the state with a snapshot. */
   restore(s: SimStateSnapshot): void {
+    this.#version++;
     this.movements.length = 0;
     this.current.clear();
     for (const m of [...s.movements].sort((a, b) => a.seq - b.seq)) {
