@@ -1,4 +1,4 @@
-import { decide, type PolicyOptions } from '../domain/policy.ts';
+import { decide, type DecisionResult, type PolicyOptions, type PolicyRecord } from '../domain/policy.ts';
 import { normalizeRecipient, type NormalizedRecipient } from '../domain/recipient.ts';
 import type {
   ConsentKey, ConsentRecord, ConsentType, Decision, MessageType, Reason, RecipientType,
@@ -41,7 +41,7 @@ export interface CheckServiceOptions {
   /** Max time in ms a store lookup may take before the answer fails closed. Default 200. */
   lookupTimeoutMs?: number;
   /** Called once per decision (metrics). */
-  onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason) => void;
+  onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, count: number) => void;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -107,24 +107,24 @@ export class CheckService {
       norm[i] = n;
       if (n.ok) { keys.push(keyOf(req, n.canonical)); keyIdx.push(i); }
     }
-    const records: (ConsentRecord | null | 'unavailable')[] = new Array(recipients.length).fill(null);
-    if (keys.length > 0) {
-      const got = this.#memory ? await this.#memory.getMany(keys) : await this.#lookup(keys);
+    const records: (PolicyRecord | null | 'unavailable')[] = new Array(recipients.length).fill(null);
+    // informational messages are exempt whatever the record says: no lookup at all
+    if (keys.length > 0 && req.messageType !== 'BILGILENDIRME') {
+      const got = this.#memory ? this.#memory.peekMany(keys) : await this.#lookup(keys);
       for (let j = 0; j < keyIdx.length; j++) records[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[j] ?? null);
     }
     const results = new Array<BatchResult>(recipients.length);
     let allow = 0;
+    const stale = this.isStale();
+    const counts = new Map<DecisionResult, number>(); // results are shared constants: count per object
     for (let i = 0; i < recipients.length; i++) {
       const n = norm[i]!;
-      if (!n.ok) {
-        results[i] = { input: recipients[i]!, recipient: null, decision: 'BLOCK', reason: 'INVALID_RECIPIENT' };
-        this.#opts.onDecision?.(req.type, req.messageType, 'BLOCK', 'INVALID_RECIPIENT');
-        continue;
-      }
-      const { decision, reason } = this.#decide(req, n, records[i]!);
-      if (decision === 'ALLOW') allow++;
-      results[i] = { input: recipients[i]!, recipient: n.canonical, decision, reason };
+      const res = n.ok ? this.#policy(req, n, records[i]!, stale) : INVALID;
+      counts.set(res, (counts.get(res) ?? 0) + 1);
+      if (res.decision === 'ALLOW') allow++;
+      results[i] = { input: recipients[i]!, recipient: n.ok ? n.canonical : null, decision: res.decision, reason: res.reason };
     }
+    for (const [res, k] of counts) this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, k);
     return { results, counts: { ALLOW: allow, BLOCK: recipients.length - allow }, asOf: this.asOf() };
   }
 
@@ -133,13 +133,17 @@ export class CheckService {
     return this.#asOf;
   }
 
-  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable') {
-    const res = decide({
-      type: req.type, recipientType: req.recipientType, messageType: req.messageType, retailerCode: req.retailerCode,
-      smsCapable: n.smsCapable, registrable: n.registrable, record, stale: this.isStale(),
-    }, this.#opts.policy);
-    this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason);
+  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable') {
+    const res = this.#policy(req, n, record, this.isStale());
+    this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, 1);
     return res;
+  }
+
+  #policy(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable', stale: boolean): DecisionResult {
+    return decide({
+      type: req.type, recipientType: req.recipientType, messageType: req.messageType, retailerCode: req.retailerCode,
+      smsCapable: n.smsCapable, registrable: n.registrable, record, stale,
+    }, this.#opts.policy);
   }
 
   async #lookup(keys: ConsentKey[]): Promise<(ConsentRecord | null)[] | 'unavailable'> {
@@ -157,6 +161,8 @@ export class CheckService {
     }
   }
 }
+
+const INVALID: DecisionResult = Object.freeze({ decision: 'BLOCK', reason: 'INVALID_RECIPIENT' });
 
 function keyOf(req: Omit<CheckRequest, 'recipient'>, recipient: string): ConsentKey {
   return { brandCode: req.brandCode, recipientType: req.recipientType, type: req.type, recipient };

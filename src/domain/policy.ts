@@ -26,14 +26,24 @@ export interface DecisionInput {
    * The mirror's answer: the current record, null when none, or `'unavailable'` when the store
    * could not answer in time.
    */
-  record: ConsentRecord | null | 'unavailable';
+  record: PolicyRecord | null | 'unavailable';
   /** True when the mirror is older than the configured freshness bound. */
   stale: boolean;
 }
 
 export interface DecisionResult { decision: Decision; reason: Reason }
 
-const r = (decision: Decision, reason: Reason): DecisionResult => ({ decision, reason });
+/** What the policy reads of a record (a full ConsentRecord fits; MemoryStore.peek gives just this). */
+export type PolicyRecord = Pick<ConsentRecord, 'status' | 'noncanonical' | 'retailerCode' | 'retailerAccess'>;
+
+// Every answer is one shared frozen object per (decision, reason): no allocation per decision.
+const RESULTS = new Map<string, DecisionResult>();
+const r = (decision: Decision, reason: Reason): DecisionResult => {
+  const k = decision + reason;
+  let v = RESULTS.get(k);
+  if (!v) { v = Object.freeze({ decision, reason }); RESULTS.set(k, v); }
+  return v;
+};
 const EXEMPT = r('ALLOW', 'INFORMATIONAL_EXEMPT');
 const ALLOW_ONAY = r('ALLOW', 'CONSENT_ONAY');
 const BLOCK_RET = r('BLOCK', 'CONSENT_RET');

@@ -139,8 +139,19 @@ function classifyForeign(digits: string): NormalizedRecipient {
  */
 export function normalizePhone(input: string): NormalizedRecipient {
   if (CANONICAL_TR_MOBILE.test(input)) return phone(input, true);
-  return slowPhone(input);
+  // The slow path (libphonenumber, ~8 µs) is memoized: landlines and spelled numbers repeat in
+  // traffic. Results are immutable; the memo is bounded and simply cleared when full.
+  let r = SLOW_MEMO.get(input);
+  if (r === undefined) {
+    r = slowPhone(input);
+    if (SLOW_MEMO.size >= SLOW_MEMO_MAX) SLOW_MEMO.clear();
+    SLOW_MEMO.set(input, r);
+  }
+  return r;
 }
+
+const SLOW_MEMO = new Map<string, NormalizedRecipient>();
+const SLOW_MEMO_MAX = 50_000;
 
 /** The full phone parser (everything but the fast path). */
 function slowPhone(input: string): NormalizedRecipient {

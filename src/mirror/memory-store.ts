@@ -2,6 +2,7 @@ import { mkdir, open, stat } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveMovement, sameMovement, compareMovements } from '../domain/consent-order.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
 import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { GroupCommitLog } from './group-commit-log.ts';
@@ -26,6 +27,11 @@ const FLAG_RET = 1;
 const FLAG_NONCANONICAL = 2;
 const TX_BYTES = 32;
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Shared policy views by the two low flag bits (RET, non-canonical). */
+const VIEWS: readonly PolicyRecord[] = [
+  Object.freeze({ status: 'ONAY', noncanonical: false }), Object.freeze({ status: 'RET', noncanonical: false }),
+  Object.freeze({ status: 'ONAY', noncanonical: true }), Object.freeze({ status: 'RET', noncanonical: true }),
+];
 
 /**
  * The embedded consent store (default): all current records in memory in a compact layout,
@@ -110,6 +116,25 @@ export class MemoryStore implements ConsentStore {
   getSync(key: ConsentKey): ConsentRecord | null {
     const slot = this.#slotOf(key, false);
     return slot < 0 ? null : this.#decode(key, slot);
+  }
+
+  /**
+   * What the decision policy needs of each key's record (status, non-canonical flag, dealer
+   * access), without decoding dates or transactionIds: the batch path. Same order; null = none.
+   * The common views are shared frozen objects: do not mutate.
+   */
+  peekMany(keys: readonly ConsentKey[]): (PolicyRecord | null)[] {
+    const out = new Array<PolicyRecord | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const slot = this.#slotOf(keys[i]!, false);
+      if (slot < 0) { out[i] = null; continue; }
+      const flags = this.#flags[slot]!;
+      const r = this.#retailer.get(slot);
+      out[i] = r
+        ? { status: flags & FLAG_RET ? 'RET' : 'ONAY', noncanonical: (flags & FLAG_NONCANONICAL) !== 0, retailerCode: r.code, retailerAccess: r.access }
+        : VIEWS[flags & 3]!;
+    }
+    return out;
   }
 
   async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {

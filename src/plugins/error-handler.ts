@@ -59,9 +59,9 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       code = 'GW_ERR_UNSUPPORTED_MEDIA_TYPE'; status = 415;
     } else {
       code = 'GW_ERR_INTERNAL'; status = 500; message = 'Internal error';
-      req.log.error({ err }, 'unhandled error');
+      req.log.error({ err, reqId: req.id, route: req.routeOptions.url }, 'unhandled error');
     }
-    if (status >= 500 && code !== 'GW_ERR_INTERNAL') req.log.error({ err }, message);
+    if (status >= 500 && code !== 'GW_ERR_INTERNAL') req.log.error({ err, reqId: req.id, route: req.routeOptions.url }, message);
     const body: Record<string, unknown> = { statusCode: status, code, error: STATUS_TEXT[status] ?? 'Error', message };
     if (field) body.field = field;
     reply.code(status).type('application/json').send(body);

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics.ts';
 import type { ConsentType, Decision, MessageType, Reason } from '../domain/types.ts';
 import type { IysIntegration } from '../iys/integration.ts';
 import { outboxSummary } from '../iys/outbox.ts';
@@ -12,35 +13,38 @@ import { outboxSummary } from '../iys/outbox.ts';
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #decisions: Counter<'type' | 'messageType' | 'decision' | 'reason'>;
-  readonly #children = new Map<string, { inc(n?: number): void }>();
-  readonly latency: Histogram<'route' | 'method' | 'status'>;
+  readonly #decisions: FastCounter;
+  readonly #slots = new Map<string, number>();
+  readonly latency: FastHistogram;
+  readonly #latencySlots = new Map<string, number>();
   readonly mirrorSize: Gauge;
   readonly importRows: Counter<'outcome'>;
   readonly rejections: Counter;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'iysgate_' });
-    this.#decisions = new Counter({
-      name: 'iysgate_decisions_total', help: 'Decisions made, by channel, message type, decision and reason',
-      labelNames: ['type', 'messageType', 'decision', 'reason'], registers: [this.registry],
-    });
-    this.latency = new Histogram({
-      name: 'iysgate_http_request_duration_seconds', help: 'HTTP request latency by route pattern',
-      labelNames: ['route', 'method', 'status'],
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry],
-    });
+    this.#decisions = new FastCounter('iysgate_decisions_total', 'Decisions made, by channel, message type, decision and reason', this.registry);
+    this.latency = new FastHistogram('iysgate_http_request_duration_seconds', 'HTTP request latency by route pattern',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], this.registry);
     this.mirrorSize = new Gauge({ name: 'iysgate_mirror_consents', help: 'Consent records held by the mirror', registers: [this.registry] });
     this.importRows = new Counter({ name: 'iysgate_import_rows_total', help: 'Imported CSV rows by outcome', labelNames: ['outcome'], registers: [this.registry] });
     this.rejections = new Counter({ name: 'iysgate_rejections_total', help: 'Refusals recorded through POST /v1/rejections', registers: [this.registry] });
   }
 
-  /** Counts one decision (labels are enums: bounded cardinality). */
-  decision(type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason): void {
-    const k = `${type}|${messageType}|${decision}|${reason}`;
-    let c = this.#children.get(k);
-    if (!c) { c = this.#decisions.labels(type, messageType, decision, reason); this.#children.set(k, c); }
-    c.inc();
+  /** Counts `n` decisions (labels are enums: bounded cardinality). */
+  decision(type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, n = 1): void {
+    const k = type + messageType + decision + reason;
+    let slot = this.#slots.get(k);
+    if (slot === undefined) { slot = this.#decisions.slot({ type, messageType, decision, reason }); this.#slots.set(k, slot); }
+    this.#decisions.inc(slot, n);
+  }
+
+  /** Records one request's latency in seconds under its route pattern (bounded: routes × methods × status class). */
+  requestLatency(route: string, method: string, status: string, seconds: number): void {
+    const k = route + ' ' + method + ' ' + status;
+    let slot = this.#latencySlots.get(k);
+    if (slot === undefined) { slot = this.latency.slot({ route, method, status }); this.#latencySlots.set(k, slot); }
+    this.latency.observe(slot, seconds);
   }
 }
 
@@ -72,14 +76,10 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
 /** Registers `GET /metrics` and the latency hook. */
 export default fp(async function metrics(app: FastifyInstance, opts: { metrics: GatewayMetrics }) {
   const m = opts.metrics;
-  const children = new Map<string, { observe(v: number): void }>();
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode < 200 ? '1xx' : reply.statusCode < 300 ? '2xx' : reply.statusCode < 400 ? '3xx' : reply.statusCode < 500 ? '4xx' : '5xx';
-    const k = `${route} ${req.method} ${status}`;
-    let c = children.get(k);
-    if (!c) { c = m.latency.labels(route, req.method, status); children.set(k, c); }
-    c.observe(reply.elapsedTime / 1000);
+  const STATUS = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+  app.addHook('onResponse', (req, reply, done) => {
+    m.requestLatency(req.routeOptions.url ?? 'unmatched', req.method, STATUS[Math.min(4, Math.max(0, Math.floor(reply.statusCode / 100) - 1))]!, reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.type(m.registry.contentType);
