@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { StringDecoder } from 'node:string_decoder';
 import { normalizeIysRecipient } from '../domain/recipient.ts';
 import { isIysDate } from '../domain/turkish-time.ts';
 import {
@@ -8,6 +8,7 @@ import {
 } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
 import type { ConsentStore } from './consent-store.ts';
+import { CsvLineReader } from './csv-lines.ts';
 
 /** Column sets of the two İYS layouts this importer reads (API.md `/v1/mirror/import`). */
 export const DAILY_COLUMNS = ['creationDate', 'transactionId', 'recipient', 'recipientType', 'type', 'status', 'consentDate', 'source'] as const;
@@ -56,7 +57,8 @@ const SOURCE_SET = new Set<string>(CONSENT_SOURCES);
  * Streams a CSV of İYS records into the mirror. The header row selects the layout (daily movement
  * file or upload layout, columns in any order). Each row is validated; a bad row is counted in
  * `rejected` with a coded error and never stops the import. Movements are applied in file order
- * in chunks, each chunk durable before the next is read (back-pressure on the input stream).
+ * in chunks of `chunkRows`; one chunk is made durable while the next is parsed, and reading waits
+ * for it (back-pressure on the input stream). Lines are split by csv-lines.ts.
  *
  * @throws GW_ERR_IMPORT_FORMAT (400) when the header matches neither layout; stream errors
  *   (client abort, body over the limit) propagate.
@@ -67,54 +69,59 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const report: ImportReport = { layout: 'daily', rows: 0, applied: 0, ignoredOlder: 0, duplicate: 0, rejected: 0, errors: [] };
   const addError = (e: ImportError) => { report.rejected++; if (report.errors.length < maxErrors) report.errors.push(e); };
 
-  const parser = input.pipe(parse({
-    bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true, info: false,
-  }));
-  parser.on('skip', (err: Error & { lines?: number }) => {
-    report.rows++;
-    addError({ line: err.lines ?? 0, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: err.message });
-  });
-  input.on('error', (err) => parser.destroy(err));
-
   let idx: Record<string, number> | null = null;
   let width = 0;
-  let lineNo = 0;
   let batch: Movement[] = [];
+  let inFlight: Promise<void> | null = null;
+  // One chunk is applied (journal fsync) while the next is parsed: at most one in flight.
   const flush = async () => {
+    if (inFlight) await inFlight;
+    inFlight = null;
     if (batch.length === 0) return;
-    const outcomes = await opts.store.apply(batch);
-    for (const o of outcomes) report[o]++;
+    const chunk = batch;
     batch = [];
-    opts.onProgress?.(report.rows);
+    inFlight = opts.store.apply(chunk).then((outcomes) => {
+      for (const o of outcomes) report[o]++;
+      opts.onProgress?.(report.rows);
+    });
   };
-
-  for await (const rec of parser as AsyncIterable<string[]>) {
-    lineNo++;
+  const reader = new CsvLineReader((rec, line) => {
     if (idx === null) {
-      const header = rec.map((h) => h.trim());
-      const layout = detectLayout(header);
-      if (layout === null) {
-        input.resume();
-        throw gatewayError('GW_ERR_IMPORT_FORMAT', [header.join(',').slice(0, 200)]);
-      }
+      const layout = detectLayout(rec);
+      if (layout === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', [rec.join(',').slice(0, 200)]);
       report.layout = layout;
-      idx = Object.fromEntries(header.map((h, i) => [h, i]));
-      width = header.length;
-      continue;
+      idx = Object.fromEntries(rec.map((h, i) => [h, i]));
+      width = rec.length;
+      return;
     }
     report.rows++;
     if (rec.length !== width) {
-      addError({ line: lineNo, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: `expected ${width} columns, got ${rec.length}` });
-      continue;
+      addError({ line, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: `expected ${width} columns, got ${rec.length}` });
+      return;
     }
-    const m = toMovement(rec, idx, opts.brandCode, lineNo, addError);
+    const m = toMovement(rec, idx, opts.brandCode, line, addError);
     if (m) batch.push(m);
-    if (batch.length >= chunkRows) await flush();
+  }, (line, message) => {
+    report.rows++;
+    addError({ line, code: 'GW_ERR_IMPORT_ROW_SHAPE', message });
+  });
+
+  const decoder = new StringDecoder('utf8');
+  try {
+    for await (const chunk of input as AsyncIterable<Buffer | string>) {
+      reader.push(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      if (batch.length >= chunkRows) await flush();
+    }
+    reader.push(decoder.end());
+    reader.end();
+  } catch (err) {
+    input.resume();
+    if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
+    throw err;
   }
-  if (idx === null) {
-    throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
-  }
+  if (idx === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
   await flush();
+  if (inFlight) await inFlight;
   return report;
 }
 
