@@ -69,7 +69,7 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const report: ImportReport = { layout: 'daily', rows: 0, applied: 0, ignoredOlder: 0, duplicate: 0, rejected: 0, errors: [] };
   const addError = (e: ImportError) => { report.rejected++; if (report.errors.length < maxErrors) report.errors.push(e); };
 
-  let idx: Record<string, number> | null = null;
+  let cols: Columns | null = null;
   let width = 0;
   let batch: Movement[] = [];
   let inFlight: Promise<void> | null = null;
@@ -86,11 +86,11 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
     });
   };
   const reader = new CsvLineReader((rec, line) => {
-    if (idx === null) {
+    if (cols === null) {
       const layout = detectLayout(rec);
       if (layout === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', [rec.join(',').slice(0, 200)]);
       report.layout = layout;
-      idx = Object.fromEntries(rec.map((h, i) => [h, i]));
+      cols = columnsOf(Object.fromEntries(rec.map((h, i) => [h, i])));
       width = rec.length;
       return;
     }
@@ -99,7 +99,7 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
       addError({ line, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: `expected ${width} columns, got ${rec.length}` });
       return;
     }
-    const m = toMovement(rec, idx, opts.brandCode, line, addError);
+    const m = toMovement(rec, cols, opts.brandCode, line, addError);
     if (m) batch.push(m);
   }, (line, message) => {
     report.rows++;
@@ -119,7 +119,7 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
     if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
     throw err;
   }
-  if (idx === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
+  if (cols === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
   await flush();
   if (inFlight) await inFlight;
   return report;
@@ -133,49 +133,67 @@ function detectLayout(header: string[]): 'daily' | 'upload' | null {
   return null;
 }
 
-function toMovement(
-  rec: string[], idx: Record<string, number>, brandCode: number, line: number, addError: (e: ImportError) => void,
-): Movement | null {
-  const get = (c: string) => { const i = idx[c]; return i === undefined ? '' : (rec[i] ?? ''); };
-  const bad = (field: string, message: string, code: ImportRowCode = 'GW_ERR_IMPORT_INVALID_FIELD') => {
-    addError({ line, code, message, field });
-    return null;
+/** Column positions of a header (-1 = absent), resolved once per import. */
+interface Columns {
+  recipient: number; type: number; status: number; recipientType: number; source: number; consentDate: number;
+  creationDate: number; transactionId: number; retailerCode: number; retailerAccess: number;
+}
+
+function columnsOf(idx: Record<string, number>): Columns {
+  const at = (c: string) => idx[c] ?? -1;
+  return {
+    recipient: at('recipient'), type: at('type'), status: at('status'), recipientType: at('recipientType'), source: at('source'),
+    consentDate: at('consentDate'), creationDate: at('creationDate'), transactionId: at('transactionId'),
+    retailerCode: at('retailerCode'), retailerAccess: at('retailerAccess'),
   };
-  const type = get('type');
-  if (!TYPE_SET.has(type)) return bad('type', `type must be one of ${CONSENT_TYPES.join('|')}`);
-  const status = get('status');
-  if (!STATUS_SET.has(status)) return bad('status', `status must be ONAY or RET`);
-  const recipientType = get('recipientType') || 'BIREYSEL';
-  if (!RT_SET.has(recipientType)) return bad('recipientType', 'recipientType must be BIREYSEL or TACIR');
-  const source = get('source');
-  if (source !== '' && !SOURCE_SET.has(source)) return bad('source', 'unknown source');
-  if (source === '' && recipientType !== 'TACIR') return bad('source', 'source is required for BIREYSEL records');
-  const consentDate = get('consentDate');
-  if (consentDate !== '' && !isIysDate(consentDate)) return bad('consentDate', 'consentDate must be YYYY-MM-DD HH:mm:ss');
-  if (consentDate === '' && recipientType !== 'TACIR') return bad('consentDate', 'consentDate is required for BIREYSEL records');
-  const creationDate = get('creationDate');
-  if (creationDate !== '' && !isIysDate(creationDate)) return bad('creationDate', 'creationDate must be YYYY-MM-DD HH:mm:ss');
+}
+
+const cell = (rec: string[], i: number): string => (i < 0 ? '' : (rec[i] ?? ''));
+
+/** Row → Movement, or an error recorded through `addError` (no closures per row: hot path). */
+function toMovement(
+  rec: string[], cols: Columns, brandCode: number, line: number, addError: (e: ImportError) => void,
+): Movement | null {
+  const type = cell(rec, cols.type);
+  if (!TYPE_SET.has(type)) return rowError(addError, line, 'type', `type must be one of ${CONSENT_TYPES.join('|')}`);
+  const status = cell(rec, cols.status);
+  if (!STATUS_SET.has(status)) return rowError(addError, line, 'status', 'status must be ONAY or RET');
+  const recipientType = cell(rec, cols.recipientType) || 'BIREYSEL';
+  if (!RT_SET.has(recipientType)) return rowError(addError, line, 'recipientType', 'recipientType must be BIREYSEL or TACIR');
+  const source = cell(rec, cols.source);
+  if (source !== '' && !SOURCE_SET.has(source)) return rowError(addError, line, 'source', 'unknown source');
+  if (source === '' && recipientType !== 'TACIR') return rowError(addError, line, 'source', 'source is required for BIREYSEL records');
+  const consentDate = cell(rec, cols.consentDate);
+  if (consentDate !== '' && !isIysDate(consentDate)) return rowError(addError, line, 'consentDate', 'consentDate must be YYYY-MM-DD HH:mm:ss');
+  if (consentDate === '' && recipientType !== 'TACIR') return rowError(addError, line, 'consentDate', 'consentDate is required for BIREYSEL records');
+  const creationDate = cell(rec, cols.creationDate);
+  if (creationDate !== '' && !isIysDate(creationDate)) return rowError(addError, line, 'creationDate', 'creationDate must be YYYY-MM-DD HH:mm:ss');
   // Shape decides phone vs e-mail: İYS files have been seen holding phone numbers under EPOSTA.
-  const raw = get('recipient');
+  const raw = cell(rec, cols.recipient);
   const n = normalizeIysRecipient(raw, raw.includes('@') ? 'EPOSTA' : type === 'EPOSTA' ? 'ARAMA' : (type as ConsentType));
-  if (!n.ok) return bad('recipient', n.message, 'GW_ERR_IMPORT_INVALID_RECIPIENT');
-  if (!n.registrable) return bad('recipient', 'address İYS cannot register (H120)', 'GW_ERR_IMPORT_INVALID_RECIPIENT');
+  if (!n.ok) return rowError(addError, line, 'recipient', n.message, 'GW_ERR_IMPORT_INVALID_RECIPIENT');
+  if (!n.registrable) return rowError(addError, line, 'recipient', 'address İYS cannot register (H120)', 'GW_ERR_IMPORT_INVALID_RECIPIENT');
   const m: Movement = {
     brandCode, recipient: n.canonical, recipientType: recipientType as RecipientType, type: type as ConsentType,
     status: status as ConsentStatus, source: (source || null) as ConsentSource | null,
     consentDate: consentDate || null, creationDate: creationDate || null,
-    transactionId: get('transactionId') || null, noncanonical: n.noncanonical,
+    transactionId: cell(rec, cols.transactionId) || null, noncanonical: n.noncanonical,
   };
-  const rc = get('retailerCode');
+  const rc = cell(rec, cols.retailerCode);
   if (rc !== '') {
-    if (!/^\d{1,12}$/.test(rc)) return bad('retailerCode', 'retailerCode must be an integer');
+    if (!/^\d{1,12}$/.test(rc)) return rowError(addError, line, 'retailerCode', 'retailerCode must be an integer');
     m.retailerCode = Number(rc);
   }
-  const ra = get('retailerAccess');
+  const ra = cell(rec, cols.retailerAccess);
   if (ra !== '') {
     const list = ra.split(/[;|\s]+/).filter(Boolean);
-    if (!list.every((x) => /^\d{1,12}$/.test(x))) return bad('retailerAccess', 'retailerAccess must be integers separated by ; or |');
+    if (!list.every((x) => /^\d{1,12}$/.test(x))) return rowError(addError, line, 'retailerAccess', 'retailerAccess must be integers separated by ; or |');
     m.retailerAccess = list.map(Number);
   }
   return m;
+}
+
+function rowError(addError: (e: ImportError) => void, line: number, field: string, message: string, code: ImportRowCode = 'GW_ERR_IMPORT_INVALID_FIELD'): null {
+  addError({ line, code, message, field });
+  return null;
 }
