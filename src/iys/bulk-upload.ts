@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { StringDecoder } from 'node:string_decoder';
 import { isWithinUploadWindow } from '../domain/calendar.ts';
 import { normalizeRecipient } from '../domain/recipient.ts';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
+import { CsvLineReader } from '../mirror/csv-lines.ts';
+import { MemoryStore } from '../mirror/memory-store.ts';
 import type { IysClient } from './client.ts';
 import { classifyBatchResults } from './client.ts';
 import { transitionError, validateConsent, type ConsentInput } from './consent-rules.ts';
@@ -82,7 +84,6 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
   const byKey = new Map<string, number>();
   const invalid = new Map<number, UploadLine>();
   let header: string[] | null = null;
-  let lineNo = 0;
   const at = new Date(now());
   // H467 depends only on the consent's time and `at`: memoized per distinct consentDate
   const windowMemo = new Map<number, boolean>();
@@ -92,45 +93,70 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
     if (v === undefined) { v = isWithinUploadWindow(d, n); if (windowMemo.size < 100_000) windowMemo.set(k, v); }
     return v;
   };
-  for await (const rec of input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true })) as AsyncIterable<string[]>) {
-    lineNo++;
-    if (!header) {
-      header = rec;
-      if (!HEADER.every((h) => rec.includes(h))) throw new Error(`upload layout header expected (${HEADER.join(',')}), got: ${rec.join(',').slice(0, 200)}`);
-      continue;
-    }
-    const get = (c: string) => { const i = header!.indexOf(c); return i < 0 ? '' : (rec[i] ?? ''); };
-    const raw = get('recipient');
-    const type = get('type') as ConsentType;
+  const dataLines: number[] = [];
+  let cols: number[] = [];
+  const validateRow = async (rec: string[], line: number) => {
+    const get = (i: number) => (i < 0 ? '' : (rec[i] ?? ''));
+    const [cRecipient, cType, cSource, cStatus, cConsentDate, cRecipientType, cRetailerCode, cRetailerAccess] = cols as [number, number, number, number, number, number, number, number];
+    const raw = get(cRecipient);
+    const type = get(cType) as ConsentType;
     const n = normalizeRecipient(raw, (['MESAJ', 'ARAMA', 'EPOSTA'] as const).includes(type) ? type : undefined);
     const consent: ConsentInput = {
-      recipient: n.ok ? n.canonical : raw, type, status: get('status') as ConsentStatus,
-      recipientType: (get('recipientType') || 'BIREYSEL') as RecipientType,
-      ...(get('source') ? { source: get('source') } : {}), ...(get('consentDate') ? { consentDate: get('consentDate') } : {}),
-      ...(get('retailerCode') ? { retailerCode: Number(get('retailerCode')) } : {}),
-      ...(get('retailerAccess') ? { retailerAccess: get('retailerAccess').split(/[;|]/).map(Number) } : {}),
+      recipient: n.ok ? n.canonical : raw, type, status: get(cStatus) as ConsentStatus,
+      recipientType: (get(cRecipientType) || 'BIREYSEL') as RecipientType,
+      ...(get(cSource) ? { source: get(cSource) } : {}), ...(get(cConsentDate) ? { consentDate: get(cConsentDate) } : {}),
+      ...(get(cRetailerCode) ? { retailerCode: Number(get(cRetailerCode)) } : {}),
+      ...(get(cRetailerAccess) ? { retailerAccess: get(cRetailerAccess).split(/[;|]/).map(Number) } : {}),
     };
     let errs = n.ok ? validateConsent(consent, { now: at, withinUploadWindow }) : [{ code: 'H122', message: n.message }];
     if (errs.length === 0 && opts.store) {
-      const cur = await opts.store.get({ brandCode: opts.brandCode, recipientType: consent.recipientType!, type, recipient: consent.recipient });
+      const key = { brandCode: opts.brandCode, recipientType: consent.recipientType!, type, recipient: consent.recipient };
+      const cur = opts.store instanceof MemoryStore ? opts.store.getSync(key) : await opts.store.get(key);
       const tErr = transitionError(cur && !cur.noncanonical ? { status: cur.status, consentDate: cur.consentDate, source: cur.source } : undefined, consent);
       if (tErr) errs = [tErr];
     }
-    if (errs.length) { invalid.set(lineNo, { line: lineNo, recipient: raw, result: 'invalid', code: errs[0]!.code, message: errs[0]!.message }); continue; }
+    if (errs.length) { invalid.set(line, { line, recipient: raw, result: 'invalid', code: errs[0]!.code, message: errs[0]!.message }); return; }
     const key = `${consent.recipientType}|${type}|${consent.recipient}`;
     const prev = byKey.get(key);
     if (prev !== undefined) {
       const p = valid[prev]!;
-      invalid.set(p.line, { line: p.line, recipient: p.consent.recipient, result: 'invalid', code: 'H193', message: `repeated later in the file (line ${lineNo}); the later row is sent` });
-      valid[prev] = { line: lineNo, consent };
-      continue;
+      invalid.set(p.line, { line: p.line, recipient: p.consent.recipient, result: 'invalid', code: 'H193', message: `repeated later in the file (line ${line}); the later row is sent` });
+      valid[prev] = { line, consent };
+      return;
     }
     byKey.set(key, valid.length);
-    valid.push({ line: lineNo, consent });
-    if (lineNo % 5000 === 0) opts.onProgress?.({ validated: lineNo - 1, sent: 0, confirmed: 0, total: 0 });
+    valid.push({ line, consent });
+  };
+  // Rows come from the importer's CSV reader (quote-free lines split directly, csv-parse for
+  // quoted ones); broken quoting is a per-line H092 ("invalid batch request") result.
+  const pendingRows: Array<[string[], number]> = [];
+  const reader = new CsvLineReader((rec, line) => pendingRows.push([rec, line]), (line, message) => {
+    dataLines.push(line);
+    invalid.set(line, { line, recipient: '', result: 'invalid', code: 'H092', message });
+  });
+  const drain = async () => {
+    for (const [rec, line] of pendingRows.splice(0)) {
+      if (!header) {
+        header = rec;
+        if (!HEADER.every((h) => rec.includes(h))) throw new Error(`upload layout header expected (${HEADER.join(',')}), got: ${rec.join(',').slice(0, 200)}`);
+        cols = [...HEADER, 'retailerCode', 'retailerAccess'].map((h) => header!.indexOf(h));
+        continue;
+      }
+      dataLines.push(line);
+      await validateRow(rec, line);
+      if (dataLines.length % 5000 === 0) opts.onProgress?.({ validated: dataLines.length, sent: 0, confirmed: 0, total: 0 });
+    }
+  };
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+    reader.push(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    await drain();
   }
+  reader.push(decoder.end());
+  reader.end();
+  await drain();
   const validateSeconds = (Date.now() - started) / 1000;
-  const rows = Math.max(0, lineNo - 1);
+  const rows = dataLines.length;
   for (const [l, r] of invalid) state.results[l] = r;
   const toSend = valid.filter((v) => !invalid.has(v.line));
   const consentOf = new Map(toSend.map((v) => [v.line, v.consent]));
@@ -189,7 +215,7 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
   // 4. report
   const lines = ['line,recipient,result,code,transactionId,message'];
   const summary: UploadSummary = { rows, invalid: 0, sent: toSend.length, registered: 0, failed: 0, pending: 0, validateSeconds, validateRowsPerSecond: Math.round(rows / Math.max(validateSeconds, 1e-6)) };
-  for (let l = 2; l <= lineNo; l++) {
+  for (const l of dataLines.sort((a, b) => a - b)) {
     const r = state.results[l] ?? { line: l, recipient: consentOf.get(l)?.recipient ?? '', result: 'pending' as const };
     summary[r.result === 'registered' ? 'registered' : r.result === 'failed' ? 'failed' : r.result === 'invalid' ? 'invalid' : 'pending']++;
     lines.push([l, r.recipient, r.result, r.code ?? '', r.transactionId ?? '', csvCell(r.message ?? '')].join(','));
