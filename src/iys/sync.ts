@@ -103,23 +103,32 @@ export class SyncWorker {
 
   async #drain(source: 'HS' | 'IYS'): Promise<void> {
     const { client, store } = this.#o;
-    for (let pages = 0; pages < 10_000; pages++) {
-      const after = this.#status.cursors[source];
-      const page = await client.pullChanges(this.brandCode, { source, limit: PULL_MAX_LIMIT, ...(after ? { after } : {}) });
-      if (page === null) return; // 204: nothing new
+    const fetch = (after: string | null) => client.pullChanges(this.brandCode, { source, limit: PULL_MAX_LIMIT, ...(after ? { after } : {}) });
+    let after = this.#status.cursors[source];
+    let page = await fetch(after);
+    for (let pages = 0; page !== null && pages < 10_000; pages++) {
       const movements = [];
       for (const raw of page.list) {
         const m = fromIysMovement(this.brandCode, raw);
         if ('error' in m) { this.#status.badMovements++; this.#o.log.warn({ brandCode: this.brandCode, field: m.error }, 'unreadable movement in the İYS feed skipped'); continue; }
         movements.push(m);
       }
-      if (movements.length) await store.apply(movements);
+      const last = page.list.length < PULL_MAX_LIMIT || !page.after || page.after === after;
+      // The next page is fetched while this one is applied; this page's cursor is stored only once
+      // its movements are durable, so a crash still repeats at most one page.
+      const [applied, next] = await Promise.allSettled([
+        movements.length ? store.apply(movements) : Promise.resolve([]),
+        last ? Promise.resolve(null) : fetch(page.after),
+      ]);
+      if (applied.status === 'rejected') throw applied.reason;
       this.#status.pulledMovements += movements.length;
       if (page.after && page.after !== after) {
         await store.setMeta(metaKey(this.brandCode, `${source}.after`), page.after);
         this.#status.cursors[source] = page.after;
+        after = page.after;
       }
-      if (page.list.length < PULL_MAX_LIMIT || !page.after || page.after === after) return;
+      if (next.status === 'rejected') throw next.reason; // this page's cursor is kept
+      page = next.value;
     }
   }
 
