@@ -18,6 +18,7 @@ import rejectionRoutes from './routes/v1/rejections.ts';
 import consentWriteRoutes from './routes/v1/consents-write.ts';
 import outboxRoutes from './routes/v1/outbox.ts';
 import pushRoutes from './routes/v1/iys-push.ts';
+import uploadRoutes from './routes/v1/iys-upload.ts';
 import { IysIntegration } from './iys/integration.ts';
 import { proxyRoutes } from './routes/proxy/index.ts';
 import { scrubRoutes } from './routes/v1/scrub.ts';
@@ -119,6 +120,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(consentWriteRoutes, routeDeps);
   await app.register(outboxRoutes, routeDeps);
   await app.register(pushRoutes, routeDeps);
+  await app.register(uploadRoutes, routeDeps);
   // encapsulated on purpose: the proxy replaces the body parsers to forward raw bytes
   await app.register(proxyRoutes, { ...routeDeps, keys: deps.keys });
   await app.register(scrubRoutes, routeDeps);

@@ -83,6 +83,8 @@ export const configSchema = z.object({
     batchPollAfterMs: z.number().int().min(0).default(300_000),
     /** First back-off after a retryable upload failure, in ms (doubles each attempt, capped at 15 min). Default 5,000. */
     uploadRetryBaseMs: z.number().int().positive().default(5_000),
+    /** Reconcile yesterday against İYS's daily file and SHA-384 value once a day (checked hourly). Default true. */
+    reconcileDaily: z.boolean().default(true),
     /** İYS request timeout in ms. Default 10,000. */
     requestTimeoutMs: z.number().int().positive().default(10_000),
   }).strict().optional(),

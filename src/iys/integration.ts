@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
+import { istanbulDate } from '../domain/turkish-time.ts';
 import { IysClient } from './client.ts';
+import { reconcileDay, type ReconcileReport } from './reconcile.ts';
 import { Outbox } from './outbox.ts';
 import { SyncWorker } from './sync.ts';
 import { Uploader } from './uploader.ts';
@@ -19,10 +21,16 @@ export class IysIntegration {
   readonly uploader: Uploader | null = null;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #config: GatewayConfig;
+  readonly #store: ConsentStore;
+  readonly #log: FastifyBaseLogger;
+  readonly #now: () => number;
 
   constructor(opts: { config: GatewayConfig; store: ConsentStore; log: FastifyBaseLogger; onFresh: (atMs: number) => void; now?: () => number }) {
     const { config, store, log } = opts;
     this.#config = config;
+    this.#store = store;
+    this.#log = log;
+    this.#now = opts.now ?? Date.now;
     this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), ...(opts.now ? { now: opts.now } : {}) });
     const iys = config.iys;
     if (!iys) return;
@@ -66,6 +74,34 @@ export class IysIntegration {
     };
     every(iys.pullIntervalMs, () => this.pullAll());
     every(iys.uploadIntervalMs, () => this.uploader!.tick());
+    if (iys.reconcileDaily) every(3_600_000, () => this.reconcileYesterday());
+  }
+
+  /** Last daily reconciliation report per brand (GET /v1/sync/status). */
+  readonly reconciliations = new Map<number, ReconcileReport>();
+
+  /**
+   * Reconciles yesterday (Istanbul date) for every brand not reconciled yet: İYS's daily file and
+   * its SHA-384 value against the mirror (reconcile.ts). Differences are logged as warnings and
+   * kept for /v1/sync/status. Never throws; a day İYS has not finished is tried again next hour.
+   */
+  async reconcileYesterday(): Promise<void> {
+    if (!this.client) return;
+    const yesterday = istanbulDate(new Date(this.#now() - 86_400_000));
+    for (const brandCode of this.sync.keys()) {
+      const key = `reconcile.${brandCode}.last`;
+      try {
+        if ((await this.#store.getMeta(key)) === yesterday) continue;
+        const r = await reconcileDay(this.client, this.#store, brandCode, yesterday);
+        this.reconciliations.set(brandCode, r);
+        if (r.status === 'not-ready') continue;
+        await this.#store.setMeta(key, yesterday);
+        const level = r.status === 'hash-mismatch' || r.differences.length > 0 || r.missingApplied > 0 ? 'warn' : 'info';
+        this.#log[level]({ brandCode, reportDate: yesterday, status: r.status, rows: r.rows, missingApplied: r.missingApplied, differences: r.differences.length }, 'daily İYS reconciliation');
+      } catch (err) {
+        this.#log.warn({ err, brandCode }, 'daily İYS reconciliation failed; will retry');
+      }
+    }
   }
 
   /** One pull cycle for every brand. */

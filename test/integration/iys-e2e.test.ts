@@ -202,3 +202,67 @@ t.test('daily reconciliation: SHA-384 agreement checked, movements the mirror mi
   t.equal(bad.body.field, 'reportDate');
   void app;
 });
+
+t.test('HTTP bulk upload: 202 with a job, validated rows registered, per-line report', async (t) => {
+  const { sim, app } = await setup(t);
+  const csv = ['recipient,type,source,status,consentDate,recipientType',
+    `05321110701,MESAJ,HS_WEB,ONAY,${sim.iysNow(-3_600_000)},BIREYSEL`,
+    `05321110702,MESAJ,HS_2015,ONAY,2014-01-01 10:00:00,BIREYSEL`,
+    `ayse@example.com,EPOSTA,HS_WEB,ONAY,${sim.iysNow(-3_600_000)},BIREYSEL`].join('\n') + '\n';
+  const res = await app.inject({ method: 'POST', url: `/v1/iys/uploads?brandCode=${BRAND}`, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'text/csv' }, payload: csv });
+  t.equal(res.statusCode, 202);
+  const { id } = res.json() as { id: string };
+  let job: { state: string; summary?: { registered: number; invalid: number } } = { state: 'running' };
+  for (let i = 0; i < 100 && job.state === 'running'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    job = (await app.inject({ method: 'GET', url: `/v1/iys/uploads/${id}`, headers: { authorization: `Bearer ${KEY}` } })).json();
+  }
+  t.equal(job.state, 'done');
+  t.match(job.summary, { registered: 2, invalid: 1 });
+  const rep = await app.inject({ method: 'GET', url: `/v1/iys/uploads/${id}/report`, headers: { authorization: `Bearer ${KEY}` } });
+  t.equal(rep.statusCode, 200);
+  t.match(rep.body, /^line,recipient,result,code,transactionId,message\n2,\+905321110701,registered,,[0-9a-f]{64},/);
+  t.match(rep.body, /\n3,05321110702,invalid,H155,/);
+  const missing = await app.inject({ method: 'GET', url: '/v1/iys/uploads/00000000-0000-4000-8000-000000000000', headers: { authorization: `Bearer ${KEY}` } });
+  t.equal(missing.statusCode, 404);
+});
+
+t.test('a gap longer than the feed window is detected and reported; the outbox survives a crash', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-e2e-gap-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const a = await setup(t, { dataDir });
+  t.equal(a.app.iys.sync.get(BRAND)!.status().gap, false);
+  const rej = await a.call('POST', '/v1/rejections', { brandCode: BRAND, recipient: '05321110801', type: 'MESAJ' });
+  t.equal(rej.status, 201);
+  await a.sim.advance(8 * 86_400_000); // the gateway stays down 8 days (no pull)
+  const st = await a.call('GET', '/v1/sync/status');
+  t.equal(st.body.brands[0].gap, true, 'gap detected');
+  t.equal(st.body.stale, true, 'the mirror is stale: TICARI blocked');
+  const ready = await a.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(ready.statusCode, 503);
+  t.equal(ready.json().mirror.gap, true, '/readyz reports the gap');
+  // crash: a new outbox over the same directory, without the old one's clean close
+  const { Outbox } = await import('../../src/iys/outbox.ts');
+  const reopened = new Outbox({ dir: join(dataDir, 'outbox') });
+  await reopened.open();
+  t.teardown(() => reopened.close());
+  const items = reopened.list();
+  t.equal(items.length, 1, 'the acknowledged refusal is in the outbox after a crash');
+  t.equal(items[0]!.consent.recipient, '+905321110801');
+  t.equal(items[0]!.deadline, rej.body.reportDeadline);
+});
+
+t.test('the daily job reconciles yesterday once per brand', async (t) => {
+  const { sim, app, call } = await setup(t, { clockStartAt: '2026-03-10T10:00:00+03:00' });
+  await sim.http('POST', '/_sim/movements', { brandCode: BRAND, recipient: '+905321110901', type: 'MESAJ', recipientType: 'BIREYSEL', status: 'ONAY', source: 'HS_WEB', consentDate: '2026-03-10 09:00:00', creationDate: '2026-03-10 09:00:01' });
+  await sim.advance(24 * 3_600_000);
+  await app.iys.reconcileYesterday();
+  const st = await call('GET', '/v1/sync/status');
+  t.match(st.body.reconciliations[String(BRAND)], { reportDate: '2026-03-10', status: 'reconciled', rows: 1, missingApplied: 1 });
+  await app.iys.pullAll(); // a day passed: fresh again
+  t.equal((await call('POST', '/v1/check', { brandCode: BRAND, recipient: '05321110901', type: 'MESAJ' })).body.decision, 'ALLOW');
+  const calls = sim.ctx.stats;
+  const before = JSON.stringify(calls);
+  await app.iys.reconcileYesterday(); // already done for that day: no İYS call
+  t.equal(JSON.stringify(sim.ctx.stats), before);
+});

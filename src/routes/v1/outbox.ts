@@ -31,7 +31,10 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       const s = w.status();
       return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };
     });
-    return { iysConfigured: deps.iys.client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands, outbox: outboxSummary(deps.iys.outbox.list(), now) };
+    return {
+      iysConfigured: deps.iys.client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands,
+      outbox: outboxSummary(deps.iys.outbox.list(), now), reconciliations: Object.fromEntries(deps.iys.reconciliations),
+    };
   });
 
   app.post<{ Querystring: { brandCode: number; reportDate: string; confirm?: boolean } }>('/v1/sync/reconcile', {
