@@ -23,17 +23,19 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { AUTH, checkBodies, prepareMirror, startBaseline, startGateway, tally } from './lib/workload.ts';
+import { benchRedis, AUTH, checkBodies, prepareMirror, startBaseline, startGateway, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, rows: { type: 'string' },
-  profile: { type: 'boolean' },
+  profile: { type: 'boolean' }, redis: { type: 'string' },
 } });
 const ROUNDS = Number(values.rounds ?? 2);
 const params: LoadParams = { connections: Number(values.connections ?? 50), durationS: Number(values.duration ?? 10), pipelining: 1 };
 const ROWS = Number(values.rows ?? 100_000);
 
-const mirror = await prepareMirror(ROWS);
+const redis = await benchRedis(values.redis);
+const mirror = await prepareMirror(ROWS, redis);
+if (redis) console.log(`mirror in Redis (${redis.url}), in-process cache ${redis.cache ? 'on (warm)' : 'off (cold)'}`);
 console.log(`mirror: ${fmt(mirror.consents)} consents from ${fmt(ROWS)} rows (import ${mirror.importSeconds.toFixed(1)} s)`);
 const { bodies, aliases } = checkBodies(mirror, 1000);
 const baseline = await startBaseline(mirror, aliases);

@@ -91,7 +91,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     onDecision: (t, mt, d, r, n) => metrics.decision(t, mt, d, r, n),
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const freshAt = await deps.store.getMeta('mirror.freshAt').catch(() => null);
+  const freshAt = config.iys ? null : await deps.store.getMeta('mirror.freshAt').catch(() => null);
   if (freshAt) checks.markFresh(Number(freshAt));
   metrics.mirrorSize.set(await deps.store.size().catch(() => 0));
   const servedBrands = config.iys?.brands ?? [];

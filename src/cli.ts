@@ -112,10 +112,13 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   if (cmd === 'sync' && rest[0] === 'status') {
-    const url = values.url ?? `http://127.0.0.1:${process.env.IYS_GATE_PORT ?? 8080}`;
+    const cfg = loadConfig({ file: values.config });
+    const url = values.url ?? `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${cfg.port}`;
     const key = process.env.IYS_GATE_API_KEY;
     if (!key) { process.stderr.write('set IYS_GATE_API_KEY to a key with the outbox scope\n'); return 2; }
-    const res = await fetch(`${url}/v1/sync/status`, { headers: { authorization: `Bearer ${key}` } });
+    const res = await fetch(`${url}/v1/sync/status`, { headers: { authorization: `Bearer ${key}` } }).catch((err: Error & { cause?: { code?: string } }) => {
+      throw Object.assign(new Error(`no gateway answers at ${url} (${err.cause?.code ?? err.message}); give --url or the config the gateway runs with`), { code: 'GW_ERR_UNREACHABLE' });
+    });
     const body = await res.json() as { iysConfigured: boolean; asOf: string | null; stale: boolean; brands: Array<Record<string, unknown>>; outbox: Record<string, unknown> };
     if (!res.ok) { process.stderr.write(`${res.status}: ${JSON.stringify(body)}\n`); return 1; }
     const out = [`İYS configured: ${body.iysConfigured}   mirror asOf: ${body.asOf ?? 'never'}${body.stale ? '   STALE' : ''}`];

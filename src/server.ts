@@ -41,7 +41,10 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
-  serve().catch((err: Error & { code?: string }) => {
+  // `npm start -- --config FILE` (same as IYS_GATE_CONFIG)
+  const i = process.argv.indexOf('--config');
+  const configFile = i > 0 ? process.argv[i + 1] : undefined;
+  serve({ configFile }).catch((err: Error & { code?: string }) => {
     process.stderr.write(`iys-gate: ${err.code ?? 'error'}: ${err.message}\n`);
     process.exit(1);
   });

@@ -31,3 +31,11 @@ t.test('a config file with unknown keys or bad values fails with every issue lis
   t.same(loadConfig({ file: j, env: {} }).iys?.brands, [5]);
   t.throws(() => loadConfig({ file: join(dir, 'missing.json'), env: {} }), { code: 'GW_ERR_CONFIG_INVALID' });
 });
+
+t.test('config/example.yaml is valid as shipped', async (t) => {
+  const c = loadConfig({ file: new URL('../config/example.yaml', import.meta.url).pathname, env: {} });
+  t.equal(c.iys?.username, 'iys-demo', 'points at the simulator demo account');
+  t.same(c.iys?.brands, [700001, 700002]);
+  t.equal(c.apiKeys.length, 2);
+  t.equal(c.redis.commandTimeoutMs, 30);
+});

@@ -7,7 +7,9 @@ import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importCsv } from '../../src/mirror/importer.ts';
+import type { ConsentStore } from '../../src/mirror/consent-store.ts';
 import { MemoryStore } from '../../src/mirror/memory-store.ts';
+import { createRedisStore } from '../../src/mirror/redis-store.ts';
 import { generateDaily, mobileFor } from '../gen-daily.ts';
 import { DATA_DIR, HOST, freePort, startChild, type Child } from './harness.ts';
 
@@ -17,16 +19,21 @@ export const AUTH = { authorization: `Bearer ${API_KEY}` };
 
 export interface Mirror {
   csv: string; dataDir: string; consents: number; importSeconds: number;
+  /** Set when the mirror lives in Redis (`--redis warm|cold`): the gateway gets IYS_GATE_REDIS_URL. */
+  redis?: { url: string; keyPrefix: string; cache: boolean };
   /** Final status per `type|recipientType|recipient` (last row of the file wins). */
   state: Map<string, string>;
 }
 
 /** Generates (or reuses) `bench/data/iys-daily-<rows>.csv` and imports it into a fresh temp data dir. */
-export async function prepareMirror(rows: number): Promise<Mirror> {
+export async function prepareMirror(rows: number, redis?: { url: string; cache: boolean }): Promise<Mirror> {
   const csv = join(DATA_DIR, `iys-daily-${rows}.csv`);
   await generateDaily({ rows, out: csv, seed: 2 });
   const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-bench-'));
-  const store = new MemoryStore({ dataDir: join(dataDir, 'mirror') });
+  const keyPrefix = `bench${process.pid}:`;
+  const store: ConsentStore = redis
+    ? createRedisStore({ url: redis.url, keyPrefix, cache: false, commandTimeoutMs: 5000, checkSettings: false })
+    : new MemoryStore({ dataDir: join(dataDir, 'mirror') });
   await store.open();
   const t0 = process.hrtime.bigint();
   const report = await importCsv(createReadStream(csv), { brandCode: BRAND, store });
@@ -41,7 +48,7 @@ export async function prepareMirror(rows: number): Promise<Mirror> {
     const f = line.split(',');
     if (f.length === 8) state.set(`${f[4]}|${f[3]}|${f[2]}`, f[5]!);
   }
-  return { csv, dataDir, consents, importSeconds, state };
+  return { csv, dataDir, consents, importSeconds, state, ...(redis ? { redis: { url: redis.url, keyPrefix, cache: redis.cache } } : {}) };
 }
 
 export interface Body { brandCode: number; recipient: string; type: string; recipientType?: string }
@@ -133,10 +140,16 @@ export async function startBaseline(m: Mirror, aliases: Array<[string, string, s
 export async function startGateway(m: Mirror, nodeArgs: string[] = []): Promise<Child> {
   const port = await freePort();
   const configFile = join(m.dataDir, 'bench-config.json');
-  writeFileSync(configFile, JSON.stringify({ logLevel: 'warn' }));
+  writeFileSync(configFile, JSON.stringify({
+    logLevel: 'warn',
+    ...(m.redis ? { redis: { keyPrefix: m.redis.keyPrefix, cacheMaxEntries: m.redis.cache ? 200_000 : 0 } } : {}),
+  }));
   return startChild({
     name: 'gateway', script: 'src/server.ts', nodeArgs, port, readyPath: '/readyz',
-    env: { IYS_GATE_PORT: String(port), IYS_GATE_HOST: HOST, IYS_GATE_DATA_DIR: m.dataDir, IYS_GATE_API_KEY: API_KEY, IYS_GATE_CONFIG: configFile },
+    env: {
+      IYS_GATE_PORT: String(port), IYS_GATE_HOST: HOST, IYS_GATE_DATA_DIR: m.dataDir, IYS_GATE_API_KEY: API_KEY, IYS_GATE_CONFIG: configFile,
+      ...(m.redis ? { IYS_GATE_REDIS_URL: m.redis.url } : {}),
+    },
   });
 }
 
@@ -150,4 +163,17 @@ export async function tally(url: string, bodies: unknown[], headers: Record<stri
     for (const k of keys) out[k] = (out[k] ?? 0) + 1;
   }
   return out;
+}
+
+/**
+ * `--redis warm|cold`: starts a private redis-server (test/helpers/redis-server.ts) for the run.
+ * warm: the gateway's in-process cache on (lookups after the warm-up never reach Redis); cold: no
+ * cache, every lookup goes to Redis.
+ */
+export async function benchRedis(mode: string | undefined): Promise<{ url: string; cache: boolean; stop(): Promise<void> } | undefined> {
+  if (!mode) return undefined;
+  if (mode !== 'warm' && mode !== 'cold') throw new Error('--redis takes warm or cold');
+  const { startRedis } = await import('../../test/helpers/redis-server.ts');
+  const srv = await startRedis();
+  return { url: `redis://127.0.0.1:${srv.port}`, cache: mode === 'warm', stop: () => srv.cleanup() };
 }

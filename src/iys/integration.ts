@@ -38,15 +38,13 @@ export class IysIntegration {
       baseUrl: iys.baseUrl, iysCode: iys.iysCode, username: iys.username, password: iys.password,
       timeoutMs: iys.requestTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
     });
-    // The mirror is fresh when every brand's last complete pull (or push) is recent.
+    // The mirror is as fresh as its least fresh brand's last complete pull.
     const freshOf = () => {
       let min = Infinity;
-      for (const w of this.sync.values()) {
-        const s = w.status();
-        min = Math.min(min, Math.max(s.lastPullAt ?? 0, 0));
-      }
+      for (const w of this.sync.values()) min = Math.min(min, w.status().lastPullAt ?? 0);
       if (Number.isFinite(min) && min > 0) opts.onFresh(min);
     };
+    this.#freshOf = freshOf;
     for (const brandCode of iys.brands) {
       this.sync.set(brandCode, new SyncWorker({ brandCode, client: this.client, store, log, onFresh: freshOf, ...(opts.now ? { now: opts.now } : {}) }));
     }
@@ -55,11 +53,18 @@ export class IysIntegration {
     });
   }
 
-  /** Opens the outbox and loads sync state. */
+  /** Opens the outbox and loads sync state (freshness resumes from the stored last pulls). */
   async open(): Promise<void> {
     await this.outbox.open();
     for (const w of this.sync.values()) await w.load();
+    this.#freshOf?.();
+    const open = this.outbox.list((i) => i.state === 'pending' || i.state === 'submitted').length;
+    if (!this.client && open > 0) {
+      this.#log.warn({ open }, 'outbox items wait for İYS but no İYS account is configured (config key iys): they will not be registered and their deadlines run');
+    }
   }
+
+  #freshOf: (() => void) | null = null;
 
   /** Starts the pull and upload timers (first runs at once). */
   start(): void {

@@ -92,6 +92,7 @@ export class Uploader {
   async #single(brandCode: number, it: OutboxItem): Promise<void> {
     try {
       const r = await this.#o.client.addConsent(brandCode, toInput(it));
+      await this.#o.outbox.update([{ id: it.id, patch: { attempts: it.attempts + 1 } }]);
       await this.#registered(it, r.transactionId, r.creationDate);
     } catch (err) {
       await this.#failed(it, err);

@@ -50,5 +50,5 @@ export function requireBrand(req: FastifyRequest, brandCode: number | undefined,
   }
   const held = p.brands === '*' ? servedBrands : p.brands;
   if (held.length === 1) return held[0]!;
-  throw gatewayError('GW_ERR_BRAND_REQUIRED', [held.length === 0 ? 'any' : String(held.length)], { field: 'brandCode' });
+  throw gatewayError('GW_ERR_BRAND_REQUIRED', [held.length === 0 ? 'the key may act for any brand' : `the key holds ${held.length} brands`], { field: 'brandCode' });
 }

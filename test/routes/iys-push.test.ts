@@ -76,3 +76,17 @@ t.test('outbox and sync gauges on /metrics', async (t) => {
   t.equal(st.body.brands[0].brandCode, 700001);
   t.equal(st.body.brands[0].lastPullAt, null);
 });
+
+t.test('with an İYS account an import does not make a stale mirror fresh (freshness = last complete pull)', async (t) => {
+  const gw = await makeGateway(t, {
+    iys: { baseUrl: 'http://127.0.0.1:9', iysCode: 700001, username: 'u', password: 'p', brands: [700001], pullIntervalMs: 0, uploadIntervalMs: 0 },
+  });
+  t.equal(gw.app.checks.isStale(), true, 'never pulled');
+  const csv = 'recipient,type,source,status,consentDate,recipientType\n+905321119100,MESAJ,HS_WEB,ONAY,2026-03-01 10:00:00,BIREYSEL\n';
+  const imp = await gw.call('POST', '/v1/mirror/import?brandCode=700001', csv, { 'content-type': 'text/csv' });
+  t.equal(imp.body.applied, 1);
+  t.equal(gw.app.checks.isStale(), true, 'still stale after the import');
+  const r = await gw.call('POST', '/v1/check', { brandCode: 700001, recipient: '05321119100', type: 'MESAJ' });
+  t.same([r.body.decision, r.body.reason], ['BLOCK', 'MIRROR_STALE']);
+  t.equal((await gw.call('GET', '/readyz')).status, 503);
+});

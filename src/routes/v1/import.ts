@@ -40,8 +40,12 @@ export default async function importRoutes(app: FastifyInstance, deps: RouteDeps
       deps.metrics.importRows.labels('ignoredOlder').inc(report.ignoredOlder);
       deps.metrics.importRows.labels('duplicate').inc(report.duplicate);
       deps.metrics.importRows.labels('rejected').inc(report.rejected);
-      deps.checks.markFresh(Date.now());
-      await deps.store.setMeta('mirror.freshAt', String(Date.now()));
+      // Without an İYS account an import is the mirror's only source: it marks the mirror fresh.
+      // With one, freshness comes from complete pulls only (an old file must not hide a broken sync).
+      if (!deps.config.iys) {
+        deps.checks.markFresh(deps.now());
+        await deps.store.setMeta('mirror.freshAt', String(deps.now()));
+      }
       deps.metrics.mirrorSize.set(await deps.store.size());
       return report;
     });
