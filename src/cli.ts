@@ -11,7 +11,8 @@ const USAGE = `iys-gate <command> [options]
 Commands:
   serve                          start the gateway (same as npm start)
   import FILE --brand-code N     load an İYS CSV (daily movement file or upload layout) into the mirror
-  simulator                      start the İYS simulator (same as npm run simulator)
+  simulator [--config FILE]      start the İYS simulator (same as npm run simulator); FILE: its
+                                 options (src/simulator/README.md), e.g. {"pushAllowHttp": true}
   scrub FILE --brand-code N --type T [--message-type TICARI|BILGILENDIRME] [--recipient-type BIREYSEL|TACIR] [--annotate]
                                  stream a call list to stdout keeping only allowed recipients
                                  (every line with its decision with --annotate)
@@ -46,7 +47,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (cmd === 'simulator') {
     const sim = await import('./simulator/index.ts');
-    const started = await sim.startSimulator({});
+    // simulator options (src/simulator/config.ts: accounts, pushAllowHttp, batchDelayMs, …) from
+    // --config FILE or IYS_GATE_SIM_CONFIG, JSON or YAML
+    const file = values.config ?? process.env.IYS_GATE_SIM_CONFIG;
+    let opts: Record<string, unknown> = {};
+    if (file) {
+      const { readFileSync } = await import('node:fs');
+      const { parse } = await import('yaml');
+      const text = readFileSync(file, 'utf8');
+      opts = (/\.ya?ml$/i.test(file) ? parse(text) : JSON.parse(text)) as Record<string, unknown>;
+    }
+    const started = await sim.startSimulator(opts);
     process.stdout.write(sim.simulatorBanner(started) + '\n');
     return -1;
   }
