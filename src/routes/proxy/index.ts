@@ -81,7 +81,10 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     if (!u) throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [req.params.upstream]);
     const principal = authenticate(req, u.config);
     const q = req.url.indexOf('?');
-    const path = '/' + (req.params['*'] ?? '');
+    // The path the upstream receives is the one screened: `//`, `.` and `..` segments resolved
+    // (they let a send request slip past an exact path match), matched case-insensitively.
+    const path = canonicalPath('/' + (req.params['*'] ?? ''));
+    if (path === null) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, 'path leaves the upstream root'], { field: 'path' });
     const pathAndQuery = q === -1 ? path : path + req.url.slice(q);
     const raw = Buffer.isBuffer(req.body) ? req.body : null;
 
@@ -89,13 +92,24 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     let parsed: unknown;
     try {
       parsed = raw && raw.length > 0 ? tryJson(raw) : undefined;
-      message = u.adapter.read({ method: req.method, path, headers: req.headers, body: parsed }, u.config);
+      message = u.adapter.read({ method: req.method, path: path.toLowerCase(), headers: req.headers, body: parsed }, u.config);
     } catch (err) {
       if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
       throw err;
     }
     const headers = forwardRequestHeaders(req.headers);
-    if (!message) return relay(req, reply, u, pathAndQuery, headers, raw, null);
+    if (!message) {
+      // Fail closed: only reads (GET/HEAD to a path that is not a send endpoint) and the upstream's
+      // configured passThroughPaths go out unscreened; any other request the adapter cannot read is
+      // refused, so no send API of the provider (form, XML, GET-with-query, PUT …) bypasses the check.
+      const lower = path.toLowerCase();
+      const read = (req.method === 'GET' || req.method === 'HEAD') && !/send|sms\/?$|message/.test(lower);
+      const known = (u.adapter.readOnlyPaths ?? []).includes(lower.replace(/\/+$/, ''));
+      if (!read && !known && !(u.config.passThroughPaths ?? []).includes(path)) {
+        throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
+      }
+      return relay(req, reply, u, pathAndQuery, headers, raw, null);
+    }
 
     const brandCode = message.brandCode ?? u.config.brandCode;
     if (principal ? !hasBrand(principal, brandCode) : brandCode !== u.config.brandCode) {
@@ -120,6 +134,22 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
   };
   app.all('/proxy/:upstream', { schema: { hide: true } }, handler);
   app.all('/proxy/:upstream/*', { schema: { hide: true } }, handler);
+}
+
+/**
+ * `/a//b/./c/../d` → `/a/b/d`; null when `..` climbs above the root. Percent-encoded slashes and
+ * dots are decoded first (fastify already decoded the rest of the path).
+ */
+export function canonicalPath(p: string): string | null {
+  const decoded = p.replace(/%2f/gi, '/').replace(/%2e/gi, '.');
+  const out: string[] = [];
+  for (const seg of decoded.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') { if (out.length === 0) return null; out.pop(); continue; }
+    out.push(seg);
+  }
+  const trailing = decoded.length > 1 && decoded.endsWith('/') ? '/' : '';
+  return '/' + out.join('/') + (out.length ? trailing : '');
 }
 
 function tryJson(raw: Buffer): unknown {

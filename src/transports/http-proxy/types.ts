@@ -63,6 +63,12 @@ export interface ProviderAdapter {
   readonly type: ConsentType;
   read(req: ProviderRequest, defaults: ReadDefaults): ProviderMessage | null;
   rewrite(body: unknown, keep: readonly boolean[]): RewriteResult;
+  /**
+   * Lower-case provider paths known not to send anything (reports, cancel, inbox), forwarded
+   * unscreened whatever the method. Every other request read() cannot read is refused unless it is a
+   * GET/HEAD read (routes/proxy/index.ts: fail closed).
+   */
+  readonly readOnlyPaths?: readonly string[];
 }
 
 /** Thrown by `read` for a send request it cannot understand. */

@@ -39,6 +39,12 @@ export const upstreamSchema = z.object({
    * close at 5 s).
    */
   keepAliveTimeoutMs: z.number().int().positive().default(2_000),
+  /**
+   * Exact provider paths (after `/proxy/<name>`) forwarded unscreened although the adapter cannot
+   * read them, e.g. a balance query sent as POST. Default none: every request that is not a
+   * readable send request nor a GET/HEAD read is refused (fail closed).
+   */
+  passThroughPaths: z.array(z.string().startsWith('/')).default([]),
   /** Max sockets to this upstream. Default 64. */
   connections: z.number().int().positive().default(64),
 }).strict();
