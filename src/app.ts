@@ -6,6 +6,7 @@ import { CheckService } from './check/check-service.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import type { ConsentStore } from './mirror/consent-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
+import { ERROR_DEFINITIONS, gatewayError } from './errors.ts';
 import auth from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
 import metricsPlugin, { GatewayMetrics, registerIysMetrics } from './plugins/metrics.ts';
@@ -73,8 +74,28 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     logController: new LogController({ disableRequestLogging: true }),
     // no per-request child logger (it cost ~1.4 µs a request, bench/README.md); error logs carry reqId themselves
     childLoggerFactory: (logger) => logger,
-    requestTimeout: 30_000,
+    // no whole-request timeout: imports and scrubs stream for minutes (review C3); slow-header
+    // clients are still cut by Node's headersTimeout (60 s) and idle sockets by keepAliveTimeout
+    requestTimeout: 0,
     keepAliveTimeout: 72_000,
+  });
+  // Errors Node's HTTP parser raises before fastify sees a request (431, malformed headers) get
+  // the same coded JSON shape as every other error (review W4).
+  app.server.removeAllListeners('clientError');
+  app.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const code = status === 431 ? 'GW_ERR_HEADERS_TOO_LARGE' : status === 408 ? 'GW_ERR_REQUEST_TIMEOUT' : 'GW_ERR_BAD_REQUEST';
+    const body = JSON.stringify({ statusCode: status, code, error: status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request', message: ERROR_DEFINITIONS[code].message });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  // JSON routes take JSON only: a text/plain body is 415, not a confusing schema error (review W5);
+  // the CSV routes register their own text parsers.
+  app.removeContentTypeParser('text/plain');
+  // `?brandCode=0x10` or `1e5` must not be coerced into another brand (review W1)
+  app.addHook('preValidation', async (req) => {
+    const b = (req.query as Record<string, unknown> | undefined)?.brandCode;
+    if (typeof b === 'string' && !/^[1-9]\d{0,8}$/.test(b)) throw gatewayError('GW_ERR_VALIDATION', ['brandCode must be a positive integer in decimal digits'], { field: 'brandCode' });
   });
   // Bodies are validated strictly (a number is not a recipient); query strings are coerced
   // (`?brandCode=7`). Neither removes unknown properties: they are errors.

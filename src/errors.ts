@@ -16,6 +16,9 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_BATCH_TOO_LARGE: { status: 413, message: 'Batch holds %s recipients; at most %s allowed' },
   GW_ERR_BAD_JSON: { status: 400, message: 'Body is not valid JSON: %s' },
   GW_ERR_NOT_FOUND: { status: 404, message: 'Route %s not found' },
+  GW_ERR_BAD_REQUEST: { status: 400, message: 'Malformed HTTP request' },
+  GW_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
+  GW_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time' },
   // --- auth -----------------------------------------------------------------------------------
   GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key' },
   GW_ERR_FORBIDDEN: { status: 403, message: 'API key does not hold %s' },

@@ -41,8 +41,8 @@ export const configSchema = z.object({
     cacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
   }).strict().default({}),
   apiKeys: z.array(apiKey).default([]),
-  /** Max JSON request body in bytes. Default 2 MiB (a 10,000-recipient batch is ~200 KB). */
-  bodyLimitBytes: z.number().int().positive().default(2 * 1024 * 1024),
+  /** Max JSON request body in bytes. Default 4 MiB (10,000 recipients of 320 characters fit). */
+  bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Max CSV import body in bytes (streamed). Default 4 GiB. */
   importBodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
   /** Max recipients in one /v1/check/batch. Default 10,000 (API.md). */

@@ -141,6 +141,7 @@ export function normalizePhone(input: string): NormalizedRecipient {
   if (CANONICAL_TR_MOBILE.test(input)) return phone(input, true);
   // The slow path (libphonenumber, ~8 µs) is memoized: landlines and spelled numbers repeat in
   // traffic. Results are immutable; the memo is bounded and simply cleared when full.
+  if (input.length > 40) return slowPhone(input); // only plausible spellings are memoized (bounded memory)
   let r = SLOW_MEMO.get(input);
   if (r === undefined) {
     r = slowPhone(input);

@@ -1,5 +1,5 @@
 import { normalizeIysRecipient } from '../domain/recipient.ts';
-import { isIysDate } from '../domain/turkish-time.ts';
+import { formatIysDate, isIysDate } from '../domain/turkish-time.ts';
 import {
   CONSENT_SOURCES, CONSENT_STATUSES, CONSENT_TYPES, RECIPIENT_TYPES,
   type ConsentSource, type ConsentStatus, type ConsentType, type Movement, type RecipientType,
@@ -20,16 +20,19 @@ const has = (list: readonly string[], v: unknown): v is string => typeof v === '
  * @returns the movement, or `{ error }` naming the bad field (the caller counts and logs it; a bad
  *   item never stops a page)
  */
-export function fromIysMovement(brandCode: number, m: RawIysMovement): Movement | { error: string } {
+export function fromIysMovement(brandCode: number, m: RawIysMovement, nowMs = Date.now()): Movement | { error: string } {
   if (!has(CONSENT_TYPES, m.type)) return { error: 'type' };
   if (!has(CONSENT_STATUSES, m.status)) return { error: 'status' };
   const recipientType = m.recipientType === undefined || m.recipientType === null ? 'BIREYSEL' : m.recipientType;
   if (!has(RECIPIENT_TYPES, recipientType)) return { error: 'recipientType' };
   if (m.source != null && m.source !== '' && !has(CONSENT_SOURCES, m.source)) return { error: 'source' };
+  // a date in the future would outrank every later refusal (İYS never produces one: H162)
+  const latest = formatIysDate(new Date(nowMs + 10 * 60_000));
   for (const f of ['consentDate', 'creationDate'] as const) {
     const v = m[f];
-    if (v != null && v !== '' && (typeof v !== 'string' || !isIysDate(v))) return { error: f };
+    if (v != null && v !== '' && (typeof v !== 'string' || !isIysDate(v) || v > latest)) return { error: f };
   }
+  if (typeof m.transactionId === 'string' && (m.transactionId.length > 128 || !/^[0-9A-Za-z-]*$/.test(m.transactionId))) return { error: 'transactionId' };
   if (typeof m.recipient !== 'string') return { error: 'recipient' };
   const type = m.type as ConsentType;
   const n = normalizeIysRecipient(m.recipient, m.recipient.includes('@') ? 'EPOSTA' : type === 'EPOSTA' ? 'ARAMA' : type);

@@ -168,7 +168,8 @@ export class Outbox {
 export function outboxSummary(items: readonly OutboxItem[], now = Date.now()) {
   const today = istanbulDate(new Date(now));
   const open = items.filter((i) => i.state === 'pending' || i.state === 'submitted');
-  const overdue = open.filter((i) => i.deadline !== null && i.deadline < today);
+  // a refusal whose deadline could not be computed (outside the holiday table) counts as overdue
+  const overdue = open.filter((i) => (i.deadline !== null && i.deadline < today) || (i.deadline === null && i.origin === 'rejection'));
   const nearest = open.map((i) => i.deadline).filter((d): d is string => d !== null).sort()[0] ?? null;
   // the end of the deadline day in Istanbul (UTC+03:00)
   const msLeft = nearest === null ? null : Date.parse(`${nearest}T23:59:59+03:00`) - now;

@@ -109,7 +109,7 @@ export class SyncWorker {
     for (let pages = 0; page !== null && pages < 10_000; pages++) {
       const movements = [];
       for (const raw of page.list) {
-        const m = fromIysMovement(this.brandCode, raw);
+        const m = fromIysMovement(this.brandCode, raw, (this.#o.now ?? Date.now)());
         if ('error' in m) { this.#status.badMovements++; this.#o.log.warn({ brandCode: this.brandCode, field: m.error }, 'unreadable movement in the İYS feed skipped'); continue; }
         movements.push(m);
       }

@@ -1,7 +1,10 @@
 import { parse as parseSync } from 'csv-parse/sync';
 
-/** Longest quoted record (bytes of text) accepted before it is reported as broken. */
+/** Longest quoted record (characters) accepted before it is reported as broken. */
 const MAX_QUOTED_RECORD = 64 * 1024;
+/** Longest line (characters): a longer one is reported and skipped to the next newline, so a body
+ * without newlines can neither grow memory nor cost quadratic time (review finding C2). */
+export const MAX_LINE = 64 * 1024;
 
 /**
  * Splits streamed CSV text into records, calling `onRecord(fields, line)` synchronously.
@@ -28,14 +31,29 @@ export class CsvLineReader {
   /** Feeds decoded text (any split). */
   push(text: string): void {
     if (this.#first && text.length > 0) { this.#first = false; if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); }
-    let s = this.#rest + text;
     let start = 0;
+    if (this.#skipping) {
+      const nl = text.indexOf('\n');
+      if (nl < 0) return;
+      this.#skipping = false;
+      start = nl + 1;
+    }
+    let s = start > 0 ? text.slice(start) : text;
+    if (this.#rest.length > 0) s = this.#rest + s;
+    start = 0;
     for (let nl = s.indexOf('\n', start); nl >= 0; nl = s.indexOf('\n', start)) {
-      this.#lineOf(s.slice(start, nl));
+      if (nl - start > MAX_LINE) this.#tooLong(); else this.#lineOf(s.slice(start, nl));
       start = nl + 1;
     }
     this.#rest = s.slice(start);
-    s = '';
+    if (this.#rest.length > MAX_LINE) { this.#tooLong(); this.#rest = ''; this.#skipping = true; }
+  }
+
+  #skipping = false;
+
+  #tooLong(): void {
+    this.#line++;
+    this.onError(this.#line, `line longer than ${MAX_LINE} characters; skipped`);
   }
 
   /** End of input: the last line without a newline, and any unclosed quoted record. */

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { normalizeIysRecipient } from '../domain/recipient.ts';
-import { isIysDate } from '../domain/turkish-time.ts';
+import { formatIysDate, isIysDate } from '../domain/turkish-time.ts';
+import { maskPii } from '../plugins/redact.ts';
 import {
   CONSENT_SOURCES, CONSENT_STATUSES, CONSENT_TYPES, RECIPIENT_TYPES,
   type ConsentSource, type ConsentStatus, type ConsentType, type Movement, type RecipientType,
@@ -46,9 +47,14 @@ export interface ImportOptions {
   maxErrors?: number;
   /** Called after each chunk with rows read so far (progress bars). */
   onProgress?: (rows: number) => void;
+  /** Clock (epoch ms): dates after now + 10 min are refused (İYS never produces them, H162). */
+  now?: () => number;
 }
 
 const TYPE_SET = new Set<string>(CONSENT_TYPES);
+const TX_RE = /^[0-9A-Za-z-]*$/;
+/** İYS's first possible consentDate (H156) and HS_2015's fixed one (H155). */
+const IYS_EPOCH = '2015-05-01 00:00:00';
 const STATUS_SET = new Set<string>(CONSENT_STATUSES);
 const RT_SET = new Set<string>(RECIPIENT_TYPES);
 const SOURCE_SET = new Set<string>(CONSENT_SOURCES);
@@ -70,6 +76,8 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const addError = (e: ImportError) => { report.rejected++; if (report.errors.length < maxErrors) report.errors.push(e); };
 
   let cols: Columns | null = null;
+  // the latest date a row may carry: İYS dates are Turkish wall time (UTC+03:00), 10 min of skew
+  const latest = formatIysDate(new Date((opts.now ?? Date.now)() + 10 * 60_000));
   let width = 0;
   let batch: Movement[] = [];
   let inFlight: Promise<void> | null = null;
@@ -88,7 +96,8 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const reader = new CsvLineReader((rec, line) => {
     if (cols === null) {
       const layout = detectLayout(rec);
-      if (layout === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', [rec.join(',').slice(0, 200)]);
+      if (layout === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', [maskPii(rec.join(',').slice(0, 200))]);
+      if (new Set(rec).size !== rec.length) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['a column appears twice']);
       report.layout = layout;
       cols = columnsOf(Object.fromEntries(rec.map((h, i) => [h, i])));
       width = rec.length;
@@ -99,7 +108,7 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
       addError({ line, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: `expected ${width} columns, got ${rec.length}` });
       return;
     }
-    const m = toMovement(rec, cols, opts.brandCode, line, addError);
+    const m = toMovement(rec, cols, opts.brandCode, line, addError, latest, report.layout);
     if (m) batch.push(m);
   }, (line, message) => {
     report.rows++;
@@ -153,6 +162,7 @@ const cell = (rec: string[], i: number): string => (i < 0 ? '' : (rec[i] ?? ''))
 /** Row → Movement, or an error recorded through `addError` (no closures per row: hot path). */
 function toMovement(
   rec: string[], cols: Columns, brandCode: number, line: number, addError: (e: ImportError) => void,
+  latest: string, layout: 'daily' | 'upload',
 ): Movement | null {
   const type = cell(rec, cols.type);
   if (!TYPE_SET.has(type)) return rowError(addError, line, 'type', `type must be one of ${CONSENT_TYPES.join('|')}`);
@@ -163,11 +173,21 @@ function toMovement(
   const source = cell(rec, cols.source);
   if (source !== '' && !SOURCE_SET.has(source)) return rowError(addError, line, 'source', 'unknown source');
   if (source === '' && recipientType !== 'TACIR') return rowError(addError, line, 'source', 'source is required for BIREYSEL records');
+  if (layout === 'upload' && source.startsWith('IYS_')) return rowError(addError, line, 'source', 'İYS-side sources (IYS_*) never appear in the upload layout');
+  if (source === 'HS_KARAR' && status !== 'RET') return rowError(addError, line, 'status', 'HS_KARAR is only used with RET (H408)');
   const consentDate = cell(rec, cols.consentDate);
   if (consentDate !== '' && !isIysDate(consentDate)) return rowError(addError, line, 'consentDate', 'consentDate must be YYYY-MM-DD HH:mm:ss');
   if (consentDate === '' && recipientType !== 'TACIR') return rowError(addError, line, 'consentDate', 'consentDate is required for BIREYSEL records');
+  if (consentDate !== '') {
+    if (consentDate > latest) return rowError(addError, line, 'consentDate', 'consentDate is in the future (H162): a future date would outrank every later refusal');
+    if (consentDate < IYS_EPOCH) return rowError(addError, line, 'consentDate', 'consentDate before 2015-05-01 00:00:00 (H156)');
+    if (source === 'HS_2015' && consentDate !== IYS_EPOCH) return rowError(addError, line, 'consentDate', 'HS_2015 consents carry exactly 2015-05-01 00:00:00 (H155)');
+  }
   const creationDate = cell(rec, cols.creationDate);
   if (creationDate !== '' && !isIysDate(creationDate)) return rowError(addError, line, 'creationDate', 'creationDate must be YYYY-MM-DD HH:mm:ss');
+  if (creationDate > latest) return rowError(addError, line, 'creationDate', 'creationDate is in the future');
+  const tx = cell(rec, cols.transactionId);
+  if (tx.length > 128 || !TX_RE.test(tx)) return rowError(addError, line, 'transactionId', 'transactionId must be up to 128 letters, digits or dashes');
   // Shape decides phone vs e-mail: İYS files have been seen holding phone numbers under EPOSTA.
   const raw = cell(rec, cols.recipient);
   const n = normalizeIysRecipient(raw, raw.includes('@') ? 'EPOSTA' : type === 'EPOSTA' ? 'ARAMA' : (type as ConsentType));
@@ -177,7 +197,7 @@ function toMovement(
     brandCode, recipient: n.canonical, recipientType: recipientType as RecipientType, type: type as ConsentType,
     status: status as ConsentStatus, source: (source || null) as ConsentSource | null,
     consentDate: consentDate || null, creationDate: creationDate || null,
-    transactionId: cell(rec, cols.transactionId) || null, noncanonical: n.noncanonical,
+    transactionId: tx || null, noncanonical: n.noncanonical,
   };
   const rc = cell(rec, cols.retailerCode);
   if (rc !== '') {

@@ -56,7 +56,8 @@ export const batchBody = {
   required: ['type', 'recipients'],
   properties: {
     brandCode, type, recipientType, messageType, retailerCode,
-    recipients: { type: 'array', minItems: 1, items: recipient, description: '1 to batchMaxRecipients (default 10,000)' },
+    // no maxLength per item: an over-long input is that item's BLOCK INVALID_RECIPIENT, not a 400 for the batch
+    recipients: { type: 'array', minItems: 1, items: { type: 'string' }, description: '1 to batchMaxRecipients (default 10,000)' },
   },
 } as const;
 
@@ -95,6 +96,8 @@ export const rejectionResponse = {
     recipient: { type: 'string' }, type: { type: 'string' }, recipientType: { type: 'string' },
     status: { type: 'string' }, reportDeadline: { type: ['string', 'null'] },
     consentDate: { type: 'string' }, outcome: { type: 'string', enum: ['applied', 'ignoredOlder', 'duplicate'] },
+    queued: { type: 'boolean', description: 'false when İYS can never register the address (H120): blocked here only' },
+    deadlineError: { type: 'string', description: 'GW_ERR_CALENDAR_OUT_OF_RANGE when receivedAt is outside the holiday table' },
   },
 } as const;
 

@@ -53,11 +53,19 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
       ...(b.retailerCode !== undefined ? { retailerCode: b.retailerCode } : {}), ...(b.retailerAccess ? { retailerAccess: b.retailerAccess } : {}),
     };
     const errs = validateConsent(consent, { now: new Date(deps.now()), withinUploadWindow: (d, now) => isWithinUploadWindow(d, now, { halfDayPolicy: deps.config.policy.halfDayPolicy }) });
+    const key = { brandCode: brand, recipientType: b.recipientType, type: b.type, recipient: n.canonical };
     if (errs.length) {
       const e = errs[0]!;
+      // A refusal the company holds blocks here even when İYS would refuse the upload (e.g. H467,
+      // reported too late): applied to the mirror, not queued (review F5). An ONAY is refused.
+      if (b.status === 'RET' && errs.every((x) => x.code === 'H467')) {
+        const m: Movement = { ...key, status: 'RET', source: b.source as Movement['source'], consentDate: b.consentDate, creationDate: null, transactionId: null, noncanonical: false };
+        await deps.store.apply([m]);
+        reply.code(202);
+        return { id: null, ...consent, brandCode: brand, effective: true, queued: false, state: 'not-queued', reportDeadline: null, iysError: { code: e.code, message: e.message } };
+      }
       throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', [`${e.code}: ${e.message}`], { field: e.location?.join('.') ?? 'body' });
     }
-    const key = { brandCode: brand, recipientType: b.recipientType, type: b.type, recipient: n.canonical };
     const current = await deps.store.get(key).catch((err: unknown) => { throw gatewayError('GW_ERR_STORE_UNAVAILABLE', [(err as Error).message], { cause: err }); });
     if (current?.consentDate && b.consentDate < current.consentDate) {
       throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', [`H178: consentDate is older than the record's (${current.consentDate})`], { field: 'consentDate' });
@@ -72,6 +80,6 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
     }
     const [item] = await deps.iys.outbox.add([{ brandCode: brand, consent, origin: 'consent', receivedAt: at.toISOString(), deadline }]);
     reply.code(202);
-    return { id: item!.id, ...consent, brandCode: brand, effective, state: item!.state, reportDeadline: deadline };
+    return { id: item!.id, ...consent, brandCode: brand, effective, queued: true, state: item!.state, reportDeadline: deadline };
   });
 }

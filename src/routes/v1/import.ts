@@ -32,10 +32,12 @@ export default async function importRoutes(app: FastifyInstance, deps: RouteDeps
           else cb(null, chunk);
         },
       });
-      const body = req.body as NodeJS.ReadableStream;
+      const body = req.body as NodeJS.ReadableStream | undefined;
+      // only text/csv (and text/plain, application/csv) bodies reach here as streams (C1 review)
+      if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
       body.on('error', (e) => counter.destroy(e));
       body.pipe(counter);
-      const report = await importCsv(counter, { brandCode, store: deps.store });
+      const report = await importCsv(counter, { brandCode, store: deps.store, now: deps.now });
       deps.metrics.importRows.labels('applied').inc(report.applied);
       deps.metrics.importRows.labels('ignoredOlder').inc(report.ignoredOlder);
       deps.metrics.importRows.labels('duplicate').inc(report.duplicate);

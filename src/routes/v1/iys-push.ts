@@ -38,7 +38,7 @@ export default async function pushRoutes(app: FastifyInstance, deps: RouteDeps) 
     for (const raw of req.body.list) {
       const brand = Number(raw.brandCode);
       if (!brands.has(brand)) { rejected++; continue; }
-      const m = fromIysMovement(brand, raw);
+      const m = fromIysMovement(brand, raw, deps.now());
       if ('error' in m) { rejected++; continue; }
       movements.push(m);
     }

@@ -52,22 +52,30 @@ export default async function rejectionRoutes(app: FastifyInstance, deps: RouteD
     const [outcome] = await deps.store.apply([movement]);
     deps.metrics.rejections.inc();
     let deadline: string | null = null;
+    let deadlineError: string | undefined;
     try {
       deadline = reportDeadline(at, { halfDayPolicy: deps.config.policy.halfDayPolicy });
     } catch (err) {
-      // The refusal is recorded and blocks regardless; only its deadline is unknown.
+      // The refusal is recorded and blocks regardless; only its deadline is unknown (a date
+      // outside the holiday table): the coded error says so, the outbox counts it as overdue.
       if (!isGatewayError(err)) throw err;
-      req.log.error({ err }, 'report deadline unavailable');
+      deadlineError = err.code;
     }
-    // Queued for İYS (the durable outbox) with its deadline, so nothing acknowledged is lost.
-    await deps.iys.outbox.add([{
-      brandCode, origin: 'rejection', receivedAt: at.toISOString(), deadline,
-      consent: { recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET', source: movement.source!, consentDate: movement.consentDate! },
-    }]);
+    // Queued for İYS (the durable outbox) with its deadline, so nothing acknowledged is lost —
+    // unless İYS can never register the address (e-mail with Turkish letters, H120): it still
+    // blocks here, and is not sent to be refused.
+    const queued = n.registrable;
+    if (queued) {
+      await deps.iys.outbox.add([{
+        brandCode, origin: 'rejection', receivedAt: at.toISOString(), deadline,
+        consent: { recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET', source: movement.source!, consentDate: movement.consentDate! },
+      }]);
+    }
     reply.code(201);
     return {
       recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET',
-      reportDeadline: deadline, consentDate: movement.consentDate, outcome,
+      reportDeadline: deadline, consentDate: movement.consentDate, outcome, queued,
+      ...(deadlineError ? { deadlineError } : {}),
     };
   });
 }
