@@ -45,3 +45,15 @@ t.test('maskPii', async (t) => {
   t.equal(maskPii('mail Ali.Veli@Example.COM'), 'mail ***@Example.COM');
   t.equal(maskPii('order 12345'), 'order 12345', 'short numbers stay');
 });
+
+t.test('errors are logged with type, message, stack and cause, masked', async (t) => {
+  const { maskDeep } = await import('../src/plugins/redact.ts');
+  const cause = Object.assign(new Error('redis said no for +905321234567'), { code: 'ECONNRESET' });
+  const err = Object.assign(new TypeError('failed for ali@example.com'), { cause, statusCode: 500 });
+  const out = maskDeep({ err }) as { err: { type: string; message: string; stack: string; statusCode: number; cause: { message: string; code: string } } };
+  t.equal(out.err.type, 'TypeError');
+  t.equal(out.err.message, 'failed for ***@example.com');
+  t.match(out.err.stack, /TypeError/);
+  t.equal(out.err.statusCode, 500);
+  t.same([out.err.cause.message, out.err.cause.code], ['redis said no for ***67', 'ECONNRESET']);
+});

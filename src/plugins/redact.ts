@@ -21,6 +21,15 @@ export function maskDeep(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return maskPii(v);
   if (depth > 6 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.map((x) => maskDeep(x, depth + 1));
+  if (v instanceof Error) {
+    // an Error's fields are not enumerable: spell them out, or the log shows `{}` (review C1)
+    const e = v as Error & { code?: unknown; statusCode?: unknown; cause?: unknown };
+    return {
+      type: e.name, message: maskPii(e.message), stack: e.stack ? maskPii(e.stack) : undefined,
+      ...(e.code !== undefined ? { code: e.code } : {}), ...(e.statusCode !== undefined ? { statusCode: e.statusCode } : {}),
+      ...(e.cause !== undefined ? { cause: maskDeep(e.cause, depth + 1) } : {}),
+    };
+  }
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) out[k] = /authorization|password|api-?key|token|secret/i.test(k) ? '[redacted]' : maskDeep(x, depth + 1);
   return out;
