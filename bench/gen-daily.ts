@@ -9,7 +9,7 @@
  * RET 20% (RET sources lean to İYS channels); 0.05% of mobiles in the legacy `+9005…` form
  * (field case C01); `repeat` (default 2%) of rows are a later movement of an earlier key (status
  * flip, later dates). creationDate runs through one day (2026-11-28, Turkish time); consentDate is
- * at or before it (2015–2026; HS_2015 only with 2015 dates). transactionId: 64 hex digits.
+ * at or before it (2015-05-01 – 2026; HS_2015 always exactly 2015-05-01 00:00:00, H155). transactionId: 64 hex digits.
  *
  * Run: `node --import tsx bench/gen-daily.ts [--rows 1000000] [--out bench/data/iys-daily-1m.csv]
  * [--seed 1] [--repeat 0.02]`. Keys `k` are drawn so that {@link mobileFor}(k) for k ≥ rows is
@@ -64,7 +64,7 @@ function iysDate(epochS: number): string {
   return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
 }
 const DAY_START = Date.UTC(2026, 10, 28) / 1000; // 2026-11-28 00:00:00 wall clock
-const S2015 = Date.UTC(2015, 0, 1) / 1000;
+const S2015 = Date.UTC(2015, 4, 1) / 1000; // 2015-05-01 00:00:00: İYS's first possible consentDate (H156)
 const S2016 = Date.UTC(2016, 0, 1) / 1000;
 
 export interface GenOptions { rows: number; out: string; seed?: number; repeat?: number }
@@ -127,7 +127,7 @@ export async function generateDaily(opts: GenOptions): Promise<GenStats> {
       rt = rnd() < 0.9 ? 'BIREYSEL' : 'TACIR';
       status = rnd() < 0.8 ? 'ONAY' : 'RET';
       const old = rnd();
-      consentS = old < 0.05 ? S2015 + Math.floor(rnd() * 365 * 86_400)
+      consentS = old < 0.05 ? S2015 + Math.floor(rnd() * 240 * 86_400)
         : old < 0.6 ? S2016 + Math.floor(rnd() * (creationS - S2016))
           : creationS - Math.floor(rnd() * 3 * 86_400);
       if (consentS > creationS) consentS = creationS;
@@ -136,6 +136,7 @@ export async function generateDaily(opts: GenOptions): Promise<GenStats> {
     if (status === 'ONAY') {
       source = consentS < S2016 && rnd() < 0.7 ? 'HS_2015' : ONAY_SOURCES[(rnd() * ONAY_SOURCES.length) | 0]!;
       if (source === 'HS_2015' && consentS >= S2016) source = 'HS_WEB';
+      if (source === 'HS_2015') consentS = S2015; // HS_2015 carries exactly 2015-05-01 00:00:00 (H155)
     } else source = RET_SOURCES[(rnd() * RET_SOURCES.length) | 0]!;
     const bare = rt === 'TACIR' && rnd() < 0.5;
     if (creationS !== lastCreationS) { lastCreationS = creationS; lastCreation = iysDate(creationS); }

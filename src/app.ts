@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
@@ -92,10 +92,17 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   // JSON routes take JSON only: a text/plain body is 415, not a confusing schema error (review W5);
   // the CSV routes register their own text parsers.
   app.removeContentTypeParser('text/plain');
-  // `?brandCode=0x10` or `1e5` must not be coerced into another brand (review W1)
-  app.addHook('preValidation', async (req) => {
+  // `?brandCode=0x10` or `1e5` must not be coerced into another brand (review W1): checked on the
+  // routes whose query string takes a brandCode, before validation coerces it (not on the hot path).
+  const strictBrand = async (req: FastifyRequest) => {
     const b = (req.query as Record<string, unknown> | undefined)?.brandCode;
     if (typeof b === 'string' && !/^[1-9]\d{0,8}$/.test(b)) throw gatewayError('GW_ERR_VALIDATION', ['brandCode must be a positive integer in decimal digits'], { field: 'brandCode' });
+  };
+  app.addHook('onRoute', (route) => {
+    const qs = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+    if (!qs?.properties?.brandCode) return;
+    const pre = route.preValidation;
+    route.preValidation = pre ? [strictBrand, ...(Array.isArray(pre) ? pre : [pre])] : [strictBrand];
   });
   // Bodies are validated strictly (a number is not a recipient); query strings are coerced
   // (`?brandCode=7`). Neither removes unknown properties: they are errors.
