@@ -28,9 +28,14 @@ export const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** Directory of the embedded store's journal, snapshots and the generated key hash. Default ./data. */
   dataDir: z.string().min(1).default('./data'),
-  /** Redis URL; unset = embedded store. Env IYS_GATE_REDIS_URL. */
-  redisUrl: z.string().url().optional(),
+  /**
+   * Redis URL; unset = embedded store. Env IYS_GATE_REDIS_URL. With `redis.cluster`, one or more
+   * comma-separated seed URLs of a Redis Cluster.
+   */
+  redisUrl: z.string().min(1).refine((v) => v.split(',').every((u) => /^rediss?:\/\/[^\s]+$/.test(u.trim())), { message: 'redis:// or rediss:// URL(s), comma-separated' }).optional(),
   redis: z.object({
+    /** `redisUrl` names Redis Cluster seed nodes (keys are hash-tagged per bucket). Default false. */
+    cluster: z.boolean().default(false),
     /** Prefix of every Redis key. Default `iysgate:`. */
     keyPrefix: z.string().min(1).default('iysgate:'),
     /** Per-command timeout in ms; a lookup past it fails closed. Default 30 (p99 ≤ 50 ms with Redis hung). */

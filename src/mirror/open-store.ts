@@ -13,6 +13,7 @@ export async function openStore(config: GatewayConfig, warn: (msg: string) => vo
     const { createRedisStore } = await import('./redis-store.ts');
     const store = createRedisStore({
       url: config.redisUrl,
+      cluster: config.redis.cluster,
       keyPrefix: config.redis.keyPrefix,
       commandTimeoutMs: config.redis.commandTimeoutMs,
       cache: config.redis.cacheMaxEntries > 0 ? { maxEntries: config.redis.cacheMaxEntries, maxBytes: config.redis.cacheMaxBytes } : false,
