@@ -37,3 +37,24 @@ t.test('usage errors', async (t) => {
   t.equal(r?.code, 2);
   t.match(r?.stderr, /usage: iys-gate import FILE --brand-code N/);
 });
+
+t.test('iys-gate sync status prints every brand and the outbox of a running gateway', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-cli-status-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { writeFileSync } = await import('node:fs');
+  const cfg = join(dataDir, 'c.json');
+  writeFileSync(cfg, JSON.stringify({ iys: { baseUrl: 'http://127.0.0.1:9', iysCode: 700001, username: 'u', password: 'p', brands: [700001, 700002], pullIntervalMs: 0, uploadIntervalMs: 0, reconcileDaily: false } }));
+  const key = 'status-test-key-0123456789';
+  const gw = await startGatewayProcess({ IYS_GATE_DATA_DIR: dataDir, IYS_GATE_API_KEY: key, IYS_GATE_CONFIG: cfg });
+  const port = new URL(gw.base).port; // the CLI finds the gateway from the same config + env as the server
+  t.teardown(() => killHard(gw.child));
+  await fetch(gw.base + '/v1/rejections', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ brandCode: 700001, recipient: '05321231234', type: 'MESAJ' }) });
+  const { stdout } = await run(process.execPath, ['bin/iys-gate.js', 'sync', 'status', '--config', cfg], { cwd: root, env: { ...process.env, IYS_GATE_API_KEY: key, IYS_GATE_PORT: port } });
+  t.match(stdout, /İYS configured: true\s+mirror asOf: never\s+STALE/);
+  t.match(stdout, /brand 700001: last pull never/);
+  t.match(stdout, /brand 700002: last pull never/);
+  t.match(stdout, /outbox: 1 pending, 0 submitted, 0 failed, 0 overdue; nearest deadline \d{4}-\d{2}-\d{2}/);
+  const down = await run(process.execPath, ['bin/iys-gate.js', 'sync', 'status', '--url', 'http://127.0.0.1:9'], { cwd: root, env: { ...process.env, IYS_GATE_API_KEY: key } }).then(() => null, (e: { code: number; stderr: string }) => e);
+  t.equal(down?.code, 1);
+  t.match(down?.stderr, /^iys-gate: GW_ERR_UNREACHABLE: no gateway answers at http:\/\/127\.0\.0\.1:9/);
+});
