@@ -11,22 +11,17 @@ import { Readable } from 'node:stream';
 import pino from 'pino';
 import { IysClient } from '../src/iys/client.ts';
 import { bulkUpload } from '../src/iys/bulk-upload.ts';
-import { RateBudget } from '../src/iys/rate-budget.ts';
 import { SyncWorker } from '../src/iys/sync.ts';
-import { TokenBroker } from '../src/iys/token-broker.ts';
 import type { ConsentStore } from '../src/mirror/consent-store.ts';
 import { MemoryStore } from '../src/mirror/memory-store.ts';
-import { DEMO, startTestSimulator } from '../src/simulator/testing.ts';
+import { DEMO, simulatorClient, startTestSimulator } from '../src/simulator/testing.ts';
 
 const N = Number(process.argv[2] ?? 200_000);
 const log = pino({ level: 'error' });
 
 async function withSim<T>(fn: (sim: Awaited<ReturnType<typeof startTestSimulator>>, client: IysClient) => Promise<T>, opts = {}): Promise<T> {
   const sim = await startTestSimulator({ batchDelayMs: 1000, clockStartAt: '2026-03-12T12:00:00+03:00', clockFrozen: true, ...opts });
-  const now = () => sim.ctx.clock.nowMs();
-  const budget = new RateBudget({ perSecond: 0 });
-  const broker = new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, budget, now });
-  const client = new IysClient({ baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, broker, now });
+  const { client } = await simulatorClient(sim);
   try { return await fn(sim, client); } finally { await sim.close(); }
 }
 

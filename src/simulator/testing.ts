@@ -64,3 +64,22 @@ export async function startTestSimulator(opts: SimulatorOptions = {}, deps: Simu
     close: () => sim.app.close(),
   };
 }
+
+/**
+ * An İYS client on the simulator's clock, for tests and benchmarks: its own token broker and an
+ * unlimited rate budget (pass `perSecond` to keep İYS's limit), the demo account.
+ * @returns the client and the clock it uses (epoch ms)
+ */
+export async function simulatorClient(sim: TestSimulator | (Simulator & { url: string }), opts: { perSecond?: number; retryBaseMs?: number } = {}) {
+  const { IysClient } = await import('../iys/client.ts');
+  const { RateBudget } = await import('../iys/rate-budget.ts');
+  const { TokenBroker } = await import('../iys/token-broker.ts');
+  const now = () => sim.ctx.clock.nowMs();
+  const budget = new RateBudget({ perSecond: opts.perSecond ?? 0 });
+  const broker = new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, budget, now });
+  const client = new IysClient({
+    baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, broker, now,
+    ...(opts.retryBaseMs !== undefined ? { retryBaseMs: opts.retryBaseMs } : {}),
+  });
+  return { client, now, budget, broker };
+}

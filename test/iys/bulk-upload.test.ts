@@ -4,19 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { bulkUpload } from '../../src/iys/bulk-upload.ts';
-import { IysClient } from '../../src/iys/client.ts';
-import { RateBudget } from '../../src/iys/rate-budget.ts';
-import { TokenBroker } from '../../src/iys/token-broker.ts';
 import { MemoryStore } from '../../src/mirror/memory-store.ts';
-import { DEMO, startTestSimulator } from '../../src/simulator/testing.ts';
+import { DEMO, simulatorClient, startTestSimulator } from '../../src/simulator/testing.ts';
 
 async function setup(t: { teardown(fn: () => unknown): void }) {
   const sim = await startTestSimulator({ batchDelayMs: 1000, clockStartAt: '2026-03-12T12:00:00+03:00', clockFrozen: true });
   t.teardown(() => sim.close());
-  const now = () => sim.ctx.clock.nowMs();
-  const budget = new RateBudget();
-  const broker = new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, budget, now });
-  const client = new IysClient({ baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, broker, now, retryBaseMs: 5 });
+  const { client, now } = await simulatorClient(sim, { perSecond: 9, retryBaseMs: 5 });
   const dir = mkdtempSync(join(tmpdir(), 'iysgate-upload-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = new MemoryStore({ dataDir: null });

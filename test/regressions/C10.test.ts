@@ -5,11 +5,8 @@
  * the client (pre-validation), and the simulator answers it with H115 like İYS.
  */
 import t from 'tap';
-import { IysClient } from '../../src/iys/client.ts';
 import { coerceConsentStatus } from '../../src/iys/consent-rules.ts';
-import { RateBudget } from '../../src/iys/rate-budget.ts';
-import { TokenBroker } from '../../src/iys/token-broker.ts';
-import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
+import { startTestSimulator, simulatorClient, DEMO } from '../../src/simulator/testing.ts';
 
 t.test('aliases map to İYS spelling; unknown → GW_ERR_VALIDATION 400 with field', async (t) => {
   t.equal(coerceConsentStatus('RED'), 'RET');
@@ -26,12 +23,7 @@ t.test('aliases map to İYS spelling; unknown → GW_ERR_VALIDATION 400 with fie
 t.test('raw RED never reaches İYS; the simulator answers it with H115', async (t) => {
   const sim = await startTestSimulator({ clockStartAt: '2026-05-12T10:00:00+03:00', clockFrozen: true });
   t.teardown(() => sim.close());
-  const now = () => sim.ctx.clock.nowMs();
-  const budget = new RateBudget({ perSecond: 0 });
-  const client = new IysClient({
-    baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, now,
-    broker: new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, now, budget }),
-  });
+  const { client } = await simulatorClient(sim);
   const body = { recipient: '+905550000001', type: 'MESAJ', source: 'HS_WEB', status: 'RED', consentDate: sim.iysNow(-60_000), recipientType: 'BIREYSEL' };
   const e = await client.addConsent(DEMO.brandCode, body as never).catch((x) => x);
   t.equal(e.code, 'GW_ERR_IYS_INVALID_CONSENT');

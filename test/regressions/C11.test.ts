@@ -6,20 +6,12 @@
  * success → done, failure → terminal with its code, enqueue → pending (poll again).
  */
 import t from 'tap';
-import { IysClient } from '../../src/iys/client.ts';
-import { RateBudget } from '../../src/iys/rate-budget.ts';
-import { TokenBroker } from '../../src/iys/token-broker.ts';
-import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
+import { startTestSimulator, simulatorClient, DEMO } from '../../src/simulator/testing.ts';
 
 t.test('batch of RETs incl. two for one number: collapsed; outcomes success / failure / enqueue', async (t) => {
   const sim = await startTestSimulator({ clockStartAt: '2026-05-12T10:00:00+03:00', clockFrozen: true });
   t.teardown(() => sim.close());
-  const now = () => sim.ctx.clock.nowMs();
-  const budget = new RateBudget({ perSecond: 0 });
-  const client = new IysClient({
-    baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, now,
-    broker: new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, now, budget }),
-  });
+  const { client } = await simulatorClient(sim);
   const mk = (recipient: string, status: 'ONAY' | 'RET', agoMs: number) =>
     ({ recipient, type: 'MESAJ' as const, recipientType: 'BIREYSEL' as const, source: 'HS_MESAJ', status, consentDate: sim.iysNow(-agoMs) });
   await client.addConsent(DEMO.brandCode, mk('+905550000006', 'ONAY', 3_600_000));

@@ -6,20 +6,13 @@
  * send report dates as YYYY-MM-DD.
  */
 import t from 'tap';
-import { IysClient, isCursorStale } from '../../src/iys/client.ts';
-import { RateBudget } from '../../src/iys/rate-budget.ts';
-import { TokenBroker } from '../../src/iys/token-broker.ts';
-import { startTestSimulator, DEMO } from '../../src/simulator/testing.ts';
+import { isCursorStale } from '../../src/iys/client.ts';
+import { startTestSimulator, simulatorClient, DEMO } from '../../src/simulator/testing.ts';
 
 t.test('5-minute polling with a stored cursor misses nothing and repeats nothing', async (t) => {
   const sim = await startTestSimulator({ clockStartAt: '2026-05-12T10:00:00+03:00', clockFrozen: true });
   t.teardown(() => sim.close());
-  const now = () => sim.ctx.clock.nowMs();
-  const budget = new RateBudget({ perSecond: 0 });
-  const client = new IysClient({
-    baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, now,
-    broker: new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, budget, now }),
-  });
+  const { client, now } = await simulatorClient(sim);
   let cursor: string | undefined;
   const received: { recipient: string; ageMs: number }[] = [];
   const created = new Map<string, number>();
@@ -47,12 +40,7 @@ t.test('5-minute polling with a stored cursor misses nothing and repeats nothing
 t.test('outage longer than the window: movements older than 7 days are gone from the feed', async (t) => {
   const sim = await startTestSimulator({ clockStartAt: '2026-05-12T10:00:00+03:00', clockFrozen: true });
   t.teardown(() => sim.close());
-  const now = () => sim.ctx.clock.nowMs();
-  const budget = new RateBudget({ perSecond: 0 });
-  const client = new IysClient({
-    baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, budget, now,
-    broker: new TokenBroker({ baseUrl: sim.url, username: DEMO.username, password: DEMO.password, budget, now }),
-  });
+  const { client, now } = await simulatorClient(sim);
   await sim.http('POST', '/_sim/citizen', { brandCode: DEMO.brandCode, recipient: '+905550000099', type: 'MESAJ', status: 'RET', source: 'IYS_MOBIL' });
   const lastPull = new Date(now());
   await sim.advance(8 * 86_400_000);
