@@ -266,3 +266,25 @@ t.test('the daily job reconciles yesterday once per brand', async (t) => {
   await app.iys.reconcileYesterday(); // already done for that day: no İYS call
   t.equal(JSON.stringify(sim.ctx.stats), before);
 });
+
+t.test('many refusals at once go as a v2 batch; results polled: registered and nothing_to_revoke', async (t) => {
+  const { sim, app, call } = await setup(t);
+  const numbers = Array.from({ length: 30 }, (_, i) => `+90532111${String(1000 + i)}`);
+  // İYS holds an ONAY for the first 20: their refusals register; the last 10 have nothing to revoke (H175)
+  for (const n of numbers.slice(0, 20)) {
+    await sim.http('POST', '/_sim/movements', { brandCode: BRAND, recipient: n, type: 'MESAJ', recipientType: 'BIREYSEL', status: 'ONAY', source: 'HS_WEB', consentDate: sim.iysNow(-86_400_000), creationDate: sim.iysNow(-86_400_000) });
+  }
+  for (const n of numbers) t.equal((await call('POST', '/v1/rejections', { brandCode: BRAND, recipient: n, type: 'MESAJ' })).status, 201);
+  await app.iys.uploader!.tick();
+  const submitted = app.iys.outbox.list((i) => i.state === 'submitted');
+  t.equal(submitted.length, 30, 'one batch request');
+  t.equal(new Set(submitted.map((i) => i.requestId)).size, 1);
+  await sim.advance(2000); // past the simulator's batch delay and the poll wait
+  await new Promise((r) => setTimeout(r, 1100));
+  await app.iys.uploader!.tick();
+  const items = app.iys.outbox.list();
+  t.equal(items.filter((i) => i.outcome === 'registered').length, 20);
+  t.equal(items.filter((i) => i.outcome === 'nothing_to_revoke').length, 10);
+  t.ok(items.every((i) => i.state === 'done'));
+  t.match(items.find((i) => i.outcome === 'registered')!.transactionId, /^[0-9a-f]{64}$/);
+});
