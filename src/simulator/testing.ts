@@ -10,7 +10,10 @@ import { startSimulator, type Simulator, type SimulatorDeps } from './index.ts';
 /** A started simulator plus a small admin/İYS HTTP helper. */
 export interface TestSimulator extends Simulator {
   url: string;
-  /** JSON call to the simulator; returns status, parsed body (or text) and headers. */
+  /**
+   * JSON call to the simulator; returns status, parsed body (or text) and headers. `body` is `any`
+   * on purpose: tests read whichever İYS shape the call returns, field by field.
+   */
   http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Record<string, unknown> }>;
   /** Password-grant access token of the demo account (or `username`/`password`). */
   token(username?: string, password?: string): Promise<string>;
