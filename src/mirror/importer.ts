@@ -1,15 +1,12 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { normalizeIysRecipient } from '../domain/recipient.ts';
-import { formatIysDate, isIysDate } from '../domain/turkish-time.ts';
+import { formatIysDate } from '../domain/turkish-time.ts';
 import { maskPii } from '../plugins/redact.ts';
-import {
-  CONSENT_SOURCES, CONSENT_STATUSES, CONSENT_TYPES, RECIPIENT_TYPES,
-  type ConsentSource, type ConsentStatus, type ConsentType, type Movement, type RecipientType,
-} from '../domain/types.ts';
+import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { CsvLineReader } from './csv-lines.ts';
+import { movementFromFields } from './movement-rules.ts';
 
 /** Column sets of the two İYS layouts this importer reads (API.md `/v1/mirror/import`). */
 export const DAILY_COLUMNS = ['creationDate', 'transactionId', 'recipient', 'recipientType', 'type', 'status', 'consentDate', 'source'] as const;
@@ -51,13 +48,6 @@ export interface ImportOptions {
   now?: () => number;
 }
 
-const TYPE_SET = new Set<string>(CONSENT_TYPES);
-const TX_RE = /^[0-9A-Za-z-]*$/;
-/** İYS's first possible consentDate (H156) and HS_2015's fixed one (H155). */
-const IYS_EPOCH = '2015-05-01 00:00:00';
-const STATUS_SET = new Set<string>(CONSENT_STATUSES);
-const RT_SET = new Set<string>(RECIPIENT_TYPES);
-const SOURCE_SET = new Set<string>(CONSENT_SOURCES);
 
 /**
  * Streams a CSV of İYS records into the mirror. The header row selects the layout (daily movement
@@ -159,58 +149,19 @@ function columnsOf(idx: Record<string, number>): Columns {
 
 const cell = (rec: string[], i: number): string => (i < 0 ? '' : (rec[i] ?? ''));
 
-/** Row → Movement, or an error recorded through `addError` (no closures per row: hot path). */
+/** Row → Movement (rules: movement-rules.ts), or an error recorded through `addError`. */
 function toMovement(
   rec: string[], cols: Columns, brandCode: number, line: number, addError: (e: ImportError) => void,
   latest: string, layout: 'daily' | 'upload',
 ): Movement | null {
-  const type = cell(rec, cols.type);
-  if (!TYPE_SET.has(type)) return rowError(addError, line, 'type', `type must be one of ${CONSENT_TYPES.join('|')}`);
-  const status = cell(rec, cols.status);
-  if (!STATUS_SET.has(status)) return rowError(addError, line, 'status', 'status must be ONAY or RET');
-  const recipientType = cell(rec, cols.recipientType) || 'BIREYSEL';
-  if (!RT_SET.has(recipientType)) return rowError(addError, line, 'recipientType', 'recipientType must be BIREYSEL or TACIR');
-  const source = cell(rec, cols.source);
-  if (source !== '' && !SOURCE_SET.has(source)) return rowError(addError, line, 'source', 'unknown source');
-  if (source === '' && recipientType !== 'TACIR') return rowError(addError, line, 'source', 'source is required for BIREYSEL records');
-  if (layout === 'upload' && source.startsWith('IYS_')) return rowError(addError, line, 'source', 'İYS-side sources (IYS_*) never appear in the upload layout');
-  if (source === 'HS_KARAR' && status !== 'RET') return rowError(addError, line, 'status', 'HS_KARAR is only used with RET (H408)');
-  const consentDate = cell(rec, cols.consentDate);
-  if (consentDate !== '' && !isIysDate(consentDate)) return rowError(addError, line, 'consentDate', 'consentDate must be YYYY-MM-DD HH:mm:ss');
-  if (consentDate === '' && recipientType !== 'TACIR') return rowError(addError, line, 'consentDate', 'consentDate is required for BIREYSEL records');
-  if (consentDate !== '') {
-    if (consentDate > latest) return rowError(addError, line, 'consentDate', 'consentDate is in the future (H162): a future date would outrank every later refusal');
-    if (consentDate < IYS_EPOCH) return rowError(addError, line, 'consentDate', 'consentDate before 2015-05-01 00:00:00 (H156)');
-    if (source === 'HS_2015' && consentDate !== IYS_EPOCH) return rowError(addError, line, 'consentDate', 'HS_2015 consents carry exactly 2015-05-01 00:00:00 (H155)');
-  }
-  const creationDate = cell(rec, cols.creationDate);
-  if (creationDate !== '' && !isIysDate(creationDate)) return rowError(addError, line, 'creationDate', 'creationDate must be YYYY-MM-DD HH:mm:ss');
-  if (creationDate > latest) return rowError(addError, line, 'creationDate', 'creationDate is in the future');
-  const tx = cell(rec, cols.transactionId);
-  if (tx.length > 128 || !TX_RE.test(tx)) return rowError(addError, line, 'transactionId', 'transactionId must be up to 128 letters, digits or dashes');
-  // Shape decides phone vs e-mail: İYS files have been seen holding phone numbers under EPOSTA.
-  const raw = cell(rec, cols.recipient);
-  const n = normalizeIysRecipient(raw, raw.includes('@') ? 'EPOSTA' : type === 'EPOSTA' ? 'ARAMA' : (type as ConsentType));
-  if (!n.ok) return rowError(addError, line, 'recipient', n.message, 'GW_ERR_IMPORT_INVALID_RECIPIENT');
-  if (!n.registrable) return rowError(addError, line, 'recipient', 'address İYS cannot register (H120)', 'GW_ERR_IMPORT_INVALID_RECIPIENT');
-  const m: Movement = {
-    brandCode, recipient: n.canonical, recipientType: recipientType as RecipientType, type: type as ConsentType,
-    status: status as ConsentStatus, source: (source || null) as ConsentSource | null,
-    consentDate: consentDate || null, creationDate: creationDate || null,
-    transactionId: tx || null, noncanonical: n.noncanonical,
-  };
-  const rc = cell(rec, cols.retailerCode);
-  if (rc !== '') {
-    if (!/^\d{1,12}$/.test(rc)) return rowError(addError, line, 'retailerCode', 'retailerCode must be an integer');
-    m.retailerCode = Number(rc);
-  }
-  const ra = cell(rec, cols.retailerAccess);
-  if (ra !== '') {
-    const list = ra.split(/[;|\s]+/).filter(Boolean);
-    if (!list.every((x) => /^\d{1,12}$/.test(x))) return rowError(addError, line, 'retailerAccess', 'retailerAccess must be integers separated by ; or |');
-    m.retailerAccess = list.map(Number);
-  }
-  return m;
+  const r = movementFromFields(brandCode, {
+    recipient: cell(rec, cols.recipient), type: cell(rec, cols.type), status: cell(rec, cols.status),
+    recipientType: cell(rec, cols.recipientType), source: cell(rec, cols.source), consentDate: cell(rec, cols.consentDate),
+    creationDate: cell(rec, cols.creationDate), transactionId: cell(rec, cols.transactionId),
+    retailerCode: cell(rec, cols.retailerCode), retailerAccess: cell(rec, cols.retailerAccess),
+  }, latest, layout);
+  if ('field' in r) return rowError(addError, line, r.field, r.message, r.recipient ? 'GW_ERR_IMPORT_INVALID_RECIPIENT' : 'GW_ERR_IMPORT_INVALID_FIELD');
+  return r;
 }
 
 function rowError(addError: (e: ImportError) => void, line: number, field: string, message: string, code: ImportRowCode = 'GW_ERR_IMPORT_INVALID_FIELD'): null {
