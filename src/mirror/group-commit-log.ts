@@ -1,3 +1,4 @@
+import { truncateSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /**
@@ -66,12 +67,21 @@ export class GroupCommitLog {
     if (fh) await fh.close();
   }
 
-  /** Empties the file (after a snapshot has made its content redundant). */
-  async truncate(): Promise<void> {
+  /** True while appends are pending or being written. */
+  get busy(): boolean { return this.#flushing !== null; }
+
+  /** Resolves when nothing is pending nor being written (check `busy` again after the await). */
+  async idle(): Promise<void> {
     while (this.#flushing) await this.#flushing;
-    if (!this.#fh) return;
-    await this.#fh.truncate(0);
-    await this.#fh.datasync();
+  }
+
+  /**
+   * Empties the file synchronously. Only safe when `idle()` just resolved and the caller made what
+   * the file held redundant in the same synchronous step (a snapshot): nothing can be in flight.
+   */
+  truncateIdleSync(): void {
+    if (!this.#fh || this.#flushing) throw new Error(`log ${this.path} is not idle`);
+    truncateSync(this.path, 0);
     this.#bytes = 0;
   }
 }

@@ -145,7 +145,12 @@ export class MemoryStore implements ConsentStore {
 
   async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
     const { outcomes, lines } = this.applyInMemory(movements);
-    if (this.#log && lines.length > 0) await this.#log.append(lines.join(''));
+    if (this.#log && lines.length > 0) {
+      await this.#log.append(lines.join(''));
+      if (this.#log.bytes >= this.#opts.compactJournalBytes) {
+        this.maybeCompact().catch((err: unknown) => this.#opts.warn?.(`journal compaction failed: ${(err as Error).message}`));
+      }
+    }
     return outcomes;
   }
 
@@ -196,12 +201,20 @@ export class MemoryStore implements ConsentStore {
     if (this.#log) await this.#log.append(`#m\t${name}\t${JSON.stringify(value)}\n`);
   }
 
-  /** Writes a snapshot and truncates the journal when the journal passed `compactJournalBytes`. */
+  /**
+   * Writes a snapshot and empties the journal once it passed `compactJournalBytes` (apply() calls it;
+   * before, the journal only shrank at a clean shutdown). The snapshot and the truncation happen in
+   * one synchronous step while no journal write is pending or in flight, so every movement is in
+   * the snapshot or still in the journal: none is lost by a crash in between.
+   */
   async maybeCompact(): Promise<void> {
     if (!this.#log || this.#log.bytes < this.#opts.compactJournalBytes || this.#compacting) return;
+    const log = this.#log;
     this.#compacting = (async () => {
+      do await log.idle(); while (log.busy); // an append may land between idle() and here
+      if (this.#log !== log) return; // closed meanwhile: close() writes its own snapshot
       this.#writeSnapshotSync();
-      await this.#log!.truncate();
+      log.truncateIdleSync();
     })().finally(() => { this.#compacting = null; });
     await this.#compacting;
   }

@@ -93,3 +93,21 @@ t.test('ordering and idempotency per key', async (t) => {
   const hist = await s.history(k2);
   t.equal(hist.length, 2, 'both movements kept although they share a transactionId');
 });
+
+t.test('the journal is compacted while running, without losing what is written meanwhile', async (t) => {
+  const dir = tempDir(t);
+  const a = new MemoryStore({ dataDir: dir, compactJournalBytes: 4096 });
+  await a.open();
+  // concurrent writers across many compactions; no clean close afterwards (a crash)
+  const all = Array.from({ length: 400 }, (_, i) => mv({ recipient: `+90532${String(3000000 + i)}` }));
+  await Promise.all(Array.from({ length: 40 }, (_, k) => (async () => {
+    for (let j = k; j < all.length; j += 40) await a.apply([all[j]!]);
+  })()));
+  await a.maybeCompact();
+  t.ok(a.journalBytes < 4096 + 2000, `journal kept small (${a.journalBytes} bytes)`);
+  t.ok(readFileSync(join(dir, 'snapshot.log'), 'utf8').length > 0, 'snapshots written while running');
+  const b = new MemoryStore({ dataDir: dir });
+  await b.open();
+  t.teardown(() => b.close());
+  t.equal(await b.size(), 400, 'every acknowledged movement survives');
+});
