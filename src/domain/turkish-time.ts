@@ -131,6 +131,16 @@ function digits(s: string, at: number, len: number): number {
 }
 
 /**
+ * {@link parseIysDate} without throwing, telling İYS's two refusals apart: `'format'` (not
+ * `YYYY-MM-DD HH:mm:ss`, H158) or `'invalid'` (no such date or time, H157).
+ */
+export function checkIysDate(s: string): Date | 'format' | 'invalid' {
+  const wall = typeof s === 'string' ? parseWall(s) : 'H158';
+  if (typeof wall === 'string') return wall.includes('H158') ? 'format' : 'invalid';
+  return parseIysDate(s);
+}
+
+/**
  * Parses an İYS date `YYYY-MM-DD HH:mm:ss` given in Turkish time into an instant
  * (`2025-06-05 10:00:00` → `2025-06-05T07:00:00Z`; field case C03: never read it as UTC).
  * Checks shape (H158) and calendar validity (H157: month 1–12, day within the month incl. leap

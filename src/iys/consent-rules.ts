@@ -7,6 +7,7 @@
  * Sources: iys-reference.md §4 (validation, H-codes), §4.4 (state machine), DOMAIN.md §4 and §6,
  * İYS OpenAPI 3.2.0 operation `addConsent` examples.
  */
+import { checkIysDate, formatIysDate } from '../domain/turkish-time.ts';
 import { isValidPhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { CONSENT_STATUSES, CONSENT_TYPES, HS_SOURCES, RECIPIENT_TYPES } from '../domain/types.ts';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
@@ -27,9 +28,7 @@ export const RETAILER_ACCESS_MAX = 3000;
 /** Phones longer than this many characters are rejected (H160 on writes, H166 on queries). */
 export const PHONE_MAX_CHARS = 15;
 
-const IYS_DATE_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const EMAIL_RE = /^[A-Za-z0-9._%+-]+@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)\.([A-Za-z]{2,})$/;
-const TR_OFFSET_MS = 3 * 3600_000;
 
 /** A consent body as İYS receives it (schema `Consent`). */
 export interface ConsentInput {
@@ -66,23 +65,16 @@ export interface ConsentCheckOptions {
 }
 
 /**
- * Parses `YYYY-MM-DD HH:mm:ss` Turkish time (UTC+03:00 all year) into a Date.
+ * Parses `YYYY-MM-DD HH:mm:ss` Turkish time into a Date (domain/turkish-time.ts `checkIysDate`).
  * @returns the instant, or `'format'` (H158) / `'invalid'` (H157: no such calendar date/time)
  */
 export function parseIysDateStrict(s: string): Date | 'format' | 'invalid' {
-  const m = IYS_DATE_RE.exec(s);
-  if (!m) return 'format';
-  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return 'invalid';
-  const utc = Date.UTC(y, mo - 1, d, h, mi, se);
-  const back = new Date(utc);
-  if (back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1) return 'invalid';
-  return new Date(utc - TR_OFFSET_MS);
+  return checkIysDate(s);
 }
 
-/** Formats an instant as İYS's `YYYY-MM-DD HH:mm:ss` in Turkish time (UTC+03:00). */
+/** Formats an instant as İYS's `YYYY-MM-DD HH:mm:ss` in Turkish time (domain/turkish-time.ts). */
 export function toIysDate(d: Date): string {
-  return new Date(d.getTime() + TR_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+  return formatIysDate(d);
 }
 
 /**
