@@ -116,19 +116,9 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
     const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy);
-    const report = makeReport(reports, u, req, brandCode, message, s, principal === null);
-    reply.header('x-iys-gate-request-id', req.id);
-    reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
     if (s.promo.action !== 'none') reply.header('x-iys-gate-promotional', `${s.promo.action}; hits=${s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(',')}`);
-    if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
-
-    if (s.refused || s.forwarded === 0) {
-      const err = s.refused
-        ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
-        : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
-      if (report) report.outcome = 'not-forwarded';
-      return coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] });
-    }
+    const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
+    if (stopped) return stopped;
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
     return relay(req, reply, u, pathAndQuery, headers, body, report);
   };
@@ -205,6 +195,28 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstrea
 const SMALL_BODY_BYTES = 64 * 1024;
 
 /** Answers with the error shape of API.md "Conventions" plus proxy fields. */
+/**
+ * What /proxy and /v1/send answer after screening: the request-id, counts and report headers (the
+ * report stored), and — when policy refused the text or every recipient was removed — the coded
+ * not-sent answer (the upstream is not called).
+ * @returns the report, and the sent reply when nothing may go out (else null)
+ */
+export function answerScreening(
+  reports: RemovalReports, u: Upstream, req: FastifyRequest, reply: FastifyReply, brandCode: number,
+  message: ProviderMessage, s: Screening, open: boolean,
+): { report: RemovalReport | null; stopped: FastifyReply | null } {
+  const report = makeReport(reports, u, req, brandCode, message, s, open);
+  reply.header('x-iys-gate-request-id', req.id);
+  reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
+  if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
+  if (!s.refused && s.forwarded > 0) return { report, stopped: null };
+  const err = s.refused
+    ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
+    : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
+  if (report) report.outcome = 'not-forwarded';
+  return { report, stopped: coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] }) };
+}
+
 export function coded(reply: FastifyReply, err: GatewayError, extra: Record<string, unknown>) {
   return reply.code(err.statusCode).type('application/json').send({
     statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message, ...extra,

@@ -8,7 +8,7 @@ import { upstreamRegistry } from '../../transports/http-proxy/registry.ts';
 import { screenMessage } from '../../transports/http-proxy/screen.ts';
 import { UnreadableRequest, type ProviderMessage } from '../../transports/http-proxy/types.ts';
 import { readSendBody } from '../../transports/http-proxy/webhook.ts';
-import { coded, makeReport, relay } from '../proxy/index.ts';
+import { answerScreening, relay } from '../proxy/index.ts';
 import type { RouteDeps } from '../deps.ts';
 
 /**
@@ -45,17 +45,8 @@ export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'co
     }
     const brandCode = requireBrand(req, message.brandCode ?? u.config.brandCode, deps.servedBrands);
     const s = await screenMessage(deps.checks, u.adapter, message, req.body, brandCode, u.config.promotionalInformational ?? defaultPolicy);
-    const report = makeReport(reports, u, req, brandCode, message, s, false);
-    reply.header('x-iys-gate-request-id', req.id);
-    reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
-    if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
-    if (s.refused || s.forwarded === 0) {
-      const err = s.refused
-        ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
-        : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
-      if (report) report.outcome = 'not-forwarded';
-      return coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] });
-    }
+    const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, false);
+    if (stopped) return stopped;
     const body = Buffer.from(JSON.stringify(s.rewritten ? s.body : req.body));
     const headers = forwardRequestHeaders(req.headers);
     delete headers.authorization; // the gateway's own key never reaches the webhook
