@@ -101,3 +101,4 @@ const file = writeResult('batch', {
   ...(profile ? { profile: { top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });
 console.log(`results: ${file}`);
+await redis?.stop(); // the bench's own redis-server child would keep this process alive

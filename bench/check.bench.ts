@@ -106,3 +106,4 @@ const file = writeResult('check', {
   ...(profile ? { profile: { run: profiled, top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });
 console.log(`results: ${file}`);
+await redis?.stop(); // the bench's own redis-server child would keep this process alive

@@ -9,7 +9,7 @@ import { KeyRing } from './plugins/api-keys.ts';
 import { ERROR_DEFINITIONS, gatewayError } from './errors.ts';
 import auth from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
-import metricsPlugin, { GatewayMetrics, registerIysMetrics } from './plugins/metrics.ts';
+import metricsPlugin, { GatewayMetrics, registerCacheMetrics, registerIysMetrics, type CacheStatsSource } from './plugins/metrics.ts';
 import { maskDeep, maskPii } from './plugins/redact.ts';
 import healthRoutes from './routes/ops/health.ts';
 import checkRoutes from './routes/v1/check.ts';
@@ -122,6 +122,8 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const freshAt = config.iys ? null : await deps.store.getMeta('mirror.freshAt').catch(() => null);
   if (freshAt) checks.markFresh(Number(freshAt));
   metrics.mirrorSize.set(await deps.store.size().catch(() => 0));
+  const cache = (deps.store as { cache?: CacheStatsSource | null }).cache;
+  if (cache) registerCacheMetrics(metrics, cache);
   const servedBrands = config.iys?.brands ?? [];
   const iys = new IysIntegration({ config, store: deps.store, log: app.log, onFresh: (at) => checks.markFresh(at), ...(deps.now ? { now: deps.now } : {}) });
   await iys.open();

@@ -144,8 +144,10 @@ export async function startGateway(m: Mirror, nodeArgs: string[] = []): Promise<
     logLevel: 'warn',
     ...(m.redis ? { redis: { keyPrefix: m.redis.keyPrefix, cacheMaxEntries: m.redis.cache ? 200_000 : 0 } } : {}),
   }));
+  // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. GC tuning experiments)
+  const extra = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return startChild({
-    name: 'gateway', script: 'src/server.ts', nodeArgs, port, readyPath: '/readyz',
+    name: 'gateway', script: 'src/server.ts', nodeArgs: [...extra, ...nodeArgs], port, readyPath: '/readyz',
     env: {
       IYS_GATE_PORT: String(port), IYS_GATE_HOST: HOST, IYS_GATE_DATA_DIR: m.dataDir, IYS_GATE_API_KEY: API_KEY, IYS_GATE_CONFIG: configFile,
       ...(m.redis ? { IYS_GATE_REDIS_URL: m.redis.url } : {}),

@@ -84,9 +84,17 @@ export class CheckService {
   async check(req: CheckRequest): Promise<CheckAnswer> {
     const n = normalizeRecipient(req.recipient, req.type);
     if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: 'recipient' });
-    let record: ConsentRecord | null | 'unavailable';
-    if (this.#memory) record = this.#memory.getSync(keyOf(req, n.canonical));
-    else record = await this.#lookup([keyOf(req, n.canonical)]).then((r) => (r === 'unavailable' ? r : r[0] ?? null));
+    const key = keyOf(req, n.canonical);
+    let record: ConsentRecord | null | 'unavailable' | undefined;
+    if (this.#memory) record = this.#memory.getSync(key);
+    else {
+      // a warm cache answers synchronously: no promise race, no timer, no round trip
+      record = this.#store.peekCached?.(key);
+      if (record === undefined) {
+        const got = await this.#lookup([key]);
+        record = got === 'unavailable' ? got : got[0] ?? null;
+      }
+    }
     const { decision, reason } = this.#decide(req, n, record);
     const consent = record && record !== 'unavailable'
       ? { status: record.status, source: record.source, consentDate: record.consentDate, creationDate: record.creationDate, transactionId: record.transactionId }

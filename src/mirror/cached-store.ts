@@ -76,7 +76,7 @@ export class ConsentCache {
   private readonly invalidatedAt = new Map<string, number>();
   private enabled = false;
   /** Counters for metrics and tests. */
-  readonly stats = { hits: 0, misses: 0, invalidations: 0 };
+  readonly stats = { hits: 0, misses: 0, invalidations: 0, resets: 0 };
 
   /** @throws `GW_ERR_CONFIG_INVALID` for invalid options (see validateCacheOptions) */
   constructor(opts: ConsentCacheOptions) {
@@ -146,6 +146,7 @@ export class ConsentCache {
 
   /** Drops everything and ignores reads started before now; serves again when `enable`d. */
   reset(): void {
+    this.stats.resets++;
     this.epoch++;
     this.resetEpoch = this.epoch;
     this.lru.clear();

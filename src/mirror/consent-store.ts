@@ -28,6 +28,13 @@ export interface ConsentStore {
   /** Current records for `keys`, same order and length; null for a miss. One round trip. */
   getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]>;
   /**
+   * Optional synchronous probe of an in-process cache in front of a remote store: the record,
+   * `null` when the cache knows the mirror has none, or `undefined` when the cache cannot answer
+   * (miss, cache disabled, key not encodable) and the caller must use `get`/`getMany`. Never
+   * throws. Lets a warm single check answer without a promise, a timer or a round trip.
+   */
+  peekCached?(key: ConsentKey): ConsentRecord | null | undefined;
+  /**
    * Applies movements in array order, each atomically, keeping the newer record per key
    * (consent-order.ts). Durable before the promise resolves: a movement whose apply resolved
    * survives `kill -9`. Returns one outcome per movement.

@@ -328,6 +328,19 @@ export class RedisStore implements ConsentStore {
   }
 
   /**
+   * Synchronous cache probe (ConsentStore.peekCached): the cached record, `null` when the cache
+   * knows the key is absent, `undefined` on a miss, while the cache is disabled (invalidation feed
+   * down), without a cache, or for a key that cannot be encoded. Never throws, never reads Redis.
+   */
+  peekCached(key: ConsentKey): ConsentRecord | null | undefined {
+    const cache = this.cache;
+    if (cache === null || !cache.isEnabled) return undefined;
+    let f: string;
+    try { f = encodeField(key); } catch { return undefined; }
+    return cache.lookup(f);
+  }
+
+  /**
    * Current records for `keys` (same order, null for a miss): cache hits first, then the misses in
    * one round trip: one getRecords-n.lua call on a single node, HMGET per bucket pipelined per
    * node on a cluster.

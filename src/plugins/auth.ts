@@ -17,22 +17,29 @@ declare module 'fastify' {
 export default fp(async function auth(app: FastifyInstance, opts: { keys: KeyRing; servedBrands: readonly number[] }) {
   const cache = new Map<string, Principal>();
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (req) => {
+  const authorize = (req: FastifyRequest): Error | null => {
     const scope = req.routeOptions.config?.scope;
-    if (scope === undefined) return;
+    if (scope === undefined) return null;
     const h = req.headers.authorization;
-    if (typeof h !== 'string' || !h.startsWith('Bearer ')) throw gatewayError('GW_ERR_UNAUTHORIZED');
+    if (typeof h !== 'string' || !h.startsWith('Bearer ')) return gatewayError('GW_ERR_UNAUTHORIZED');
     const token = h.slice(7).trim();
     let p = cache.get(token);
     if (!p) {
       const v = opts.keys.verify(token);
-      if (!v) throw gatewayError('GW_ERR_UNAUTHORIZED');
+      if (!v) return gatewayError('GW_ERR_UNAUTHORIZED');
       p = v;
       if (cache.size > 1000) cache.clear();
       cache.set(token, p);
     }
-    if (!hasScope(p, scope)) throw gatewayError('GW_ERR_FORBIDDEN', [`scope ${scope}`]);
+    if (!hasScope(p, scope)) return gatewayError('GW_ERR_FORBIDDEN', [`scope ${scope}`]);
     req.principal = p;
+    return null;
+  };
+  // a callback hook, not an async one: no promise per request on the hot path
+  app.addHook('onRequest', (req, _reply, done) => {
+    let err: Error | null;
+    try { err = authorize(req); } catch (e) { err = e as Error; }
+    if (err) done(err); else done();
   });
   app.decorate('servedBrands', opts.servedBrands);
 }, { name: 'iysgate-auth' });

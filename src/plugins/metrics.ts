@@ -48,6 +48,30 @@ export class GatewayMetrics {
   }
 }
 
+/** What registerCacheMetrics reads of an in-process consent cache (mirror/cached-store.ts). */
+export interface CacheStatsSource {
+  readonly stats: { hits: number; misses: number; invalidations: number; resets: number };
+  readonly size: number;
+  readonly calculatedBytes: number;
+  readonly isEnabled: boolean;
+}
+
+/**
+ * Gauges of the Redis store's in-process cache, read at scrape time: hits, misses and
+ * invalidations since start (monotonic, exposed as gauges of running totals), entries, estimated
+ * bytes, and 1/0 for serving (0 while the invalidation feed is down).
+ */
+export function registerCacheMetrics(m: GatewayMetrics, cache: CacheStatsSource): void {
+  const r = [m.registry];
+  new Gauge({ name: 'iysgate_cache_hits', help: 'In-process cache hits since start', registers: r, collect() { this.set(cache.stats.hits); } });
+  new Gauge({ name: 'iysgate_cache_misses', help: 'In-process cache misses since start', registers: r, collect() { this.set(cache.stats.misses); } });
+  new Gauge({ name: 'iysgate_cache_invalidations', help: 'Cache keys invalidated since start (local and remote writes)', registers: r, collect() { this.set(cache.stats.invalidations); } });
+  new Gauge({ name: 'iysgate_cache_resets', help: 'Times the cache was emptied (invalidation feed lost or re-established)', registers: r, collect() { this.set(cache.stats.resets); } });
+  new Gauge({ name: 'iysgate_cache_entries', help: 'Records held by the in-process cache', registers: r, collect() { this.set(cache.size); } });
+  new Gauge({ name: 'iysgate_cache_bytes', help: 'Estimated bytes held by the in-process cache', registers: r, collect() { this.set(cache.calculatedBytes); } });
+  new Gauge({ name: 'iysgate_cache_serving', help: '1 when the cache may answer (invalidation feed up), else 0', registers: r, collect() { this.set(cache.isEnabled ? 1 : 0); } });
+}
+
 /**
  * Outbox and sync gauges, computed at scrape time: items by state, overdue items, seconds to the
  * nearest deadline, and per configured brand (a bounded set) the age of the last complete pull.
