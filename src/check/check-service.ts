@@ -118,7 +118,7 @@ export class CheckService {
     const records: (PolicyRecord | null | 'unavailable')[] = new Array(recipients.length).fill(null);
     // informational messages are exempt whatever the record says: no lookup at all
     if (keys.length > 0 && req.messageType !== 'BILGILENDIRME') {
-      const got = this.#memory ? this.#memory.peekMany(keys) : await this.#lookup(keys);
+      const got = this.#memory ? this.#memory.peekMany(keys) : await this.#lookup(keys, true);
       for (let j = 0; j < keyIdx.length; j++) records[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[j] ?? null);
     }
     const results = new Array<BatchResult>(recipients.length);
@@ -154,12 +154,15 @@ export class CheckService {
     }, this.#opts.policy);
   }
 
-  async #lookup(keys: ConsentKey[]): Promise<(ConsentRecord | null)[] | 'unavailable'> {
+  async #lookup(keys: ConsentKey[]): Promise<(ConsentRecord | null)[] | 'unavailable'>;
+  async #lookup(keys: ConsentKey[], policyOnly: true): Promise<(PolicyRecord | null)[] | 'unavailable'>;
+  async #lookup(keys: ConsentKey[], policyOnly = false): Promise<(PolicyRecord | null)[] | 'unavailable'> {
     const ms = this.#opts.lookupTimeoutMs ?? 200;
     let timer: NodeJS.Timeout | undefined;
+    const store = this.#store;
     try {
       return await Promise.race([
-        this.#store.getMany(keys),
+        policyOnly && store.getPolicyMany ? store.getPolicyMany(keys) : store.getMany(keys),
         new Promise<'unavailable'>((resolve) => { timer = setTimeout(resolve, ms, 'unavailable'); }),
       ]);
     } catch {

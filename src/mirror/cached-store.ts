@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { gatewayError } from '../errors.ts';
 import type { ConsentRecord } from '../domain/types.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
 
 /** Options of the in-process consent cache (validated at construction, field case C33). */
 export interface ConsentCacheOptions {
@@ -15,8 +16,11 @@ export interface ConsentCacheOptions {
   ttlMs?: number;
 }
 
-/** Cached value: a record or `null` for "the mirror has no record" (both are answers). */
-type Entry = { rec: ConsentRecord | null };
+/**
+ * Cached value: a whole record, just what the policy reads of it (`full: false`, filled by batch
+ * lookups), or `null` for "the mirror has no record" (an answer for both kinds of lookup).
+ */
+type Entry = { rec: ConsentRecord | null; full: true } | { rec: PolicyRecord; full: false };
 
 const NULL_ENTRY_BYTES = 64;
 
@@ -25,6 +29,7 @@ const NULL_ENTRY_BYTES = 64;
  * code unit) plus a fixed 160-byte allowance for object and LRU bookkeeping.
  */
 export function entrySize(key: string, e: Entry): number {
+  if (!e.full) return 2 * key.length + NULL_ENTRY_BYTES + 8 * (e.rec.retailerAccess?.length ?? 0);
   const r = e.rec;
   if (r === null) return 2 * key.length + NULL_ENTRY_BYTES;
   return 160 + 2 * (key.length + r.recipient.length + (r.source?.length ?? 0) + (r.consentDate?.length ?? 0)
@@ -105,8 +110,20 @@ export class ConsentCache {
     return this.lru.calculatedSize;
   }
 
-  /** `undefined` on a miss (or while disabled); a record or `null` (known absent) on a hit. */
+  /**
+   * `undefined` on a miss (or while disabled, or when only the policy view is held); a whole
+   * record or `null` (known absent) on a hit.
+   */
   lookup(key: string): ConsentRecord | null | undefined {
+    if (!this.enabled) return undefined;
+    const e = this.lru.get(key);
+    if (e === undefined || !e.full) { this.stats.misses++; return undefined; }
+    this.stats.hits++;
+    return e.rec;
+  }
+
+  /** Like `lookup`, for the batch path: any entry answers (a whole record is a policy view too). */
+  lookupPolicy(key: string): PolicyRecord | null | undefined {
     if (!this.enabled) return undefined;
     const e = this.lru.get(key);
     if (e === undefined) { this.stats.misses++; return undefined; }
@@ -128,10 +145,24 @@ export class ConsentCache {
 
   /** Stores what a read started at `token` returned, unless `key` was invalidated since. */
   fill(token: number, key: string, rec: ConsentRecord | null): void {
-    if (!this.enabled || token < this.resetEpoch) return;
+    if (this.#mayFill(token, key)) this.lru.set(key, { rec, full: true });
+  }
+
+  /**
+   * Stores a policy view read at `token` (same rules as `fill`); never replaces a whole record
+   * (`null`, "no record", is stored as a whole answer).
+   */
+  fillPolicy(token: number, key: string, rec: PolicyRecord | null): void {
+    if (!this.#mayFill(token, key)) return;
+    if (rec === null) { this.lru.set(key, { rec: null, full: true }); return; }
+    const cur = this.lru.peek(key);
+    if (cur === undefined || !cur.full) this.lru.set(key, { rec, full: false });
+  }
+
+  #mayFill(token: number, key: string): boolean {
+    if (!this.enabled || token < this.resetEpoch) return false;
     const inv = this.invalidatedAt.get(key);
-    if (inv !== undefined && inv > token) return;
-    this.lru.set(key, { rec });
+    return inv === undefined || inv <= token;
   }
 
   /** Drops `keys` (a write happened or is happening elsewhere). */

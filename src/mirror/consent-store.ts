@@ -1,4 +1,5 @@
 import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
 
 /** Outcome of applying one movement to a store. */
 export type ApplyOutcome =
@@ -34,6 +35,13 @@ export interface ConsentStore {
    * throws. Lets a warm single check answer without a promise, a timer or a round trip.
    */
   peekCached?(key: ConsentKey): ConsentRecord | null | undefined;
+  /**
+   * Optional batch read of what the decision policy needs (status, non-canonical flag, dealer
+   * access) of each key's record: same order and length as `keys`, null for a miss, one round
+   * trip. Cheaper than getMany where dates and transactionIds are not shown (batch checks).
+   * Rejects like getMany.
+   */
+  getPolicyMany?(keys: readonly ConsentKey[]): Promise<(PolicyRecord | null)[]>;
   /**
    * Applies movements in array order, each atomically, keeping the newer record per key
    * (consent-order.ts). Durable before the promise resolves: a movement whose apply resolved

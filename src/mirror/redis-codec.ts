@@ -1,4 +1,5 @@
 import { gatewayError } from '../errors.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
 import {
   CONSENT_SOURCES, CONSENT_TYPES, RECIPIENT_TYPES,
   type ConsentKey, type ConsentRecord, type ConsentSource, type ConsentType, type Movement, type RecipientType,
@@ -243,17 +244,48 @@ export function decodeValue(key: ConsentKey, v: Buffer): ConsentRecord {
   else if (marker === 0x68) { rec.transactionId = v.toString('hex', 15, 47); end = 47; }
   else { const len = v.readUInt16BE(15); rec.transactionId = v.toString('utf8', 17, 17 + len); end = 17 + len; }
   if (st === 'o' || st === 'r') rec.noncanonical = true;
-  if (end < v.length) {
-    const extras = v.toString('latin1', end);
-    const slash = extras.indexOf('/');
-    const rc = slash < 0 ? extras : extras.slice(0, slash);
-    if (rc !== '') rec.retailerCode = parseInt(rc, 36);
-    if (slash >= 0) {
-      const list = extras.slice(slash + 1);
-      rec.retailerAccess = list === '' ? [] : list.split(',').map((x) => parseInt(x, 36));
-    }
-  }
+  if (end < v.length) readExtras(rec, v.toString('latin1', end));
   return rec;
+}
+
+/** Sets retailerCode / retailerAccess from a value's extras (see the module doc). */
+function readExtras(rec: { retailerCode?: number | null; retailerAccess?: number[] | null }, extras: string): void {
+  const slash = extras.indexOf('/');
+  const rc = slash < 0 ? extras : extras.slice(0, slash);
+  if (rc !== '') rec.retailerCode = parseInt(rc, 36);
+  if (slash >= 0) {
+    const list = extras.slice(slash + 1);
+    rec.retailerAccess = list === '' ? [] : list.split(',').map((x) => parseInt(x, 36));
+  }
+}
+
+// The four views without dealer data, shared and frozen: a batch decodes most records with no
+// allocation. Indexed by the status byte's char code (O R o r).
+const POLICY_VIEWS: (PolicyRecord | undefined)[] = [];
+POLICY_VIEWS[0x4f] = Object.freeze({ status: 'ONAY', noncanonical: false });
+POLICY_VIEWS[0x52] = Object.freeze({ status: 'RET', noncanonical: false });
+POLICY_VIEWS[0x6f] = Object.freeze({ status: 'ONAY', noncanonical: true });
+POLICY_VIEWS[0x72] = Object.freeze({ status: 'RET', noncanonical: true });
+
+/**
+ * What the decision policy reads of a record, from its status byte (value byte 1: `O R o r`, as a
+ * char code) and the value's extras (latin1; '' when none). Records without extras decode to
+ * shared frozen objects: do not mutate the result.
+ * @throws Error for a status byte outside `O R o r` (corrupt data)
+ */
+export function decodePolicy(status: number, extras: string): PolicyRecord {
+  const view = POLICY_VIEWS[status];
+  if (view === undefined) throw new Error(`corrupt consent value: status byte ${status}`);
+  if (extras === '') return view;
+  const rec: PolicyRecord = { status: view.status, noncanonical: view.noncanonical };
+  readExtras(rec, extras);
+  return rec;
+}
+
+/** decodePolicy of a whole stored value (the cluster path reads whole values). */
+export function decodePolicyValue(v: Buffer): PolicyRecord {
+  const end = identityLength(v);
+  return decodePolicy(v[0]!, end < v.length ? v.toString('latin1', end) : '');
 }
 
 /** Splits a stored history blob (2-byte big-endian length + value, repeated) into values. */

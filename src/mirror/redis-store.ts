@@ -6,8 +6,9 @@ import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { ConsentCache, validateCacheOptions, type ConsentCacheOptions } from './cached-store.ts';
 import {
-  decodeField, decodeHistory, decodeValue, encodeField, encodeValue, fnv1a,
+  decodeField, decodeHistory, decodePolicy, decodePolicyValue, decodeValue, encodeField, encodeValue, fnv1a,
 } from './redis-codec.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
 import { checkRedisSettings } from './redis-settings.ts';
 
 export { checkRedisSettings } from './redis-settings.ts';
@@ -73,11 +74,23 @@ export interface RedisStoreOptions {
 const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
 const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
+const PEEK_LUA = readFileSync(new URL('./lua/peekPolicies-n.lua', import.meta.url), 'utf8');
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
 
 type Client = Redis | Cluster;
 type ApplyFn = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]>;
 type GetFn = (numKeys: number, ...args: string[]) => Promise<Buffer>;
+
+/** A batched read: encoded fields, cache answers, and the misses grouped by bucket. */
+interface ReadPlan<T> {
+  out: (T | null)[];
+  fields: string[];
+  missing: number;
+  groups: Map<number, number[]>;
+  keys: string[];
+  lists: string;
+  order: number[];
+}
 
 /** Rejects `p` with GW_ERR_STORE_UNAVAILABLE when it does not settle within `ms`. */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -196,6 +209,7 @@ export class RedisStore implements ConsentStore {
     }
     this.client.defineCommand('iysApply', { lua: APPLY_LUA });
     this.client.defineCommand('iysGet', { lua: GET_LUA, readOnly: true });
+    this.client.defineCommand('iysPeek', { lua: PEEK_LUA, readOnly: true });
     // one bucket per call (cluster): a fixed key count lets auto-pipelining route by the first key
     this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 2 });
     // Errors surface through the commands that fail; keep the emitter from throwing.
@@ -349,40 +363,34 @@ export class RedisStore implements ConsentStore {
    *   `GW_ERR_VALIDATION` for a key that cannot be encoded
    */
   async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
-    const n = keys.length;
-    const out: (ConsentRecord | null)[] = new Array<ConsentRecord | null>(n).fill(null);
-    if (n === 0) return out;
-    const fields = keys.map(encodeField);
     const cache = this.cache;
-    const groups = new Map<number, number[]>();
-    let missing = 0;
-    for (let i = 0; i < n; i++) {
-      const f = fields[i]!;
-      if (cache) {
-        const hit = cache.lookup(f);
-        if (hit !== undefined) { out[i] = hit; continue; }
-      }
-      missing++;
-      const b = this.bucketOf(f);
-      const g = groups.get(b);
-      if (g) g.push(i); else groups.set(b, [i]);
-    }
-    if (groups.size === 0) return out;
+    const plan = this.plan(keys, cache ? (f) => cache.lookup(f) : null);
+    const out = plan.out as (ConsentRecord | null)[];
+    if (plan.missing === 0) return out;
     const token = cache?.begin() ?? 0;
     try {
-      const entries = [...groups];
-      const replies = await withTimeout(this.hmget(entries.map(([b, idx]) => [this.curKey(b), idx.map((i) => fields[i]!)])),
-        missing > 64 ? this.batchMs : this.readMs, 'read');
-      for (let g = 0; g < entries.length; g++) {
-        const idx = entries[g]![1];
-        const vals = replies[g]!;
-        for (let j = 0; j < idx.length; j++) {
-          const i = idx[j]!;
-          const v = vals[j];
+      const fields = plan.fields;
+      if (this.client instanceof Cluster) {
+        await this.readCluster(plan, (i, v) => {
           const rec = v ? decodeValue(keys[i]!, v) : null;
           out[i] = rec;
           cache?.fill(token, fields[i]!, rec);
+        });
+        return out;
+      }
+      const blob = await withTimeout((this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer(
+        plan.keys.length, ...plan.keys, plan.lists), plan.missing > 64 ? this.batchMs : this.readMs, 'read');
+      let o = 0;
+      for (const i of plan.order) {
+        const len = blob.readUInt16BE(o);
+        o += 2;
+        let rec: ConsentRecord | null = null;
+        if (len !== 0xffff) {
+          rec = decodeValue(keys[i]!, blob.subarray(o, o + len));
+          o += len;
         }
+        out[i] = rec;
+        cache?.fill(token, fields[i]!, rec);
       }
       return out;
     } catch (err) {
@@ -392,29 +400,104 @@ export class RedisStore implements ConsentStore {
     }
   }
 
-  private async hmget(reqs: [string, string[]][]): Promise<(Buffer | null)[][]> {
-    if (this.client instanceof Cluster) {
-      // auto-pipelining groups these per node in one tick
-      return Promise.all(reqs.map(([k, f]) => this.client.hmgetBuffer(k, ...f)));
-    }
-    // one Lua call (getRecords-n.lua) instead of one HMGET per bucket: far cheaper to send and parse
-    const keys = reqs.map(([k]) => k);
-    const blob = await (this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer(
-      keys.length, ...keys, reqs.map(([, f]) => f.join('\n')).join('\t'));
-    const out: (Buffer | null)[][] = [];
-    let o = 0;
-    for (const [, f] of reqs) {
-      const vals: (Buffer | null)[] = new Array<Buffer | null>(f.length);
-      for (let j = 0; j < f.length; j++) {
-        const len = blob.readUInt16BE(o);
-        o += 2;
-        if (len === 0xffff) { vals[j] = null; continue; }
-        vals[j] = blob.subarray(o, o + len);
-        o += len;
+  /**
+   * What the decision policy reads of each key's record (status, non-canonical flag, dealer access):
+   * the batch path (ConsentStore.getPolicyMany). Same order, null for a miss. Cache hits first
+   * (whole records or policy views), then the misses in one round trip (peekPolicies-n.lua on a
+   * single node: 3 bytes a record instead of ~50; HMGET per bucket on a cluster). Misses fill the
+   * cache with policy views, which single checks do not take for whole records.
+   * @throws like getMany
+   */
+  async getPolicyMany(keys: readonly ConsentKey[]): Promise<(PolicyRecord | null)[]> {
+    const cache = this.cache;
+    const plan = this.plan(keys, cache ? (f) => cache.lookupPolicy(f) : null);
+    const out = plan.out;
+    if (plan.missing === 0) return out;
+    const token = cache?.begin() ?? 0;
+    try {
+      const fields = plan.fields;
+      if (this.client instanceof Cluster) {
+        await this.readCluster(plan, (i, v) => {
+          const rec = v ? decodePolicyValue(v) : null;
+          out[i] = rec;
+          cache?.fillPolicy(token, fields[i]!, rec);
+        });
+        return out;
       }
-      out.push(vals);
+      const blob = await withTimeout((this.client as unknown as { iysPeekBuffer: GetFn }).iysPeekBuffer(
+        plan.keys.length, ...plan.keys, plan.lists), plan.missing > 64 ? this.batchMs : this.readMs, 'read');
+      let o = 0;
+      for (const i of plan.order) {
+        const st = blob[o]!;
+        let rec: PolicyRecord | null = null;
+        if (st === 0x2d /* - */) o += 1;
+        else {
+          const len = blob.readUInt16BE(o + 1);
+          rec = decodePolicy(st, len === 0 ? '' : blob.toString('latin1', o + 3, o + 3 + len));
+          o += 3 + len;
+        }
+        out[i] = rec;
+        cache?.fillPolicy(token, fields[i]!, rec);
+      }
+      return out;
+    } catch (err) {
+      throw unavailable('read', err);
+    } finally {
+      cache?.end();
     }
-    return out;
+  }
+
+  /**
+   * Encodes `keys`, answers what `lookup` (the cache) can, and groups the rest by bucket:
+   * `keys` the bucket hashes, `lists` the Lua argument (fields of a bucket joined by '\n', buckets
+   * by '\t'), `order` the key indexes in reply order, `groups` the misses per bucket (cluster).
+   * @throws `GW_ERR_VALIDATION` for a key that cannot be encoded
+   */
+  private plan<T>(keys: readonly ConsentKey[], lookup: ((field: string) => T | null | undefined) | null): ReadPlan<T> {
+    const n = keys.length;
+    const out = new Array<T | null>(n).fill(null);
+    const fields = new Array<string>(n);
+    const groups = new Map<number, number[]>();
+    let missing = 0;
+    for (let i = 0; i < n; i++) {
+      const f = encodeField(keys[i]!);
+      fields[i] = f;
+      if (lookup) {
+        const hit = lookup(f);
+        if (hit !== undefined) { out[i] = hit; continue; }
+      }
+      missing++;
+      const b = this.bucketOf(f);
+      const g = groups.get(b);
+      if (g) g.push(i); else groups.set(b, [i]);
+    }
+    const bucketKeys: string[] = [];
+    const order: number[] = [];
+    let lists = '';
+    if (missing > 0) {
+      for (const [b, idx] of groups) {
+        bucketKeys.push(this.curKey(b));
+        if (lists !== '') lists += '\t';
+        for (let j = 0; j < idx.length; j++) {
+          if (j > 0) lists += '\n';
+          lists += fields[idx[j]!]!;
+          order.push(idx[j]!);
+        }
+      }
+    }
+    return { out, fields, missing, groups, keys: bucketKeys, lists, order };
+  }
+
+  /** Cluster read: HMGET per bucket, auto-pipelined per node in one tick; `each(i, value)` per key. */
+  private async readCluster<T>(plan: ReadPlan<T>, each: (i: number, v: Buffer | null) => void): Promise<void> {
+    const entries = [...plan.groups];
+    const replies = await withTimeout(Promise.all(entries.map(([b, idx]) => this.client.hmgetBuffer(this.curKey(b), ...idx.map((i) => plan.fields[i]!)))),
+      plan.missing > 64 ? this.batchMs : this.readMs, 'read');
+    for (let g = 0; g < entries.length; g++) {
+      const idx = entries[g]![1];
+      const vals = replies[g]!;
+      for (let j = 0; j < idx.length; j++) each(idx[j]!, vals[j] ?? null);
+    }
   }
 
   /**

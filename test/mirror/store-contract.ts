@@ -117,6 +117,39 @@ export function runStoreContract(t: Test, name: string, factory: () => Promise<S
     t.same((await store.getMany(keys)).map(norm), expect);
   });
 
+  withStore('policy reads (batch path) agree with whole records, through a cache and after a write', async (t, { store }, brand) => {
+    const ms: Movement[] = Array.from({ length: 40 }, (_, i) => mv({
+      brandCode: brand, recipient: `+9053213${String(40000 + i)}`, status: i % 4 === 0 ? 'RET' : 'ONAY',
+      ...(i % 5 === 1 ? { retailerCode: 7000 + i, retailerAccess: [1, 22, 333_333] } : {}),
+      ...(i % 7 === 2 ? { retailerAccess: [] } : {}),
+      ...(i % 9 === 3 ? { noncanonical: true } : {}),
+      ...(i % 6 === 4 ? { transactionId: `short-id-${i}` } : {}),
+      ...(i % 6 === 5 ? { transactionId: null } : {}),
+    }));
+    await store.apply(ms);
+    const keys = [...ms.map(keyOf), { ...keyOf(ms[0]!), recipient: '+905329999999' }, keyOf(ms[3]!)];
+    const read = (ks: ConsentKey[]) => (store.getPolicyMany ? store.getPolicyMany(ks)
+      : (store as unknown as { peekMany?: (k: ConsentKey[]) => unknown[] }).peekMany
+        ? Promise.resolve((store as unknown as { peekMany: (k: ConsentKey[]) => unknown[] }).peekMany(ks)) : null);
+    const view = (r: unknown) => {
+      if (r === null || r === undefined) return null;
+      const x = r as { status: string; noncanonical?: boolean; retailerCode?: number | null; retailerAccess?: number[] | null };
+      return { status: x.status, noncanonical: x.noncanonical === true, retailerCode: x.retailerCode ?? null, retailerAccess: x.retailerAccess ?? null };
+    };
+    const whole = (await store.getMany(keys)).map(view);
+    t.equal(whole.filter((w) => w?.retailerAccess?.length === 3).length, 7, 'dealer lists present in the fixture');
+    const p1 = read(keys);
+    if (p1 === null) { t.pass(`${name} has no policy read: batch checks use getMany`); return; }
+    t.same((await p1).map(view), whole, 'first read (cold)');
+    t.same((await read(keys)!).map(view), whole, 'second read (policy views cached where a cache exists)');
+    // a single lookup after a policy read still gets the whole record (dates, transactionId)
+    t.same(norm(await store.get(keyOf(ms[1]!))), norm(ms[1]!));
+    // a write is seen by the next policy read
+    const ret = mv({ ...ms[1]!, status: 'RET', consentDate: '2026-04-01 10:00:00', creationDate: '2026-04-01 10:00:01', transactionId: null, retailerCode: null, retailerAccess: null });
+    t.same(await store.apply([ret]), ['applied']);
+    t.same((await read([keyOf(ms[1]!)])!).map((r) => view(r)?.status), ['RET']);
+  });
+
   withStore('newer consentDate wins; an older movement arriving late changes nothing', async (t, { store }, brand) => {
     const onay = mv({ brandCode: brand, recipient: '+905321220010', consentDate: '2026-03-02 09:00:00' });
     const ret = mv({ ...onay, status: 'RET', consentDate: '2026-03-03 10:00:00', creationDate: '2026-03-03 10:00:05',
