@@ -62,7 +62,9 @@ const ratio = gwRps / blRps;
 const usPerRecipient = G.serverCpuUsPerReq / SIZE;
 console.log(`\nbaseline: ${fmt(blRps)} recipients/s (p99 ${B.p99.toFixed(1)} ms/request, ${(B.serverCpuUsPerReq / SIZE).toFixed(2)} µs CPU/recipient)`);
 console.log(`gateway:  ${fmt(gwRps)} recipients/s (p99 ${G.p99.toFixed(1)} ms/request, ${usPerRecipient.toFixed(2)} µs CPU/recipient → one core could do ${fmt(1e6 / usPerRecipient)} recipients/s)`);
-console.log(`target ≥ 500,000 recipients/s: ${gwRps >= 500_000 ? 'PASS' : 'FAIL'}; ratio to baseline ${ratio.toFixed(3)}×`);
+// issue 2: embedded ≥ 500,000/s; issue 4: Redis with a cold cache ≥ 300,000/s (no target for a warm cache)
+const TARGET = redis ? (redis.cache ? null : 300_000) : 500_000;
+console.log(`target ${TARGET === null ? '(none for this mode)' : `≥ ${fmt(TARGET)} recipients/s: ${gwRps >= TARGET ? 'PASS' : 'FAIL'}`}; ratio to baseline ${ratio.toFixed(3)}×`);
 
 await stopChild(gateway, 'SIGTERM');
 await stopChild(baseline, 'SIGTERM');
@@ -93,11 +95,12 @@ if (values.profile) {
 }
 rmSync(mirror.dataDir, { recursive: true, force: true });
 
-const file = writeResult('batch', {
+const file = writeResult(redis ? `batch-redis-${redis.cache ? 'warm' : 'cold'}` : 'batch', {
   params, rounds: ROUNDS, size: SIZE, rows: ROWS, consents: mirror.consents, counts: gwCounts,
   baseline: { runs: bl, aggregate: B, recipientsPerSec: blRps }, gateway: { runs: gw, aggregate: G, recipientsPerSec: gwRps, cpuUsPerRecipient: usPerRecipient },
   ratios: { recipientsPerSec: ratio },
-  targets: { recipientsPerSec: { value: gwRps, target: '≥ 500,000', ok: gwRps >= 500_000 } },
+  mode: redis ? `redis-${redis.cache ? 'warm' : 'cold'}` : 'embedded',
+  targets: TARGET === null ? {} : { recipientsPerSec: { value: gwRps, target: `≥ ${fmt(TARGET)}`, ok: gwRps >= TARGET } },
   ...(profile ? { profile: { top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });
 console.log(`results: ${file}`);
