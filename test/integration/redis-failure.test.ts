@@ -41,7 +41,8 @@ if (avail !== true) {
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
       try {
-        await (i % 2 ? store.get(keys[i % keys.length]!) : store.getMany(keys));
+        // single lookups, whole-record batches and policy-view batches (batch checks) alike
+        await (i % 3 === 1 ? store.get(keys[i % keys.length]!) : i % 3 === 2 ? store.getPolicyMany(keys) : store.getMany(keys));
         wrong++;
       } catch (err) {
         if ((err as { code?: string }).code !== 'GW_ERR_STORE_UNAVAILABLE') wrong++;

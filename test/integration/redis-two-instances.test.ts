@@ -56,20 +56,35 @@ if (avail !== true) {
       const req = { brandCode: BRAND, recipient, type: 'MESAJ' };
       // warm B's cache with the ONAY
       for (let i = 0; i < 3; i++) t.match((await post(b.base, '/v1/check', req)).body, { decision: 'ALLOW', reason: 'CONSENT_ONAY' });
+      // and the batch path's policy views (a different cache entry kind) of another recipient
+      const at = recipients.indexOf(recipient);
+      const other = recipients[(at + 1) % recipients.length]!;
+      const allowed = (at + 1) % recipients.length > at ? 2 : 1; // the first recipient was refused already
+      for (let i = 0; i < 2; i++) t.match((await post(b.base, '/v1/check/batch', { brandCode: BRAND, type: 'MESAJ', recipients: [recipient, other] })).body, { counts: { ALLOW: allowed } });
       const rej = await post(a.base, '/v1/rejections', req);
       t.equal(rej.status, 201, 'A acknowledged the refusal');
       const t0 = performance.now();
       let decision: unknown;
       let reason: unknown;
+      let batch: unknown;
       while (performance.now() - t0 < 1000) {
         ({ decision, reason } = (await post(b.base, '/v1/check', req)).body);
-        if (decision === 'BLOCK') break;
+        batch = ((await post(b.base, '/v1/check/batch', { brandCode: BRAND, type: 'MESAJ', recipients: [recipient] })).body.results as { decision: string }[])[0]?.decision;
+        if (decision === 'BLOCK' && batch === 'BLOCK') break;
       }
+      t.equal(batch, 'BLOCK', 'B blocks the refused recipient in batches too');
       const ms = performance.now() - t0;
       delays.push(ms);
       t.equal(decision, 'BLOCK', 'B blocks the refused recipient');
       t.equal(reason, 'CONSENT_RET');
     }
+    // B's cache gauges: hits served, A's invalidations received, serving
+    const metrics = await (await fetch(`${b.base}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    t.ok(gauge('iysgate_cache_hits') >= 10, `cache hits on B: ${gauge('iysgate_cache_hits')}`);
+    t.ok(gauge('iysgate_cache_invalidations') >= recipients.length, `invalidations received by B: ${gauge('iysgate_cache_invalidations')}`);
+    t.equal(gauge('iysgate_cache_serving'), 1);
+    t.ok(gauge('iysgate_cache_entries') >= 1 && gauge('iysgate_cache_bytes') > 0, 'entries and bytes reported');
     const worst = Math.max(...delays);
     t.ok(worst <= 100, `B stopped allowing within ${worst.toFixed(1)} ms of A's 201 (all: ${delays.map((d) => d.toFixed(1)).join(', ')})`);
   });

@@ -152,6 +152,39 @@ if (avail !== true) {
     t.ok(ms < 100, `instance B saw the refusals after ${ms.toFixed(1)} ms`);
   });
 
+  t.test('peekCached: answers synchronously only what the cache holds whole; never a stale ONAY', async (t) => {
+    const keyPrefix = prefix();
+    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false });
+    const a = mk();
+    const b = mk();
+    await a.open();
+    await b.open();
+    t.teardown(async () => { await a.close(); await b.close(); });
+    const onay = mv({ brandCode: 600130, recipient: '+905321110008' });
+    const viaBatch = mv({ brandCode: 600130, recipient: '+905321110009' });
+    const absent = mv({ brandCode: 600130, recipient: '+905321110010' });
+    const seen = b.cache!.stats.invalidations;
+    await a.apply([onay, viaBatch]);
+    // let B receive A's invalidation first, so it cannot drop the entries filled below
+    for (let i = 0; i < 100 && b.cache!.stats.invalidations < seen + 2; i++) await new Promise((r) => setTimeout(r, 5));
+    t.equal(b.peekCached(onay), undefined, 'not read yet: a miss, not an answer');
+    await b.getMany([onay, absent]);
+    t.same(norm(b.peekCached(onay)), norm(onay), 'whole record after a read');
+    t.equal(b.peekCached(absent), null, 'known absent');
+    await b.getPolicyMany([viaBatch]);
+    t.equal(b.peekCached(viaBatch), undefined, 'a policy view from a batch is not a whole record');
+    t.equal((await b.getPolicyMany([viaBatch]))[0]?.status, 'ONAY', 'but answers the next batch');
+    t.equal(b.peekCached({ ...onay, brandCode: -1 }), undefined, 'an unencodable key is a miss, not a throw');
+    // a refusal written by another instance: B stops answering ONAY from its cache
+    await a.apply([{ ...onay, status: 'RET', consentDate: '2026-04-01 00:00:00' }]);
+    const t0 = performance.now();
+    while (b.peekCached(onay)?.status === 'ONAY' && performance.now() - t0 < 100) await new Promise((r) => setTimeout(r, 2));
+    t.not(b.peekCached(onay)?.status, 'ONAY', `no cached ONAY ${(performance.now() - t0).toFixed(1)} ms after the RET`);
+    t.equal((await b.get(onay))?.status, 'RET');
+    b.cache!.disable();
+    t.equal(b.peekCached(onay), undefined, 'disabled cache (invalidation feed down) answers nothing');
+  });
+
   t.test('cache: a read that started before an invalidation does not fill the cache', async (t) => {
     const store = await open();
     t.teardown(() => store.close());
