@@ -107,6 +107,14 @@ try {
     while (li < keys.length) await store.getMany(keys[li++]!);
   }));
   const concurrentSec = (performance.now() - t2) / 1000;
+  // the batch-check path: getPolicyMany (status and dealer data only) on the same batches
+  await admin.config('RESETSTAT');
+  const t3 = performance.now();
+  let policyFound = 0;
+  for (const k of keys) policyFound += (await store.getPolicyMany(k)).filter((r) => r !== null).length;
+  const policySec = (performance.now() - t3) / 1000;
+  const policyServerUsec = await scriptUsec(admin);
+  if (policyFound !== found) throw new Error(`getPolicyMany found ${policyFound}, getMany ${found}`);
 
   const encodings = new Map<string, number>();
   for (let i = 0; i < 64; i++) {
@@ -126,6 +134,8 @@ try {
     coldGetManyRecipientsPerSec: Math.round((LOOKUP_BATCHES * BATCH) / lookupSec),
     coldGetMany1000MsMean: Number(((lookupSec * 1000) / LOOKUP_BATCHES).toFixed(2)),
     coldGetManyRecipientsPerSec4InFlight: Math.round((LOOKUP_BATCHES * BATCH) / concurrentSec),
+    coldGetPolicyManyRecipientsPerSec: Math.round((LOOKUP_BATCHES * BATCH) / policySec),
+    redisUsecPerPolicyLookup: Number((policyServerUsec / (LOOKUP_BATCHES * BATCH)).toFixed(2)),
     // Redis-side CPU (INFO commandstats): the server's own ceiling, independent of client load
     redisUsecPerMovement: Number((applyServerUsec / N).toFixed(2)),
     redisUsecPerLookup: Number((lookupServerUsec / (LOOKUP_BATCHES * BATCH)).toFixed(2)),
