@@ -96,7 +96,12 @@ export function machineJiffies(): [number, number, number] {
 }
 
 /** Fixed load parameters of one autocannon run. */
-export interface LoadParams { connections: number; durationS: number; pipelining: number }
+/**
+ * Load shape: `connections` kept busy for `durationS` seconds (closed loop), or, with `overallRate`,
+ * at most that many requests per second over all connections (an offered load below capacity, so
+ * latency is service time rather than queueing behind saturation).
+ */
+export interface LoadParams { connections: number; durationS: number; pipelining: number; overallRate?: number }
 
 /** Result of one bounded load run. */
 export interface LoadResult {
@@ -134,6 +139,7 @@ export async function runLoad(label: string, target: Child, path: string, reques
     const inst = autocannon({
       url: `http://${HOST}:${target.port}${path}`,
       connections: params.connections, duration: params.durationS, pipelining: params.pipelining, timeout: 10,
+      ...(params.overallRate ? { overallRate: params.overallRate } : {}),
       method: 'POST', headers: { 'content-type': 'application/json', ...headers },
       requests: requests.map((r) => ({ method: 'POST', path, ...r, headers: { 'content-type': 'application/json', ...headers, ...(r.headers ?? {}) } })),
     }, (err, res) => (err ? reject(err) : resolve(res)));
