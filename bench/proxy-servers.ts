@@ -79,6 +79,12 @@ if (values.mode === 'stub') {
   await app.register(proxyRoutes, deps);
   await app.register(scrubRoutes, deps);
   app.get('/healthz', async () => 'ok');
+  // bench only: memory after a full GC (started with --expose-gc), to tell retained memory from
+  // garbage V8 has not collected yet
+  app.get('/_bench/memory', async () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage();
+  });
   await app.listen({ port, host: '127.0.0.1' });
 } else {
   console.error('--mode stub|replyfrom|gateway');

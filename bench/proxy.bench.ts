@@ -35,7 +35,7 @@ const [sp, rp, gp] = [await freePort(), await freePort(), await freePort()];
 const stub = await startChild({ name: 'stub', script, args: ['--mode', 'stub', '--port', String(sp)], port: sp, readyPath: '/healthz' });
 const up = `http://${HOST}:${sp}`;
 const rf = await startChild({ name: 'reply-from', script, args: ['--mode', 'replyfrom', '--port', String(rp), '--upstream', up], port: rp, readyPath: '/healthz' });
-const gw = await startChild({ name: 'iys-gate', script, args: ['--mode', 'gateway', '--port', String(gp), '--upstream', up, '--consents', '1000000'], port: gp, readyPath: '/healthz', timeoutMs: 120_000 });
+const gw = await startChild({ name: 'iys-gate', script, nodeArgs: ['--expose-gc'], args: ['--mode', 'gateway', '--port', String(gp), '--upstream', up, '--consents', '1000000'], port: gp, readyPath: '/healthz', timeoutMs: 120_000 });
 
 const bodies = Array.from({ length: 1000 }, (_x, i) => ({ body: JSON.stringify({ msgheader: 'FIRMA', iysfilter: '11', encoding: 'TR', messages: [{ msg: 'Kış koleksiyonu mağazalarda', no: benchNo(i * 7) }] }) }));
 const basic = { authorization: 'Basic ' + Buffer.from('8501234567:secret').toString('base64') };
@@ -93,7 +93,7 @@ const addedP50Fixed = cf.p50 - af.p50;
 console.log(`${params.connections} connections at ${fmt(RATE)} req/s: direct p50 ${fmt(af.p50, 3)} ms, reply-from ${fmt(bf.p50, 3)} ms (+${(bf.p50 - af.p50).toFixed(3)}), iys-gate ${fmt(cf.p50, 3)} ms → added ${addedP50Fixed.toFixed(3)} ms (target ≤ 1 ms) ${addedP50Fixed <= 1 ? 'MET' : 'MISSED'}; p99 direct ${fmt(af.p99, 2)} / iys-gate ${fmt(cf.p99, 2)} ms`);
 
 // --- scrub: 1,000,000 lines streamed over HTTP --------------------------------------------------
-async function scrubOnce(lines: number): Promise<{ secs: number; outLines: number }> {
+async function scrubOnce(lines: number, port = gp): Promise<{ secs: number; outLines: number }> {
   async function* list() {
     for (let i = 0; i < lines; i += 10_000) {
       let s = '';
@@ -102,27 +102,53 @@ async function scrubOnce(lines: number): Promise<{ secs: number; outLines: numbe
     }
   }
   const t0 = performance.now();
-  const res = await request(`http://${HOST}:${gp}/v1/scrub?brandCode=7&type=MESAJ`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${BENCH_KEY}` }, body: Readable.from(list()) });
+  const res = await request(`http://${HOST}:${port}/v1/scrub?brandCode=7&type=MESAJ`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${BENCH_KEY}` }, body: Readable.from(list()) });
   let outLines = 0;
   for await (const chunk of res.body) { for (let k = 0; k < chunk.length; k++) if (chunk[k] === 10) outLines++; }
   return { secs: (performance.now() - t0) / 1000, outLines };
 }
 await scrubOnce(200_000); // warm-up (JIT)
-const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${gw.pid}/status`, 'utf8'))![1]) / 1024;
-const rss0 = rss();
-let rssMax = rss0;
-const sampler = setInterval(() => { rssMax = Math.max(rssMax, rss()); }, 100);
-const cpu0 = cpuSeconds(gw.pid);
-const { secs, outLines } = await scrubOnce(LINES);
-const scrubCpu = cpuSeconds(gw.pid) - cpu0;
-clearInterval(sampler);
-const linesPerSec = LINES / secs;
-console.log(`scrub: ${fmt(LINES)} lines in ${secs.toFixed(2)} s = ${fmt(linesPerSec)} lines/s (target ≥ 300,000) ${linesPerSec >= 300_000 ? 'MET' : 'MISSED'}; ${fmt(outLines)} allowed lines back; gateway RSS ${fmt(rss0)} → max ${fmt(rssMax)} MiB (+${fmt(rssMax - rss0)}); gateway CPU ${scrubCpu.toFixed(2)} s = ${fmt(LINES / scrubCpu)} lines per CPU-second`);
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+/** Live heap of a gateway after a full GC (bench route), MiB. */
+const liveHeap = async (port: number) => {
+  const r = await request(`http://${HOST}:${port}/_bench/memory`);
+  return ((await r.body.json()) as { heapUsed: number }).heapUsed / 1048576;
+};
+interface ScrubMem { lines: number; secs: number; outLines: number; cpu: number; rss0: number; rssMax: number; live0: number; live1: number }
+async function scrubMeasured(target: typeof gw, lines: number): Promise<ScrubMem> {
+  const live0 = await liveHeap(target.port);
+  const rss0 = rssOf(target.pid);
+  let rssMax = rss0;
+  const sampler = setInterval(() => { rssMax = Math.max(rssMax, rssOf(target.pid)); }, 100);
+  const cpu0 = cpuSeconds(target.pid);
+  const { secs, outLines } = await scrubOnce(lines, target.port);
+  const cpu = cpuSeconds(target.pid) - cpu0;
+  clearInterval(sampler);
+  return { lines, secs, outLines, cpu, rss0, rssMax, live0, live1: await liveHeap(target.port) };
+}
+const fmtMem = (m: ScrubMem) => `RSS ${fmt(m.rss0)} → max ${fmt(m.rssMax)} MiB (+${fmt(m.rssMax - m.rss0)}); live heap after GC ${fmt(m.live0)} → ${fmt(m.live1)} MiB (${m.live1 - m.live0 >= 0 ? '+' : ''}${fmt(m.live1 - m.live0, 1)})`;
+const s1 = await scrubMeasured(gw, LINES);
+const linesPerSec = LINES / s1.secs;
+const secs = s1.secs; const outLines = s1.outLines; const scrubCpu = s1.cpu; const rss0 = s1.rss0; const rssMax = s1.rssMax;
+console.log(`scrub: ${fmt(LINES)} lines in ${secs.toFixed(2)} s = ${fmt(linesPerSec)} lines/s (target ≥ 300,000) ${linesPerSec >= 300_000 ? 'MET' : 'MISSED'}; ${fmt(outLines)} allowed lines back; gateway CPU ${scrubCpu.toFixed(2)} s = ${fmt(LINES / scrubCpu)} lines per CPU-second; ${fmtMem(s1)}`);
+// Memory: RSS grows while V8 defers collecting garbage it is allowed to keep; retained memory is
+// the live heap after a full GC. Same scrub, 4× the lines; then a gateway whose old space is capped
+// (--max-old-space-size) runs 4× the lines to show the scrub needs no more than that.
+const s4 = await scrubMeasured(gw, 4 * LINES);
+console.log(`scrub ${fmt(4 * LINES)} lines: ${fmt(4 * LINES / s4.secs)} lines/s; ${fmtMem(s4)}`);
+const CAP_MIB = 192;
+const cp = await freePort();
+const capped = await startChild({ name: 'iys-gate-capped', script, nodeArgs: ['--expose-gc', `--max-old-space-size=${CAP_MIB}`], args: ['--mode', 'gateway', '--port', String(cp), '--upstream', up, '--consents', '1000000'], port: cp, readyPath: '/healthz', timeoutMs: 120_000 });
+await scrubOnce(200_000, cp);
+const sc = await scrubMeasured(capped, 4 * LINES);
+console.log(`scrub ${fmt(4 * LINES)} lines, gateway with --max-old-space-size=${CAP_MIB}: ${fmt(4 * LINES / sc.secs)} lines/s; ${fmtMem(sc)}`);
+await stopChild(capped);
 
 writeResult('proxy', {
   params, rounds: ROUNDS, direct: a, replyFrom: b, gateway: c, ratioVsReplyFrom: ratio, addedP50Ms: addedP50,
   oneConnection: { direct: a1, gateway: c1, addedP50Ms: addedP50One },
   fixedRate: { rate: RATE, connections: params.connections, direct: af, replyFrom: bf, gateway: cf, addedP50Ms: addedP50Fixed },
-  scrub: { lines: LINES, seconds: secs, linesPerSec, gatewayCpuSeconds: scrubCpu, linesPerCpuSecond: LINES / scrubCpu, allowedLines: outLines, rssStartMiB: rss0, rssMaxMiB: rssMax },
+  scrub: { lines: LINES, seconds: secs, linesPerSec, gatewayCpuSeconds: scrubCpu, linesPerCpuSecond: LINES / scrubCpu, allowedLines: outLines, rssStartMiB: rss0, rssMaxMiB: rssMax, memory: s1 },
+  scrub4x: s4, scrub4xCapped: { oldSpaceCapMiB: CAP_MIB, ...sc },
 });
 for (const ch of [gw, rf, stub]) await stopChild(ch);

@@ -88,6 +88,16 @@ export function gatewayError(
   return err;
 }
 
+/**
+ * `err` as a 503 GW_ERR_STORE_UNAVAILABLE: returned as it is when it already is one (no message
+ * wrapped twice), else wrapped with a generic message and `err` as the logged cause (a driver's
+ * own text is not the client's business).
+ */
+export function storeUnavailable(err: unknown): GatewayError {
+  if ((err as { code?: unknown })?.code === 'GW_ERR_STORE_UNAVAILABLE' && isGatewayError(err)) return err;
+  return gatewayError('GW_ERR_STORE_UNAVAILABLE', ['the store did not answer'], { cause: err });
+}
+
 /** True when `err` carries one of our codes. */
 export function isGatewayError(err: unknown): err is GatewayError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'

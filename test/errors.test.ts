@@ -29,3 +29,16 @@ t.test('gatewayError carries code, status, field and cause', async (t) => {
   t.ok(isGatewayError(e));
   t.notOk(isGatewayError(new Error('x')));
 });
+
+t.test('storeUnavailable: one wrapping, no driver text in the answer (review: "Consent store unavailable: Consent store unavailable: …")', async (t) => {
+  const { storeUnavailable, gatewayError: ge } = await import('../src/errors.ts');
+  const inner = ge('GW_ERR_STORE_UNAVAILABLE', ['read: Redis did not answer']);
+  t.equal(storeUnavailable(inner), inner, 'already coded: returned as it is');
+  const driver = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+  const wrapped = storeUnavailable(driver);
+  t.equal(wrapped.code, 'GW_ERR_STORE_UNAVAILABLE');
+  t.equal(wrapped.statusCode, 503);
+  t.notMatch(wrapped.message, /enableOfflineQueue|writeable/, 'driver text not in the message');
+  t.equal((wrapped as Error & { cause?: unknown }).cause, driver, 'kept as the logged cause');
+  t.equal(wrapped.message.split('Consent store unavailable').length, 2, 'prefix once');
+});

@@ -105,7 +105,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 function unavailable(what: string, err: unknown): Error {
   if ((err as { code?: unknown })?.code === 'GW_ERR_STORE_UNAVAILABLE'
     || (err as { code?: unknown })?.code === 'GW_ERR_VALIDATION') return err as Error;
-  return gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what}: ${(err as Error)?.message ?? String(err)}`], { cause: err });
+  // the driver's text (e.g. ioredis's offline-queue message) is logged as the cause, not answered
+  return gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what}: Redis did not answer`], { cause: err });
 }
 
 function positiveInt(name: string, v: number | undefined, def: number, min = 1): number {

@@ -57,16 +57,22 @@ export interface CacheStatsSource {
 }
 
 /**
- * Gauges of the Redis store's in-process cache, read at scrape time: hits, misses and
- * invalidations since start (monotonic, exposed as gauges of running totals), entries, estimated
- * bytes, and 1/0 for serving (0 while the invalidation feed is down).
+ * Metrics of the Redis store's in-process cache, read at scrape time: counters of hits, misses,
+ * invalidations (local and remote writes) and resets (invalidation feed lost or re-established)
+ * since start; gauges of entries, estimated bytes, and 1/0 for serving (0 while the feed is down).
+ * No labels: nothing here can carry a recipient.
  */
 export function registerCacheMetrics(m: GatewayMetrics, cache: CacheStatsSource): void {
   const r = [m.registry];
-  new Gauge({ name: 'iysgate_cache_hits', help: 'In-process cache hits since start', registers: r, collect() { this.set(cache.stats.hits); } });
-  new Gauge({ name: 'iysgate_cache_misses', help: 'In-process cache misses since start', registers: r, collect() { this.set(cache.stats.misses); } });
-  new Gauge({ name: 'iysgate_cache_invalidations', help: 'Cache keys invalidated since start (local and remote writes)', registers: r, collect() { this.set(cache.stats.invalidations); } });
-  new Gauge({ name: 'iysgate_cache_resets', help: 'Times the cache was emptied (invalidation feed lost or re-established)', registers: r, collect() { this.set(cache.stats.resets); } });
+  const counter = (name: string, help: string, read: () => number) => {
+    let seen = 0;
+    // the cache keeps running totals; the counter advances by what happened since the last scrape
+    new Counter({ name, help, registers: r, collect() { const now = read(); if (now > seen) { this.inc(now - seen); seen = now; } } });
+  };
+  counter('iysgate_cache_hits_total', 'In-process cache hits', () => cache.stats.hits);
+  counter('iysgate_cache_misses_total', 'In-process cache misses (the lookup went to Redis)', () => cache.stats.misses);
+  counter('iysgate_cache_invalidations_total', 'Cache keys invalidated by local and remote writes', () => cache.stats.invalidations);
+  counter('iysgate_cache_resets_total', 'Times the cache was emptied (invalidation feed lost or re-established)', () => cache.stats.resets);
   new Gauge({ name: 'iysgate_cache_entries', help: 'Records held by the in-process cache', registers: r, collect() { this.set(cache.size); } });
   new Gauge({ name: 'iysgate_cache_bytes', help: 'Estimated bytes held by the in-process cache', registers: r, collect() { this.set(cache.calculatedBytes); } });
   new Gauge({ name: 'iysgate_cache_serving', help: '1 when the cache may answer (invalidation feed up), else 0', registers: r, collect() { this.set(cache.isEnabled ? 1 : 0); } });

@@ -81,8 +81,8 @@ if (avail !== true) {
     // B's cache gauges: hits served, A's invalidations received, serving
     const metrics = await (await fetch(`${b.base}/metrics`)).text();
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
-    t.ok(gauge('iysgate_cache_hits') >= 10, `cache hits on B: ${gauge('iysgate_cache_hits')}`);
-    t.ok(gauge('iysgate_cache_invalidations') >= recipients.length, `invalidations received by B: ${gauge('iysgate_cache_invalidations')}`);
+    t.ok(gauge('iysgate_cache_hits_total') >= 10, `cache hits on B: ${gauge('iysgate_cache_hits_total')}`);
+    t.ok(gauge('iysgate_cache_invalidations_total') >= recipients.length, `invalidations received by B: ${gauge('iysgate_cache_invalidations_total')}`);
     t.equal(gauge('iysgate_cache_serving'), 1);
     t.ok(gauge('iysgate_cache_entries') >= 1 && gauge('iysgate_cache_bytes') > 0, 'entries and bytes reported');
     const worst = Math.max(...delays);

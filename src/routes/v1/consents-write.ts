@@ -3,7 +3,7 @@ import { reportDeadline, isWithinUploadWindow } from '../../domain/calendar.ts';
 import { normalizeRecipient } from '../../domain/recipient.ts';
 import { parseIysDate } from '../../domain/turkish-time.ts';
 import { CONSENT_STATUSES, HS_SOURCES, type ConsentStatus, type ConsentType, type Movement, type RecipientType } from '../../domain/types.ts';
-import { gatewayError } from '../../errors.ts';
+import { gatewayError, storeUnavailable } from '../../errors.ts';
 import { validateConsent } from '../../iys/consent-rules.ts';
 import { requireBrand } from '../../plugins/auth.ts';
 import type { RouteDeps } from '../deps.ts';
@@ -66,7 +66,7 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
       }
       throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', [`${e.code}: ${e.message}`], { field: e.location?.join('.') ?? 'body' });
     }
-    const current = await deps.store.get(key).catch((err: unknown) => { throw gatewayError('GW_ERR_STORE_UNAVAILABLE', [(err as Error).message], { cause: err }); });
+    const current = await deps.store.get(key).catch((err: unknown) => { throw storeUnavailable(err); });
     if (current?.consentDate && b.consentDate < current.consentDate) {
       throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', [`H178: consentDate is older than the record's (${current.consentDate})`], { field: 'consentDate' });
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { normalizeRecipient } from '../../domain/recipient.ts';
 import type { ConsentType, RecipientType } from '../../domain/types.ts';
-import { gatewayError } from '../../errors.ts';
+import { gatewayError, storeUnavailable } from '../../errors.ts';
 import { requireBrand } from '../../plugins/auth.ts';
 import type { RouteDeps } from '../deps.ts';
 import { consentsQuery, errorResponse } from '../schemas.ts';
@@ -25,7 +25,7 @@ export default async function consentRoutes(app: FastifyInstance, deps: RouteDep
       current = await deps.store.get(key);
       movements = current ? await deps.store.history(key) : [];
     } catch (err) {
-      throw gatewayError('GW_ERR_STORE_UNAVAILABLE', [(err as Error).message], { cause: err });
+      throw storeUnavailable(err);
     }
     if (!current) throw gatewayError('GW_ERR_CONSENT_NOT_FOUND');
     return { key, current, movements };

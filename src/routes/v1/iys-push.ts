@@ -1,6 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { gatewayError } from '../../errors.ts';
+import { gatewayError, storeUnavailable } from '../../errors.ts';
 import { fromIysMovement, type RawIysMovement } from '../../iys/iys-movement.ts';
 import type { Movement } from '../../domain/types.ts';
 import type { RouteDeps } from '../deps.ts';
@@ -44,7 +44,7 @@ export default async function pushRoutes(app: FastifyInstance, deps: RouteDeps) 
     }
     let outcomes;
     try { outcomes = await deps.store.apply(movements); } catch (err) {
-      throw gatewayError('GW_ERR_STORE_UNAVAILABLE', [(err as Error).message], { cause: err });
+      throw storeUnavailable(err);
     }
     const now = deps.now();
     for (const b of new Set(movements.map((m) => m.brandCode))) await deps.iys.sync.get(b)?.pushed(now);
