@@ -6,6 +6,13 @@ import type { ConsentType, Decision, MessageType, Reason } from '../domain/types
 import type { IysIntegration } from '../iys/integration.ts';
 import { outboxSummary } from '../iys/outbox.ts';
 
+/** What became of one provider request (iysgate_proxy_requests_total). */
+export type ProxyOutcome = 'forwarded' | 'passthrough' | 'all_blocked' | 'promotional_refused' | 'upstream_error';
+
+declare module 'fastify' {
+  interface FastifyInstance { gatewayMetrics?: GatewayMetrics }
+}
+
 /**
  * Prometheus metrics with bounded labels only (never a recipient): decisions by type, message
  * type, decision and reason; request latency by route pattern and status class; mirror gauges.
@@ -17,6 +24,10 @@ export class GatewayMetrics {
   readonly #slots = new Map<string, number>();
   readonly latency: FastHistogram;
   readonly #latencySlots = new Map<string, number>();
+  readonly #proxy: FastCounter;
+  readonly #proxyRecipients: FastCounter;
+  readonly #upstreamLatency: FastHistogram;
+  readonly #proxySlots = new Map<string, number>();
   readonly mirrorSize: Gauge;
   readonly importRows: Counter<'outcome'>;
   readonly rejections: Counter;
@@ -26,6 +37,10 @@ export class GatewayMetrics {
     this.#decisions = new FastCounter('iysgate_decisions_total', 'Decisions made, by channel, message type, decision and reason', this.registry);
     this.latency = new FastHistogram('iysgate_http_request_duration_seconds', 'HTTP request latency by route pattern',
       [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], this.registry);
+    this.#proxy = new FastCounter('iysgate_proxy_requests_total', 'Provider requests through /proxy and /v1/send, by upstream and outcome (forwarded, passthrough, all_blocked, promotional_refused, upstream_error)', this.registry);
+    this.#proxyRecipients = new FastCounter('iysgate_proxy_recipients_total', 'Recipients of screened provider requests, by upstream and result (forwarded, removed)', this.registry);
+    this.#upstreamLatency = new FastHistogram('iysgate_upstream_duration_seconds', 'Time from sending a request upstream to its answer\'s headers, by upstream and status class (error: no answer)',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], this.registry);
     this.mirrorSize = new Gauge({ name: 'iysgate_mirror_consents', help: 'Consent records held by the mirror', registers: [this.registry] });
     this.importRows = new Counter({ name: 'iysgate_import_rows_total', help: 'Imported CSV rows by outcome', labelNames: ['outcome'], registers: [this.registry] });
     this.rejections = new Counter({ name: 'iysgate_rejections_total', help: 'Refusals recorded through POST /v1/rejections', registers: [this.registry] });
@@ -37,6 +52,29 @@ export class GatewayMetrics {
     let slot = this.#slots.get(k);
     if (slot === undefined) { slot = this.#decisions.slot({ type, messageType, decision, reason }); this.#slots.set(k, slot); }
     this.#decisions.inc(slot, n);
+  }
+
+  /** Counts one provider request by upstream (a configured name: bounded) and outcome. */
+  proxyRequest(upstream: string, outcome: ProxyOutcome): void {
+    this.#proxy.inc(this.#proxySlot(this.#proxy, 'r', { upstream, outcome }));
+  }
+
+  /** Counts the recipients of one screened provider request. */
+  proxyRecipients(upstream: string, forwarded: number, removed: number): void {
+    if (forwarded > 0) this.#proxyRecipients.inc(this.#proxySlot(this.#proxyRecipients, 'n', { upstream, result: 'forwarded' }), forwarded);
+    if (removed > 0) this.#proxyRecipients.inc(this.#proxySlot(this.#proxyRecipients, 'n', { upstream, result: 'removed' }), removed);
+  }
+
+  /** Records an upstream call's duration in seconds; `status` an HTTP status class or `error`. */
+  upstreamLatency(upstream: string, status: string, seconds: number): void {
+    this.#upstreamLatency.observe(this.#proxySlot(this.#upstreamLatency, 'l', { upstream, status }), seconds);
+  }
+
+  #proxySlot(m: FastCounter | FastHistogram, kind: string, labels: Record<string, string>): number {
+    const k = kind + Object.values(labels).join('\u0000');
+    let slot = this.#proxySlots.get(k);
+    if (slot === undefined) { slot = m.slot(labels); this.#proxySlots.set(k, slot); }
+    return slot;
   }
 
   /** Records one request's latency in seconds under its route pattern (bounded: routes × methods × status class). */
@@ -106,6 +144,8 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
 /** Registers `GET /metrics` and the latency hook. */
 export default fp(async function metrics(app: FastifyInstance, opts: { metrics: GatewayMetrics }) {
   const m = opts.metrics;
+  // routes outside this plugin's scope (proxy relay) reach the metrics through the instance
+  app.decorate('gatewayMetrics', m);
   const STATUS = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
   app.addHook('onResponse', (req, reply, done) => {
     m.requestLatency(req.routeOptions.url ?? 'unmatched', req.method, STATUS[Math.min(4, Math.max(0, Math.floor(reply.statusCode / 100) - 1))]!, reply.elapsedTime / 1000);

@@ -14,7 +14,7 @@ import type { ConsentType, RecipientType } from '../../src/domain/types.ts';
 import { MemoryStore } from '../../src/mirror/memory-store.ts';
 import { KeyRing } from '../../src/plugins/api-keys.ts';
 import errorHandler from '../../src/plugins/error-handler.ts';
-import { GatewayMetrics } from '../../src/plugins/metrics.ts';
+import metricsPlugin, { GatewayMetrics } from '../../src/plugins/metrics.ts';
 import { proxyRoutes } from '../../src/routes/proxy/index.ts';
 import { scrubRoutes } from '../../src/routes/v1/scrub.ts';
 import { sendRoutes } from '../../src/routes/v1/send.ts';
@@ -84,6 +84,7 @@ export async function makeProxy(t: Teardown, upstreams: unknown[], opts: { liste
   const deps = { config, store, checks, metrics: new GatewayMetrics({ defaultMetrics: false }), servedBrands: [BRAND, BRAND + 1], keys };
   await app.register(errorHandler);
   await app.register(auth, { keys, servedBrands: deps.servedBrands });
+  await app.register(metricsPlugin, { metrics: deps.metrics });
   await app.register(proxyRoutes, deps);
   await app.register(scrubRoutes, deps);
   await app.register(sendRoutes, deps);

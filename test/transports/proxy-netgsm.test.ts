@@ -158,3 +158,34 @@ t.test("Netgsm's own SDK, only its base URL changed, sends through iys-gate", as
   t.same(JSON.parse(got.body.toString()), { msgheader: 'FIRMA', iysfilter: '11', encoding: 'TR', messages: [{ msg: 'Kış koleksiyonu', no: ALLOWED }] });
   t.equal(got.headers['content-length'], String(got.body.length));
 });
+
+t.test('proxy metrics: requests by outcome, recipients forwarded/removed, upstream latency; no recipient in them', async (t) => {
+  const { gw } = await setup(t);
+  const send = (nos: string[], url = '/proxy/netgsm/sms/rest/v2/send') => gw.app.inject({
+    method: 'POST', url, headers: { 'content-type': 'application/json', 'x-iys-gate-key': KEY },
+    payload: JSON.stringify({ msgheader: 'FIRMA', iysfilter: '11', messages: nos.map((no) => ({ msg: 'Yeni sezon', no })) }),
+  });
+  t.equal((await send([ALLOWED, RET, NONE])).statusCode, 200);
+  t.equal((await send([ALLOWED])).statusCode, 200);
+  t.equal((await send([RET, NONE])).statusCode, 422, 'all blocked: not sent');
+  t.equal((await gw.app.inject({ method: 'GET', url: '/proxy/netgsm/balance', headers: { 'x-iys-gate-key': KEY } })).statusCode, 200, 'read-only passthrough');
+  // an upstream that does not answer: not sent, counted as upstream_error
+  const dead = await makeProxy(t, [{ name: 'dead', adapter: 'netgsm', url: 'http://127.0.0.1:9', brandCode: BRAND }]);
+  await dead.seed([{ recipient: '+905550000001', status: 'ONAY' }]);
+  const failed = await dead.app.inject({ method: 'POST', url: '/proxy/dead/sms/rest/v2/send', headers: { 'content-type': 'application/json', 'x-iys-gate-key': KEY },
+    payload: JSON.stringify({ msgheader: 'FIRMA', iysfilter: '11', messages: [{ msg: 'x', no: ALLOWED }] }) });
+  t.ok(failed.statusCode >= 502 && failed.statusCode <= 504, `dead upstream: ${failed.statusCode}`);
+
+  const text = (await gw.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const val = (series: string) => Number(text.split('\n').find((l) => l.startsWith(series + ' '))?.split(' ')[1] ?? NaN);
+  t.equal(val('iysgate_proxy_requests_total{upstream="netgsm",outcome="forwarded"}'), 2);
+  t.equal(val('iysgate_proxy_requests_total{upstream="netgsm",outcome="all_blocked"}'), 1);
+  t.equal(val('iysgate_proxy_requests_total{upstream="netgsm",outcome="passthrough"}'), 1);
+  t.equal(val('iysgate_proxy_recipients_total{upstream="netgsm",result="forwarded"}'), 2);
+  t.equal(val('iysgate_proxy_recipients_total{upstream="netgsm",result="removed"}'), 4);
+  t.equal(val('iysgate_upstream_duration_seconds_count{upstream="netgsm",status="2xx"}'), 3);
+  t.notMatch(text, /555000000|905550/, 'no recipient in any metric');
+  const deadText = (await dead.app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(deadText, /iysgate_proxy_requests_total\{upstream="dead",outcome="upstream_error"\} 1/);
+  t.match(deadText, /iysgate_upstream_duration_seconds_count\{upstream="dead",status="error"\} 1/);
+});

@@ -108,7 +108,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       if (!read && !known && !(u.config.passThroughPaths ?? []).includes(path)) {
         throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
       }
-      return relay(req, reply, u, pathAndQuery, headers, raw, null);
+      return relay(req, reply, u, pathAndQuery, headers, raw, null, 'passthrough');
     }
 
     const brandCode = message.brandCode ?? u.config.brandCode;
@@ -161,12 +161,19 @@ export function makeReport(store: RemovalReports, u: Upstream, req: FastifyReque
  * Sends the (possibly rewritten) request upstream and relays the answer. `content-length` is the
  * byte length of what is sent (C26); hop-by-hop headers never cross (C27).
  */
-export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | null, report: RemovalReport | null) {
+export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | null, report: RemovalReport | null, kind: 'forwarded' | 'passthrough' = 'forwarded') {
   if (body) headers['content-length'] = String(body.length);
+  const metrics = req.server.gatewayMetrics;
+  const name = u.config.name;
+  const t0 = performance.now();
   let res;
   try {
     res = await u.client.request(req.method, pathAndQuery, headers, body);
+    metrics?.upstreamLatency(name, `${Math.floor(res.statusCode / 100)}xx`, (performance.now() - t0) / 1000);
+    metrics?.proxyRequest(name, kind);
   } catch (err) {
+    metrics?.upstreamLatency(name, 'error', (performance.now() - t0) / 1000);
+    metrics?.proxyRequest(name, 'upstream_error');
     const e = isGatewayError(err) ? err : u.client.mapError(err);
     const unknown = UpstreamClient.deliveryUnknown(e);
     if (report) report.outcome = 'failed';
@@ -209,7 +216,10 @@ export function answerScreening(
   reply.header('x-iys-gate-request-id', req.id);
   reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
   if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
+  const metrics = req.server.gatewayMetrics;
+  metrics?.proxyRecipients(u.config.name, s.refused ? 0 : s.forwarded, s.refused ? message.recipients.length : message.recipients.length - s.forwarded);
   if (!s.refused && s.forwarded > 0) return { report, stopped: null };
+  metrics?.proxyRequest(u.config.name, s.refused ? 'promotional_refused' : 'all_blocked');
   const err = s.refused
     ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
     : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
