@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { gatewayError } from '../errors.ts';
 import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { ConsentCache, validateCacheOptions, type ConsentCacheOptions } from './cached-store.ts';
 import {
   decodeField, decodeHistory, decodePolicy, decodePolicyValue, decodeValue, encodeField, encodeValue, fnv1a,
 } from './redis-codec.ts';
-import type { PolicyRecord } from '../domain/policy.ts';
+import { createClient, positiveInt, quit, unavailable, waitReady, withTimeout, type RedisClient } from './redis-connection.ts';
+import { InvalidationFeed } from './redis-invalidation.ts';
 import { checkRedisSettings } from './redis-settings.ts';
 
 export { checkRedisSettings } from './redis-settings.ts';
@@ -58,9 +60,12 @@ export interface RedisStoreOptions {
    */
   cache?: ConsentCacheOptions | false;
   /**
-   * Interval of the invalidation connection's PING in ms (default 1,000). When a PING is not
-   * answered within the interval the cache stops serving and the connection is re-established,
-   * so a silently partitioned process serves cached records for at most ~2 intervals.
+   * Interval of the invalidation feed's heartbeat in ms (default 1,000): the store publishes a
+   * heartbeat on its channel and expects it back on its subscription within the interval
+   * (redis-invalidation.ts). When one does not come back, or a publish fails, the cache stops
+   * serving and the subscription is re-established, so a silently partitioned or hung Redis
+   * lets a process serve cached records for at most ~2 intervals (a Cluster's subscriber node
+   * included).
    */
   heartbeatMs?: number;
   /** Movements per Lua call in apply() (default 500). */
@@ -77,7 +82,7 @@ const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url),
 const PEEK_LUA = readFileSync(new URL('./lua/peekPolicies-n.lua', import.meta.url), 'utf8');
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
 
-type Client = Redis | Cluster;
+type Client = RedisClient;
 type ApplyFn = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]>;
 type GetFn = (numKeys: number, ...args: string[]) => Promise<Buffer>;
 
@@ -90,38 +95,6 @@ interface ReadPlan<T> {
   keys: string[];
   lists: string;
   order: number[];
-}
-
-/** Rejects `p` with GW_ERR_STORE_UNAVAILABLE when it does not settle within `ms`. */
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what} timed out after ${ms} ms`])), ms);
-  });
-  p.catch(() => { /* settled after the timeout: already reported */ });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-function unavailable(what: string, err: unknown): Error {
-  if ((err as { code?: unknown })?.code === 'GW_ERR_STORE_UNAVAILABLE'
-    || (err as { code?: unknown })?.code === 'GW_ERR_VALIDATION') return err as Error;
-  // the driver's text (e.g. ioredis's offline-queue message) is logged as the cause, not answered
-  return gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what}: Redis did not answer`], { cause: err });
-}
-
-function positiveInt(name: string, v: number | undefined, def: number, min = 1): number {
-  const x = v ?? def;
-  if (!Number.isSafeInteger(x) || x < min) {
-    throw gatewayError('GW_ERR_CONFIG_INVALID', [`${name} must be an integer >= ${min} (got ${String(v)})`]);
-  }
-  return x;
-}
-
-function parseSeeds(url: string): ClusterNode[] {
-  return url.split(',').map((u) => {
-    const p = new URL(u.trim());
-    return { host: p.hostname, port: Number(p.port || 6379) };
-  });
 }
 
 /**
@@ -150,10 +123,9 @@ export class RedisStore implements ConsentStore {
   private readonly writeMs: number;
   private readonly connectMs: number;
   private readonly chunk: number;
-  private readonly heartbeatMs: number;
-  private heartbeat: NodeJS.Timeout | null = null;
   private readonly client: Client;
-  private sub: Client | null = null;
+  /** The invalidation connection (only with a cache). */
+  private readonly feed: InvalidationFeed | null;
   private readonly channel: string;
   private closed = false;
   private opened = false;
@@ -176,45 +148,22 @@ export class RedisStore implements ConsentStore {
     }
     this.maxHistory = positiveInt('maxHistory', opts.maxHistory, 20);
     this.chunk = positiveInt('applyChunkSize', opts.applyChunkSize, 500);
-    this.heartbeatMs = positiveInt('heartbeatMs', opts.heartbeatMs, 1000);
+    const heartbeatMs = positiveInt('heartbeatMs', opts.heartbeatMs, 1000);
     const cacheOpts = opts.cache === undefined ? DEFAULT_CACHE : opts.cache;
     this.cache = cacheOpts === false ? null : new ConsentCache(validateCacheOptions(cacheOpts));
     this.channel = `${this.keyPrefix}inv`;
 
-    const base: RedisOptions = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: this.connectMs,
-      commandTimeout: Math.max(this.writeMs, this.readMs),
-      retryStrategy: (times: number) => Math.min(times * 50, 500),
-      enableAutoPipelining: true,
-    };
-    if (opts.cluster) {
-      const first = new URL(opts.url.split(',')[0]!.trim());
-      this.client = new Cluster(parseSeeds(opts.url), {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        maxRedirections: 4,
-        enableAutoPipelining: true,
-        clusterRetryStrategy: (times: number) => Math.min(times * 50, 500),
-        slotsRefreshTimeout: this.connectMs,
-        redisOptions: {
-          ...base,
-          username: first.username ? decodeURIComponent(first.username) : undefined,
-          password: first.password ? decodeURIComponent(first.password) : undefined,
-        },
-      });
-    } else {
-      this.client = new Redis(opts.url, base);
-    }
+    this.client = createClient({
+      url: opts.url, cluster: opts.cluster === true, connectTimeoutMs: this.connectMs, commandTimeoutMs: Math.max(this.writeMs, this.readMs),
+    });
     this.client.defineCommand('iysApply', { lua: APPLY_LUA });
     this.client.defineCommand('iysGet', { lua: GET_LUA, readOnly: true });
     this.client.defineCommand('iysPeek', { lua: PEEK_LUA, readOnly: true });
     // one bucket per call (cluster): a fixed key count lets auto-pipelining route by the first key
     this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 2 });
-    // Errors surface through the commands that fail; keep the emitter from throwing.
-    this.client.on('error', () => {});
+    this.feed = this.cache === null ? null : new InvalidationFeed({
+      client: this.client, channel: this.channel, origin: this.origin, cache: this.cache, heartbeatMs, connectMs: this.connectMs,
+    });
   }
 
   private get applyFn(): ApplyFn {
@@ -245,7 +194,7 @@ export class RedisStore implements ConsentStore {
   async open(): Promise<void> {
     if (this.closed) throw gatewayError('GW_ERR_STORE_UNAVAILABLE', ['store closed']);
     if (this.opened) return;
-    await this.waitReady(this.client);
+    await waitReady(this.client, this.connectMs);
     try {
       const cfgKey = `${this.keyPrefix}cfg`;
       await withTimeout(this.client.hsetnx(cfgKey, 'bucketCount', String(this.bucketCount)), this.writeMs, 'open');
@@ -266,74 +215,21 @@ export class RedisStore implements ConsentStore {
         ?? ((m: string) => process.emitWarning(`iys-gate Redis settings: ${m}`, { code: 'IYS_GATE_REDIS_SETTINGS' }));
       for (const w of this.warnings) warn(w);
     }
-    if (this.cache) await this.subscribe();
+    await this.feed?.start();
     this.opened = true;
-  }
-
-  private async waitReady(c: Client): Promise<void> {
-    if (c.status === 'ready') return;
-    if (c.status === 'wait' || c.status === 'end' || c.status === 'close') c.connect().catch(() => {});
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        c.off('ready', onReady);
-        reject(gatewayError('GW_ERR_STORE_UNAVAILABLE', [`Redis not ready within ${this.connectMs} ms`]));
-      }, this.connectMs);
-      const onReady = () => { clearTimeout(timer); resolve(); };
-      c.once('ready', onReady);
-    });
-  }
-
-  /** Creates the invalidation connection once; (re)confirms the subscription; enables the cache. */
-  private async subscribe(): Promise<void> {
-    const cache = this.cache!;
-    const sub = this.sub ?? this.createSubscriber(cache);
-    await this.waitReady(sub);
-    await withTimeout(sub.subscribe(this.channel), this.connectMs, 'subscribe');
-    cache.enable();
-  }
-
-  private createSubscriber(cache: ConsentCache): Client {
-    const sub = this.client instanceof Cluster
-      ? this.client.duplicate([], { enableOfflineQueue: true })
-      : this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
-    this.sub = sub;
-    sub.on('error', () => {});
-    sub.on('message', (_ch: string, msg: string) => {
-      const lines = msg.split('\n');
-      // our own writes were invalidated locally before apply() resolved
-      if (lines[0] !== this.origin) cache.invalidate(lines.slice(1));
-    });
-    const lost = () => cache.disable();
-    sub.on('close', lost);
-    sub.on('end', lost);
-    sub.on('reconnecting', lost);
-    // After every (re)connection: confirm the subscription, then serve from a reset cache.
-    sub.on('ready', () => {
-      sub.subscribe(this.channel).then(() => { if (!this.closed) cache.enable(); }, lost);
-    });
-    this.heartbeat = setInterval(() => {
-      if (sub.status !== 'ready') return;
-      withTimeout(sub.ping(), this.heartbeatMs, 'heartbeat').catch(() => {
-        if (this.closed) return;
-        lost();
-        sub.disconnect(true);
-      });
-    }, this.heartbeatMs);
-    this.heartbeat.unref();
-    return sub;
   }
 
   /** Flushes nothing (Redis persists) and closes both connections; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
     this.cache?.disable();
-    const quit = async (c: Client | null) => {
-      if (!c) return;
-      try { await withTimeout(c.quit(), 500, 'quit'); } catch { c.disconnect(); }
-    };
-    await Promise.all([quit(this.sub), quit(this.client)]);
+    await Promise.all([this.feed?.close(), quit(this.client)]);
+  }
+
+  /** The invalidation feed's heartbeat counters (null without a cache). */
+  get feedStats(): { heartbeats: number; losses: number } | null {
+    return this.feed?.stats ?? null;
   }
 
   /** See ConsentStore.get; served from the cache when possible. */

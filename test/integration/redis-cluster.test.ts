@@ -68,4 +68,14 @@ if (avail !== true) {
     t.equal(status, 'RET', `instance B saw the refusal after ${(performance.now() - t0).toFixed(1)} ms`);
     t.equal(await b.ping(), true);
   });
+
+  t.test('the invalidation feed heartbeat runs end to end on a cluster (publish → cluster bus → subscriber)', async (t) => {
+    const s = mk(`hb${process.pid}:`, { heartbeatMs: 50 });
+    await s.open();
+    t.teardown(() => s.close());
+    await new Promise((r) => setTimeout(r, 400));
+    t.ok(s.feedStats!.heartbeats >= 4, `heartbeats echoed: ${s.feedStats!.heartbeats}`);
+    t.equal(s.feedStats!.losses, 0, 'no heartbeat lost');
+    t.equal(s.cache!.isEnabled, true, 'cache serving');
+  });
 }

@@ -185,6 +185,36 @@ if (avail !== true) {
     t.equal(b.peekCached(onay), undefined, 'disabled cache (invalidation feed down) answers nothing');
   });
 
+  t.test('invalidation feed: heartbeats echo; a killed subscriber stops the cache, which serves again, emptied, once resubscribed', async (t) => {
+    const keyPrefix = prefix();
+    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false, heartbeatMs: 50 });
+    const a = mk();
+    const b = mk();
+    await a.open();
+    await b.open();
+    t.teardown(async () => { await a.close(); await b.close(); });
+    const onay = mv({ brandCode: 600131, recipient: '+905321110011' });
+    await a.apply([onay]);
+    await new Promise((r) => setTimeout(r, 300));
+    t.ok(b.feedStats!.heartbeats >= 3, `heartbeats echoed: ${b.feedStats!.heartbeats}`);
+    await b.get(onay);
+    t.same(norm(b.peekCached(onay)), norm(onay), 'cached');
+    // drop every subscriber connection behind the stores' backs
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    const t0 = performance.now();
+    while (b.cache!.isEnabled && performance.now() - t0 < 500) await new Promise((r) => setImmediate(r));
+    // it may already be back: what matters is that it was emptied
+    t.equal(b.peekCached(onay), undefined, 'nothing served from before the loss');
+    while (!b.cache!.isEnabled && performance.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+    t.equal(b.cache!.isEnabled, true, `serving again after ${(performance.now() - t0).toFixed(0)} ms`);
+    // and invalidations flow again: A's refusal reaches B's cache
+    await b.get(onay);
+    const seen = b.cache!.stats.invalidations;
+    await a.apply([{ ...onay, status: 'RET', consentDate: '2026-04-01 00:00:00' }]);
+    for (let i = 0; i < 100 && b.cache!.stats.invalidations === seen; i++) await new Promise((r) => setTimeout(r, 5));
+    t.equal((await b.get(onay))?.status, 'RET');
+  });
+
   t.test('cache: a read that started before an invalidation does not fill the cache', async (t) => {
     const store = await open();
     t.teardown(() => store.close());
