@@ -6,9 +6,8 @@ import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import type { PolicyRecord } from '../domain/policy.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { ConsentCache, validateCacheOptions, type ConsentCacheOptions } from './cached-store.ts';
-import {
-  decodeField, decodeHistory, decodePolicy, decodePolicyValue, decodeValue, encodeField, encodeValue, fnv1a,
-} from './redis-codec.ts';
+import { decodeField, decodeHistory, decodeValue, encodeField, encodeValue, fnv1a } from './redis-codec.ts';
+import { planRead, POLICY_VIEWS, WHOLE_RECORDS, type ReadKind } from './redis-reads.ts';
 import { createClient, positiveInt, quit, unavailable, waitReady, withTimeout, type RedisClient } from './redis-connection.ts';
 import { InvalidationFeed } from './redis-invalidation.ts';
 import { checkRedisSettings } from './redis-settings.ts';
@@ -86,16 +85,6 @@ type Client = RedisClient;
 type ApplyFn = (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]>;
 type GetFn = (numKeys: number, ...args: string[]) => Promise<Buffer>;
 
-/** A batched read: encoded fields, cache answers, and the misses grouped by bucket. */
-interface ReadPlan<T> {
-  out: (T | null)[];
-  fields: string[];
-  missing: number;
-  groups: Map<number, number[]>;
-  keys: string[];
-  lists: string;
-  order: number[];
-}
 
 /**
  * Consent store on Redis or Redis Cluster (issue 4). Layout under `keyPrefix` (`p`):
@@ -260,41 +249,7 @@ export class RedisStore implements ConsentStore {
    *   `GW_ERR_VALIDATION` for a key that cannot be encoded
    */
   async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
-    const cache = this.cache;
-    const plan = this.plan(keys, cache ? (f) => cache.lookup(f) : null);
-    const out = plan.out as (ConsentRecord | null)[];
-    if (plan.missing === 0) return out;
-    const token = cache?.begin() ?? 0;
-    try {
-      const fields = plan.fields;
-      if (this.client instanceof Cluster) {
-        await this.readCluster(plan, (i, v) => {
-          const rec = v ? decodeValue(keys[i]!, v) : null;
-          out[i] = rec;
-          cache?.fill(token, fields[i]!, rec);
-        });
-        return out;
-      }
-      const blob = await withTimeout((this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer(
-        plan.keys.length, ...plan.keys, plan.lists), plan.missing > 64 ? this.batchMs : this.readMs, 'read');
-      let o = 0;
-      for (const i of plan.order) {
-        const len = blob.readUInt16BE(o);
-        o += 2;
-        let rec: ConsentRecord | null = null;
-        if (len !== 0xffff) {
-          rec = decodeValue(keys[i]!, blob.subarray(o, o + len));
-          o += len;
-        }
-        out[i] = rec;
-        cache?.fill(token, fields[i]!, rec);
-      }
-      return out;
-    } catch (err) {
-      throw unavailable('read', err);
-    } finally {
-      cache?.end();
-    }
+    return this.readMany(keys, WHOLE_RECORDS);
   }
 
   /**
@@ -306,94 +261,44 @@ export class RedisStore implements ConsentStore {
    * @throws like getMany
    */
   async getPolicyMany(keys: readonly ConsentKey[]): Promise<(PolicyRecord | null)[]> {
+    return this.readMany(keys, POLICY_VIEWS);
+  }
+
+  /** The batched read behind getMany and getPolicyMany (redis-reads.ts). */
+  private async readMany<T>(keys: readonly ConsentKey[], kind: ReadKind<T>): Promise<(T | null)[]> {
     const cache = this.cache;
-    const plan = this.plan(keys, cache ? (f) => cache.lookupPolicy(f) : null);
+    const plan = planRead<T>(keys, cache ? (f) => kind.lookup(cache, f) : null, (f) => this.bucketOf(f), (b) => this.curKey(b));
     const out = plan.out;
     if (plan.missing === 0) return out;
     const token = cache?.begin() ?? 0;
+    const put = (i: number, rec: T | null) => {
+      out[i] = rec;
+      if (cache) kind.fill(cache, token, plan.fields[i]!, rec);
+    };
+    const ms = plan.missing > 64 ? this.batchMs : this.readMs;
     try {
-      const fields = plan.fields;
       if (this.client instanceof Cluster) {
-        await this.readCluster(plan, (i, v) => {
-          const rec = v ? decodePolicyValue(v) : null;
-          out[i] = rec;
-          cache?.fillPolicy(token, fields[i]!, rec);
-        });
+        // HMGET per bucket, auto-pipelined per node in one tick
+        const entries = [...plan.groups];
+        const replies = await withTimeout(Promise.all(entries.map(([b, idx]) => this.client.hmgetBuffer(this.curKey(b), ...idx.map((i) => plan.fields[i]!)))), ms, 'read');
+        for (let g = 0; g < entries.length; g++) {
+          const idx = entries[g]![1];
+          const vals = replies[g]!;
+          for (let j = 0; j < idx.length; j++) {
+            const v = vals[j];
+            put(idx[j]!, v ? kind.fromValue(keys[idx[j]!]!, v) : null);
+          }
+        }
         return out;
       }
-      const blob = await withTimeout((this.client as unknown as { iysPeekBuffer: GetFn }).iysPeekBuffer(
-        plan.keys.length, ...plan.keys, plan.lists), plan.missing > 64 ? this.batchMs : this.readMs, 'read');
-      let o = 0;
-      for (const i of plan.order) {
-        const st = blob[o]!;
-        let rec: PolicyRecord | null = null;
-        if (st === 0x2d /* - */) o += 1;
-        else {
-          const len = blob.readUInt16BE(o + 1);
-          rec = decodePolicy(st, len === 0 ? '' : blob.toString('latin1', o + 3, o + 3 + len));
-          o += 3 + len;
-        }
-        out[i] = rec;
-        cache?.fillPolicy(token, fields[i]!, rec);
-      }
+      const run = (this.client as unknown as Record<string, GetFn>)[kind.script]!;
+      const blob = await withTimeout(run.call(this.client, plan.keys.length, ...plan.keys, plan.lists), ms, 'read');
+      kind.fromReply(blob, plan.order, keys, put);
       return out;
     } catch (err) {
       throw unavailable('read', err);
     } finally {
       cache?.end();
-    }
-  }
-
-  /**
-   * Encodes `keys`, answers what `lookup` (the cache) can, and groups the rest by bucket:
-   * `keys` the bucket hashes, `lists` the Lua argument (fields of a bucket joined by '\n', buckets
-   * by '\t'), `order` the key indexes in reply order, `groups` the misses per bucket (cluster).
-   * @throws `GW_ERR_VALIDATION` for a key that cannot be encoded
-   */
-  private plan<T>(keys: readonly ConsentKey[], lookup: ((field: string) => T | null | undefined) | null): ReadPlan<T> {
-    const n = keys.length;
-    const out = new Array<T | null>(n).fill(null);
-    const fields = new Array<string>(n);
-    const groups = new Map<number, number[]>();
-    let missing = 0;
-    for (let i = 0; i < n; i++) {
-      const f = encodeField(keys[i]!);
-      fields[i] = f;
-      if (lookup) {
-        const hit = lookup(f);
-        if (hit !== undefined) { out[i] = hit; continue; }
-      }
-      missing++;
-      const b = this.bucketOf(f);
-      const g = groups.get(b);
-      if (g) g.push(i); else groups.set(b, [i]);
-    }
-    const bucketKeys: string[] = [];
-    const order: number[] = [];
-    let lists = '';
-    if (missing > 0) {
-      for (const [b, idx] of groups) {
-        bucketKeys.push(this.curKey(b));
-        if (lists !== '') lists += '\t';
-        for (let j = 0; j < idx.length; j++) {
-          if (j > 0) lists += '\n';
-          lists += fields[idx[j]!]!;
-          order.push(idx[j]!);
-        }
-      }
-    }
-    return { out, fields, missing, groups, keys: bucketKeys, lists, order };
-  }
-
-  /** Cluster read: HMGET per bucket, auto-pipelined per node in one tick; `each(i, value)` per key. */
-  private async readCluster<T>(plan: ReadPlan<T>, each: (i: number, v: Buffer | null) => void): Promise<void> {
-    const entries = [...plan.groups];
-    const replies = await withTimeout(Promise.all(entries.map(([b, idx]) => this.client.hmgetBuffer(this.curKey(b), ...idx.map((i) => plan.fields[i]!)))),
-      plan.missing > 64 ? this.batchMs : this.readMs, 'read');
-    for (let g = 0; g < entries.length; g++) {
-      const idx = entries[g]![1];
-      const vals = replies[g]!;
-      for (let j = 0; j < idx.length; j++) each(idx[j]!, vals[j] ?? null);
     }
   }
 

@@ -1,0 +1,113 @@
+import type { ConsentKey, ConsentRecord } from '../domain/types.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
+import type { ConsentCache } from './cached-store.ts';
+import { decodePolicy, decodePolicyValue, decodeValue, encodeField } from './redis-codec.ts';
+
+/**
+ * A batched read of the Redis store: encoded fields, cache answers, and the misses grouped by
+ * bucket. `keys` the bucket hashes, `lists` the Lua argument (fields of a bucket joined by '\n',
+ * buckets by '\t', as getRecords-n.lua and peekPolicies-n.lua read it), `order` the key indexes in
+ * reply order, `groups` the misses per bucket (the cluster path's HMGETs).
+ */
+export interface ReadPlan<T> {
+  out: (T | null)[];
+  fields: string[];
+  missing: number;
+  groups: Map<number, number[]>;
+  keys: string[];
+  lists: string;
+  order: number[];
+}
+
+/**
+ * Encodes `keys`, answers what `lookup` (the cache) can, and groups the rest by bucket.
+ * @throws `GW_ERR_VALIDATION` for a key that cannot be encoded (redis-codec.ts encodeField)
+ */
+export function planRead<T>(
+  keys: readonly ConsentKey[], lookup: ((field: string) => T | null | undefined) | null,
+  bucketOf: (field: string) => number, bucketKey: (bucket: number) => string,
+): ReadPlan<T> {
+  const n = keys.length;
+  const out = new Array<T | null>(n).fill(null);
+  const fields = new Array<string>(n);
+  const groups = new Map<number, number[]>();
+  let missing = 0;
+  for (let i = 0; i < n; i++) {
+    const f = encodeField(keys[i]!);
+    fields[i] = f;
+    if (lookup) {
+      const hit = lookup(f);
+      if (hit !== undefined) { out[i] = hit; continue; }
+    }
+    missing++;
+    const b = bucketOf(f);
+    const g = groups.get(b);
+    if (g) g.push(i); else groups.set(b, [i]);
+  }
+  const bucketKeys: string[] = [];
+  const order: number[] = [];
+  let lists = '';
+  if (missing > 0) {
+    for (const [b, idx] of groups) {
+      bucketKeys.push(bucketKey(b));
+      if (lists !== '') lists += '\t';
+      for (let j = 0; j < idx.length; j++) {
+        if (j > 0) lists += '\n';
+        lists += fields[idx[j]!]!;
+        order.push(idx[j]!);
+      }
+    }
+  }
+  return { out, fields, missing, groups, keys: bucketKeys, lists, order };
+}
+
+/**
+ * What a batched read returns and how: whole records (getMany: getRecords-n.lua) or policy views
+ * (getPolicyMany: peekPolicies-n.lua), with the matching cache calls.
+ */
+export interface ReadKind<T> {
+  /** Name of the ioredis Buffer command of the script (defineCommand name + `Buffer`). */
+  script: 'iysGetBuffer' | 'iysPeekBuffer';
+  lookup(cache: ConsentCache, field: string): T | null | undefined;
+  fill(cache: ConsentCache, token: number, field: string, rec: T | null): void;
+  /** Walks the script's reply in `order`, calling `put(index, record)` once per key. */
+  fromReply(blob: Buffer, order: readonly number[], keys: readonly ConsentKey[], put: (i: number, rec: T | null) => void): void;
+  /** Decodes one whole stored value (cluster path: HMGET). */
+  fromValue(key: ConsentKey, v: Buffer): T;
+}
+
+/** Whole records: reply = per key a 2-byte length (0xFFFF: none) and the stored value. */
+export const WHOLE_RECORDS: ReadKind<ConsentRecord> = {
+  script: 'iysGetBuffer',
+  lookup: (cache, f) => cache.lookup(f),
+  fill: (cache, token, f, rec) => cache.fill(token, f, rec),
+  fromReply(blob, order, keys, put) {
+    let o = 0;
+    for (const i of order) {
+      const len = blob.readUInt16BE(o);
+      o += 2;
+      if (len === 0xffff) { put(i, null); continue; }
+      put(i, decodeValue(keys[i]!, blob.subarray(o, o + len)));
+      o += len;
+    }
+  },
+  fromValue: (key, v) => decodeValue(key, v),
+};
+
+/** Policy views: reply = per key `-` (none) or the status byte, a 2-byte length and the extras. */
+export const POLICY_VIEWS: ReadKind<PolicyRecord> = {
+  script: 'iysPeekBuffer',
+  lookup: (cache, f) => cache.lookupPolicy(f),
+  fill: (cache, token, f, rec) => cache.fillPolicy(token, f, rec),
+  fromReply(blob, order, _keys, put) {
+    let o = 0;
+    for (const i of order) {
+      const st = blob[o]!;
+      if (st === 0x2d /* - */) { o += 1; put(i, null); continue; }
+      const len = blob.readUInt16BE(o + 1);
+      put(i, decodePolicy(st, len === 0 ? '' : blob.toString('latin1', o + 3, o + 3 + len)));
+      o += 3 + len;
+    }
+  },
+  fromValue: (_key, v) => decodePolicyValue(v),
+};
