@@ -82,19 +82,40 @@ export class CheckService {
    * @throws GW_ERR_INVALID_RECIPIENT (400, field `recipient`) when the recipient cannot be normalized.
    */
   async check(req: CheckRequest): Promise<CheckAnswer> {
+    const n = this.#normalize(req);
+    const key = keyOf(req, n.canonical);
+    const now = this.#recordNow(key);
+    if (now !== undefined) return this.#answer(req, n, now);
+    const got = await this.#lookup([key]);
+    return this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null);
+  }
+
+  /**
+   * `check` without waiting, when the store can answer at once (the embedded store; a warm
+   * in-process cache in front of Redis): the same answer, or `undefined` when a lookup has to wait
+   * (then call `check`). Lets a route answer without a promise on the hot path.
+   * @throws GW_ERR_INVALID_RECIPIENT as `check`
+   */
+  checkNow(req: CheckRequest): CheckAnswer | undefined {
+    const n = this.#normalize(req);
+    const now = this.#recordNow(keyOf(req, n.canonical));
+    return now === undefined ? undefined : this.#answer(req, n, now);
+  }
+
+  #normalize(req: CheckRequest): NormalizedRecipient & { ok: true } {
     const n = normalizeRecipient(req.recipient, req.type);
     if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: 'recipient' });
-    const key = keyOf(req, n.canonical);
-    let record: ConsentRecord | null | 'unavailable' | undefined;
-    if (this.#memory) record = this.#memory.getSync(key);
-    else {
-      // a warm cache answers synchronously: no promise race, no timer, no round trip
-      record = this.#store.peekCached?.(key);
-      if (record === undefined) {
-        const got = await this.#lookup([key]);
-        record = got === 'unavailable' ? got : got[0] ?? null;
-      }
-    }
+    return n;
+  }
+
+  /** The record when the store answers synchronously, else undefined. */
+  #recordNow(key: ConsentKey): ConsentRecord | null | undefined {
+    if (this.#memory) return this.#memory.getSync(key);
+    // a warm cache answers synchronously: no promise race, no timer, no round trip
+    return this.#store.peekCached?.(key);
+  }
+
+  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable'): CheckAnswer {
     const { decision, reason } = this.#decide(req, n, record);
     const consent = record && record !== 'unavailable'
       ? { status: record.status, source: record.source, consentDate: record.consentDate, creationDate: record.creationDate, transactionId: record.transactionId }
