@@ -6,7 +6,7 @@ import { decodePolicy, decodePolicyValue, decodeValue, encodeField } from './red
 /**
  * A batched read of the Redis store: encoded fields, cache answers, and the misses grouped by
  * bucket. `keys` the bucket hashes, `lists` the Lua argument (fields of a bucket joined by '\n',
- * buckets by '\t', as getRecords-n.lua and peekPolicies-n.lua read it), `order` the key indexes in
+ * buckets by '\t', as getRecords-n.lua reads it), `order` the key indexes in
  * reply order, `groups` the misses per bucket (the cluster path's HMGETs).
  */
 export interface ReadPlan<T> {
@@ -62,12 +62,12 @@ export function planRead<T>(
 }
 
 /**
- * What a batched read returns and how: whole records (getMany: getRecords-n.lua) or policy views
- * (getPolicyMany: peekPolicies-n.lua), with the matching cache calls.
+ * What a batched read returns and how: whole records (getMany) or policy views (getPolicyMany),
+ * both read by getRecords-n.lua in the matching mode, with the matching cache calls.
  */
 export interface ReadKind<T> {
-  /** Name of the ioredis Buffer command of the script (defineCommand name + `Buffer`). */
-  script: 'iysGetBuffer' | 'iysPeekBuffer';
+  /** ARGV[2] of getRecords-n.lua: the reply's format. */
+  mode: 'whole' | 'policy';
   lookup(cache: ConsentCache, field: string): T | null | undefined;
   fill(cache: ConsentCache, token: number, field: string, rec: T | null): void;
   /** Walks the script's reply in `order`, calling `put(index, record)` once per key. */
@@ -78,7 +78,7 @@ export interface ReadKind<T> {
 
 /** Whole records: reply = per key a 2-byte length (0xFFFF: none) and the stored value. */
 export const WHOLE_RECORDS: ReadKind<ConsentRecord> = {
-  script: 'iysGetBuffer',
+  mode: 'whole',
   lookup: (cache, f) => cache.lookup(f),
   fill: (cache, token, f, rec) => cache.fill(token, f, rec),
   fromReply(blob, order, keys, put) {
@@ -96,7 +96,7 @@ export const WHOLE_RECORDS: ReadKind<ConsentRecord> = {
 
 /** Policy views: reply = per key `-` (none) or the status byte, a 2-byte length and the extras. */
 export const POLICY_VIEWS: ReadKind<PolicyRecord> = {
-  script: 'iysPeekBuffer',
+  mode: 'policy',
   lookup: (cache, f) => cache.lookupPolicy(f),
   fill: (cache, token, f, rec) => cache.fillPolicy(token, f, rec),
   fromReply(blob, order, _keys, put) {

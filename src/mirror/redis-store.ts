@@ -78,7 +78,6 @@ export interface RedisStoreOptions {
 const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
 const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
-const PEEK_LUA = readFileSync(new URL('./lua/peekPolicies-n.lua', import.meta.url), 'utf8');
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
 
 type Client = RedisClient;
@@ -147,7 +146,6 @@ export class RedisStore implements ConsentStore {
     });
     this.client.defineCommand('iysApply', { lua: APPLY_LUA });
     this.client.defineCommand('iysGet', { lua: GET_LUA, readOnly: true });
-    this.client.defineCommand('iysPeek', { lua: PEEK_LUA, readOnly: true });
     // one bucket per call (cluster): a fixed key count lets auto-pipelining route by the first key
     this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 2 });
     this.feed = this.cache === null ? null : new InvalidationFeed({
@@ -255,7 +253,7 @@ export class RedisStore implements ConsentStore {
   /**
    * What the decision policy reads of each key's record (status, non-canonical flag, dealer access):
    * the batch path (ConsentStore.getPolicyMany). Same order, null for a miss. Cache hits first
-   * (whole records or policy views), then the misses in one round trip (peekPolicies-n.lua on a
+   * (whole records or policy views), then the misses in one round trip (getRecords-n.lua in policy mode on a
    * single node: 3 bytes a record instead of ~50; HMGET per bucket on a cluster). Misses fill the
    * cache with policy views, which single checks do not take for whole records.
    * @throws like getMany
@@ -291,8 +289,8 @@ export class RedisStore implements ConsentStore {
         }
         return out;
       }
-      const run = (this.client as unknown as Record<string, GetFn>)[kind.script]!;
-      const blob = await withTimeout(run.call(this.client, plan.keys.length, ...plan.keys, plan.lists), ms, 'read');
+      const get = (this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer;
+      const blob = await withTimeout(get.call(this.client, plan.keys.length, ...plan.keys, plan.lists, kind.mode), ms, 'read');
       kind.fromReply(blob, plan.order, keys, put);
       return out;
     } catch (err) {

@@ -24,6 +24,18 @@ if (avail !== true) {
     return store;
   }
 
+  /** Two store instances (two gateway processes, in effect) on one prefix, both with a cache; closed at teardown. */
+  async function pair(t: { teardown(fn: () => unknown): void }, opts: Partial<RedisStoreOptions> = {}): Promise<[RedisStore, RedisStore]> {
+    const keyPrefix = prefix();
+    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false, ...opts });
+    const a = mk();
+    const b = mk();
+    await a.open();
+    await b.open();
+    t.teardown(async () => { await a.close(); await b.close(); });
+    return [a, b];
+  }
+
   for (const cache of [PROD_CACHE, false] as const) {
     runStoreContract(t, cache ? 'redis+cache' : 'redis', async () => {
       const keyPrefix = prefix();
@@ -121,13 +133,7 @@ if (avail !== true) {
   });
 
   t.test('cache: a write by another instance invalidates within 100 ms; misses cached as null', async (t) => {
-    const keyPrefix = prefix();
-    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false });
-    const a = mk();
-    const b = mk();
-    await a.open();
-    await b.open();
-    t.teardown(async () => { await a.close(); await b.close(); });
+    const [a, b] = await pair(t);
     const onay = mv({ brandCode: 600128, recipient: '+905321110005' });
     const ghost = mv({ brandCode: 600128, recipient: '+905321110006', recipientType: 'TACIR', status: 'RET' });
     const seen = b.cache!.stats.invalidations;
@@ -153,13 +159,7 @@ if (avail !== true) {
   });
 
   t.test('peekCached: answers synchronously only what the cache holds whole; never a stale ONAY', async (t) => {
-    const keyPrefix = prefix();
-    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false });
-    const a = mk();
-    const b = mk();
-    await a.open();
-    await b.open();
-    t.teardown(async () => { await a.close(); await b.close(); });
+    const [a, b] = await pair(t);
     const onay = mv({ brandCode: 600130, recipient: '+905321110008' });
     const viaBatch = mv({ brandCode: 600130, recipient: '+905321110009' });
     const absent = mv({ brandCode: 600130, recipient: '+905321110010' });
@@ -186,13 +186,7 @@ if (avail !== true) {
   });
 
   t.test('invalidation feed: heartbeats echo; a killed subscriber stops the cache, which serves again, emptied, once resubscribed', async (t) => {
-    const keyPrefix = prefix();
-    const mk = () => createRedisStore({ url: server.url, keyPrefix, bucketCount: 64, cache: PROD_CACHE, checkSettings: false, heartbeatMs: 50 });
-    const a = mk();
-    const b = mk();
-    await a.open();
-    await b.open();
-    t.teardown(async () => { await a.close(); await b.close(); });
+    const [a, b] = await pair(t, { heartbeatMs: 50 });
     const onay = mv({ brandCode: 600131, recipient: '+905321110011' });
     await a.apply([onay]);
     await new Promise((r) => setTimeout(r, 300));
