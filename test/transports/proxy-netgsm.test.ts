@@ -83,6 +83,25 @@ t.test('promotional text marked informational is checked as commercial (default 
   t.equal(res.headers['x-iys-gate-counts'], 'received=2, forwarded=1, removed=1');
   t.match(res.headers['x-iys-gate-promotional'], /^treat-as-commercial; hits=indirim/);
   t.same(JSON.parse(stub.requests[0]!.body.toString()).messages, [{ msg, no: ALLOWED }]);
+  const sent = stub.requests[0]!;
+  t.equal(JSON.parse(sent.body.toString()).iysfilter, '11', 'forwarded as the commercial message it is (newcomer trial: it said "0")');
+  t.equal(sent.headers['content-length'], String(sent.body.length));
+});
+
+t.test('promotional informational message, nothing removed: still forwarded as commercial (iysfilter 12 for TACIR)', async (t) => {
+  const { stub, gw } = await setup(t);
+  const msg = 'Bayiye özel kampanya: %25 indirim fırsatı';
+  const res = await gw.app.inject({ method: 'POST', url: '/proxy/netgsm/sms/rest/v2/send', headers: { 'content-type': 'application/json', 'x-iys-gate-key': KEY },
+    payload: { msgheader: 'FIRMA', iysfilter: '12', messages: [{ msg, no: NONE }] } });
+  t.equal(res.statusCode, 200, 'TACIR without a record: allowed (opt-out)');
+  t.equal(JSON.parse(stub.requests[0]!.body.toString()).iysfilter, '12', 'already commercial: untouched');
+  // the same text declared informational to a merchant list is re-declared commercial to merchants
+  const stub2 = await startStub(t);
+  const gw2 = await makeProxy(t, [{ name: 'netgsm', adapter: 'netgsm', url: stub2.url, brandCode: BRAND, recipientType: 'TACIR' }]);
+  const res2 = await gw2.app.inject({ method: 'POST', url: '/proxy/netgsm/sms/rest/v2/send', headers: { 'content-type': 'application/json', 'x-iys-gate-key': KEY },
+    payload: { msgheader: 'FIRMA', iysfilter: '0', messages: [{ msg, no: NONE }] } });
+  t.equal(res2.statusCode, 200);
+  t.equal(JSON.parse(stub2.requests[0]!.body.toString()).iysfilter, '12');
 });
 
 t.test('policy block: promotional informational message is refused, upstream not called', async (t) => {

@@ -110,3 +110,36 @@ t.test('webhook via /proxy and via POST /v1/send', async (t) => {
   t.equal((await gw.app.inject({ method: 'POST', url: '/v1/send', headers: { 'content-type': 'application/json' }, payload: body })).statusCode, 401);
   t.equal(stub.requests.length, 2);
 });
+
+t.test('promotional text declared informational is forwarded declared commercial, in each provider\'s own field', async (t) => {
+  const stub = await startStub(t, (_r, res) => { res.setHeader('content-type', 'application/json'); res.end('{}'); });
+  const gw = await makeProxy(t, [
+    { name: 'im', adapter: 'iletimerkezi', url: stub.url, brandCode: BRAND },
+    { name: 'verimor', adapter: 'verimor', url: stub.url, brandCode: BRAND },
+    { name: 'hook', adapter: 'webhook', url: stub.url, brandCode: BRAND },
+  ]);
+  await gw.seed([{ recipient: '+905550000001', status: 'ONAY' }]);
+  const text = 'Hafta sonuna özel %30 indirim kampanyası, kaçırmayın!';
+  const sent = async (url: string, payload: unknown) => {
+    const before = stub.requests.length;
+    const res = await gw.app.inject({ method: 'POST', url, headers: H, payload: payload as Record<string, unknown> });
+    t.equal(res.statusCode, 200, url);
+    t.match(res.headers['x-iys-gate-promotional'], /^treat-as-commercial; /);
+    const r = stub.requests[before]!;
+    t.equal(r.headers['content-length'], String(r.body.length), 'content-length of the rewritten body');
+    return JSON.parse(r.body.toString()) as Record<string, any>;
+  };
+  const im = await sent('/proxy/im/v1/send-sms/json', { request: { authentication: { key: 'K', hash: 'H' }, order: { sender: 'FIRMA', iys: '0',
+    message: { text, receipents: { number: ['5550000001'] } } } } });
+  t.match(im.request.order, { iys: '1', iysList: 'BIREYSEL' });
+  const vm = await sent('/proxy/verimor/v2/send.json', { username: 'u', password: 'p', source_addr: 'FIRMA', is_commercial: false,
+    messages: [{ msg: text, dest: '905550000001' }] });
+  t.match(vm, { is_commercial: true, iys_recipient_type: 'BIREYSEL' });
+  const hook = await sent('/proxy/hook', { type: 'MESAJ', messageType: 'BILGILENDIRME', recipients: ['+905550000001', '+905550000009'], message: text });
+  t.match(hook, { messageType: 'TICARI', recipientType: 'BIREYSEL', recipients: ['+905550000001'] });
+  // not promotional: informational stays informational, bytes untouched
+  const plain = { type: 'MESAJ', messageType: 'BILGILENDIRME', recipients: ['+905550000009'], message: 'Siparişiniz kargoya verildi.' };
+  const before = stub.requests.length;
+  await gw.app.inject({ method: 'POST', url: '/proxy/hook', headers: H, payload: plain });
+  t.same(JSON.parse(stub.requests[before]!.body.toString()), plain);
+});

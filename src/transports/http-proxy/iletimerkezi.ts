@@ -65,4 +65,8 @@ export const iletimerkezi: ProviderAdapter = {
       : rewriteOne(order.message as Record<string, unknown>);
     return { body: { ...b, request: { ...b.request, order: { ...order, message } } }, dropped: [] };
   },
+  markCommercial(body, recipientType) {
+    const b = body as { request: Record<string, unknown> & { order: Record<string, unknown> } };
+    return { ...b, request: { ...b.request, order: { ...b.request.order, iys: '1', iysList: recipientType } } };
+  },
 };

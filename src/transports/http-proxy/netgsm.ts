@@ -50,4 +50,7 @@ export const netgsm: ProviderAdapter = {
     const b = body as Record<string, unknown> & { messages: unknown[] };
     return { body: { ...b, messages: b.messages.filter((_m, i) => keep[i] === true) }, dropped: [] };
   },
+  markCommercial(body, recipientType) {
+    return { ...(body as Record<string, unknown>), iysfilter: recipientType === 'TACIR' ? '12' : '11' };
+  },
 };

@@ -15,7 +15,7 @@ export interface Screening {
   keep: boolean[];
   /** Recipients not forwarded, in request order, with their reason. */
   removed: RemovedRecipient[];
-  /** Body to forward: null = forward the original bytes unchanged (nothing removed). */
+  /** Body to forward: null = forward the original bytes unchanged (nothing removed or re-classified). */
   body: unknown;
   rewritten: boolean;
   forwarded: number;
@@ -23,7 +23,9 @@ export interface Screening {
 
 /**
  * Screens one provider message: promotional policy, then ONE batched consent lookup for every
- * recipient (CheckService.checkBatch), then the adapter's rewrite when anything was removed.
+ * recipient (CheckService.checkBatch), then the adapter's rewrite when anything was removed, and
+ * its `markCommercial` when policy `treat-as-commercial` re-classified an informational message
+ * (the provider is told it is commercial: İYS rules apply to it, Law 6563 art. 6).
  * @param body the parsed request body (what `adapter.read` read `message` from)
  */
 export async function screenMessage(
@@ -54,6 +56,11 @@ export async function screenMessage(
       removed.push({ index, input: results[index]!.input, recipient: results[index]!.recipient, reason: 'PERSONALIZATION_WITHOUT_TO' });
     }
     removed.sort((a, b) => a.index - b.index);
+  }
+  // informational text that promotes: it is forwarded as the commercial message it is
+  if (promo.action === 'treat-as-commercial' && promo.messageType !== message.messageType && adapter.markCommercial) {
+    out = adapter.markCommercial(out ?? body, message.recipientType);
+    rewritten = true;
   }
   const forwarded = keep.reduce((n, k) => n + (k ? 1 : 0), 0);
   return { promo, checkedMessageType: promo.messageType, refused: false, keep, removed, body: out, rewritten, forwarded };

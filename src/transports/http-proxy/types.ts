@@ -64,6 +64,13 @@ export interface ProviderAdapter {
   read(req: ProviderRequest, defaults: ReadDefaults): ProviderMessage | null;
   rewrite(body: unknown, keep: readonly boolean[]): RewriteResult;
   /**
+   * A copy of `body` that declares the message commercial (TICARI, to `recipientType`) in the
+   * provider's own field, for a message sent as informational whose text promotes something
+   * (policy `treat-as-commercial`: it lost the exemption, so the provider must not file it as
+   * informational). Absent when the provider's request has no such field (SendGrid).
+   */
+  markCommercial?(body: unknown, recipientType: RecipientType): unknown;
+  /**
    * Lower-case provider paths known not to send anything (reports, cancel, inbox), forwarded
    * unscreened whatever the method. Every other request read() cannot read is refused unless it is a
    * GET/HEAD read (routes/proxy/index.ts: fail closed).

@@ -56,4 +56,7 @@ export const verimor: ProviderAdapter = {
     });
     return { body: { ...b, messages }, dropped: [] };
   },
+  markCommercial(body, recipientType) {
+    return { ...(body as Record<string, unknown>), is_commercial: true, iys_recipient_type: recipientType };
+  },
 };

@@ -58,4 +58,7 @@ export const webhook: ProviderAdapter = {
     const b = body as Record<string, unknown> & { recipients: string[] };
     return { body: { ...b, recipients: b.recipients.filter((_r, i) => keep[i] === true) }, dropped: [] };
   },
+  markCommercial(body, recipientType) {
+    return { ...(body as Record<string, unknown>), messageType: 'TICARI', recipientType };
+  },
 };
