@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeGateway } from '../helpers/gateway.ts';
+import { makeGateway, TEST_KEY } from '../helpers/gateway.ts';
 
 t.test('auth: missing / unknown key 401, scope or brand not held 403', async (t) => {
   const gw = await makeGateway(t, {
@@ -108,4 +108,15 @@ t.test('stale mirror: TICARI blocked MIRROR_STALE, informational still allowed, 
   const info = await gw.call('POST', '/v1/check', { brandCode: 1, recipient: '05321234567', type: 'MESAJ', messageType: 'BILGILENDIRME' });
   t.equal(info.body.decision, 'ALLOW');
   t.equal((await gw.call('GET', '/readyz')).status, 503);
+});
+
+t.test('CSV routes (import, İYS upload, scrub) answer a JSON body with 415, never parse it (newcomer trial)', async (t) => {
+  const gw = await makeGateway(t);
+  for (const url of ['/v1/mirror/import', '/v1/scrub?brandCode=1&type=MESAJ', '/v1/iys/uploads?brandCode=1']) {
+    for (const payload of ['["05321220006"]', '{"a":1}']) {
+      const res = await gw.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' }, payload });
+      t.equal(res.statusCode, 415, `${url} ${payload}`);
+      t.equal(res.json().code, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE');
+    }
+  }
 });

@@ -112,3 +112,13 @@ t.test('scrubFile (iys-gate scrub FILE): same output, counts returned', async (t
   t.equal(text, 'phone\n05550000001\n05550000003\n');
   t.same(stats, { lines: 3, allowed: 2, blocked: 1, header: true });
 });
+
+t.test('CSV routes refuse JSON bodies with 415 (newcomer trial: scrub answered 200 or 500)', async (t) => {
+  const gw = await makeProxy(t, []);
+  const auth = { authorization: `Bearer ${KEY}` };
+  for (const payload of ['["05321220006","05321220001"]', '{"a":1}']) {
+    const res = await gw.app.inject({ method: 'POST', url: `/v1/scrub?brandCode=${BRAND}&type=MESAJ&annotate=true`, headers: { ...auth, 'content-type': 'application/json' }, payload });
+    t.equal(res.statusCode, 415, payload);
+    t.equal(res.json().code, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE');
+  }
+});

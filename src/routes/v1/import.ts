@@ -13,6 +13,8 @@ import { errorResponse, importQuery } from '../schemas.ts';
 export default async function importRoutes(app: FastifyInstance, deps: RouteDeps) {
   app.register(async (scope) => {
     // text/csv bodies reach the handler as the raw stream.
+    // CSV routes take CSV only: a JSON body is 415, not parsed and then crashed on (newcomer trial)
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv'], (_req, payload, done) => done(null, payload));
     scope.post<{ Querystring: { brandCode: number } }>('/v1/mirror/import', {
       config: { scope: 'import' },

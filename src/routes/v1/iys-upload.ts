@@ -48,6 +48,8 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
   }
 
   app.register(async (scope) => {
+    // CSV routes take CSV only: a JSON body is 415, not parsed and then crashed on (newcomer trial)
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv'], (_req, payload, done) => done(null, payload));
     scope.post<{ Querystring: { brandCode: number } }>('/v1/iys/uploads', {
       config: { scope: 'consents' },

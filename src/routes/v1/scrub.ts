@@ -30,6 +30,8 @@ const scrubQuery = {
  */
 export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'config' | 'checks' | 'servedBrands'>): Promise<void> {
   app.register(async (scope) => {
+    // CSV routes take CSV only: a JSON body is 415, not parsed and then crashed on (newcomer trial)
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
     scope.post<{ Querystring: ScrubQuery }>('/v1/scrub', {
       config: { scope: 'check' },
