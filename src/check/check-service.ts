@@ -79,12 +79,14 @@ export class CheckService {
 
   /**
    * Decides one message.
+   * @param probed true when `checkNow` was just tried for this request (its synchronous probe is
+   *   not repeated)
    * @throws GW_ERR_INVALID_RECIPIENT (400, field `recipient`) when the recipient cannot be normalized.
    */
-  async check(req: CheckRequest): Promise<CheckAnswer> {
+  async check(req: CheckRequest, probed = false): Promise<CheckAnswer> {
     const n = this.#normalize(req);
     const key = keyOf(req, n.canonical);
-    const now = this.#recordNow(key);
+    const now = probed ? undefined : this.#recordNow(key);
     if (now !== undefined) return this.#answer(req, n, now);
     const got = await this.#lookup([key]);
     return this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null);

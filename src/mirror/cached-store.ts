@@ -122,6 +122,18 @@ export class ConsentCache {
     return e.rec;
   }
 
+  /**
+   * `lookup` for a synchronous probe ahead of a read (RedisStore.peekCached): a hit counts, a
+   * miss does not (the read that follows counts it, once).
+   */
+  probe(key: string): ConsentRecord | null | undefined {
+    if (!this.enabled) return undefined;
+    const e = this.lru.get(key);
+    if (e === undefined || !e.full) return undefined;
+    this.stats.hits++;
+    return e.rec;
+  }
+
   /** Like `lookup`, for the batch path: any entry answers (a whole record is a policy view too). */
   lookupPolicy(key: string): PolicyRecord | null | undefined {
     if (!this.enabled) return undefined;
@@ -177,7 +189,6 @@ export class ConsentCache {
 
   /** Drops everything and ignores reads started before now; serves again when `enable`d. */
   reset(): void {
-    this.stats.resets++;
     this.epoch++;
     this.resetEpoch = this.epoch;
     this.lru.clear();
@@ -191,6 +202,7 @@ export class ConsentCache {
 
   /** Stops serving and drops everything (invalidation feed lost). */
   disable(): void {
+    if (this.enabled) this.stats.resets++; // counted when serving stops, not at every (re)enable
     this.enabled = false;
     this.reset();
   }

@@ -235,7 +235,7 @@ export class RedisStore implements ConsentStore {
     if (cache === null || !cache.isEnabled) return undefined;
     let f: string;
     try { f = encodeField(key); } catch { return undefined; }
-    return cache.lookup(f);
+    return cache.probe(f);
   }
 
   /**

@@ -110,7 +110,7 @@ export function registerCacheMetrics(m: GatewayMetrics, cache: CacheStatsSource)
   counter('iysgate_cache_hits_total', 'In-process cache hits', () => cache.stats.hits);
   counter('iysgate_cache_misses_total', 'In-process cache misses (the lookup went to Redis)', () => cache.stats.misses);
   counter('iysgate_cache_invalidations_total', 'Cache keys invalidated by local and remote writes', () => cache.stats.invalidations);
-  counter('iysgate_cache_resets_total', 'Times the cache was emptied (invalidation feed lost or re-established)', () => cache.stats.resets);
+  counter('iysgate_cache_resets_total', 'Times the cache stopped serving and was emptied (invalidation feed lost: connection dropped or heartbeat missed)', () => cache.stats.resets);
   new Gauge({ name: 'iysgate_cache_entries', help: 'Records held by the in-process cache', registers: r, collect() { this.set(cache.size); } });
   new Gauge({ name: 'iysgate_cache_bytes', help: 'Estimated bytes held by the in-process cache', registers: r, collect() { this.set(cache.calculatedBytes); } });
   new Gauge({ name: 'iysgate_cache_serving', help: '1 when the cache may answer (invalidation feed up), else 0', registers: r, collect() { this.set(cache.isEnabled ? 1 : 0); } });

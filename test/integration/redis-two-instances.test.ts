@@ -84,6 +84,13 @@ if (avail !== true) {
     t.ok(gauge('iysgate_cache_hits_total') >= 10, `cache hits on B: ${gauge('iysgate_cache_hits_total')}`);
     t.ok(gauge('iysgate_cache_invalidations_total') >= recipients.length, `invalidations received by B: ${gauge('iysgate_cache_invalidations_total')}`);
     t.equal(gauge('iysgate_cache_serving'), 1);
+    t.equal(gauge('iysgate_cache_resets_total'), 0, 'no feed loss: no reset counted (starting does not count)');
+    // one cold single check = one miss (newcomer trial: it counted 3)
+    const misses = gauge('iysgate_cache_misses_total');
+    const fresh = (await post(b.base, '/v1/check', { brandCode: BRAND, recipient: '+905326009999', type: 'MESAJ' })).body;
+    t.match(fresh, { decision: 'BLOCK', reason: 'NO_CONSENT' });
+    const after = await (await fetch(`${b.base}/metrics`)).text();
+    t.equal(Number(/^iysgate_cache_misses_total (\S+)$/m.exec(after)?.[1]) - misses, 1, 'one miss counted for one cold check');
     t.ok(gauge('iysgate_cache_entries') >= 1 && gauge('iysgate_cache_bytes') > 0, 'entries and bytes reported');
     const worst = Math.max(...delays);
     t.ok(worst <= 100, `B stopped allowing within ${worst.toFixed(1)} ms of A's 201 (all: ${delays.map((d) => d.toFixed(1)).join(', ')})`);

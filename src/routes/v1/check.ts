@@ -29,7 +29,7 @@ export default async function checkRoutes(app: FastifyInstance, deps: RouteDeps)
     // answered at once when the store can (embedded, warm cache): no promise on the hot path
     const now = deps.checks.checkNow(r);
     if (now !== undefined) return reply.send(now);
-    return deps.checks.check(r);
+    return deps.checks.check(r, true);
   });
 
   const max = deps.config.batchMaxRecipients;
