@@ -122,6 +122,20 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const freshAt = config.iys ? null : await deps.store.getMeta('mirror.freshAt').catch(() => null);
   if (freshAt) checks.markFresh(Number(freshAt));
   metrics.mirrorSize.set(await deps.store.size().catch(() => 0));
+  if (deps.store.kind === 'redis' && !config.iys) {
+    // A fleet shares one mirror: an import through another instance makes it fresh here too.
+    // Followed every 5 s (one HGET); the consent count is re-read when that changes.
+    const follow = setInterval(() => {
+      void deps.store.getMeta('mirror.freshAt').then(async (v) => {
+        const at = v === null ? NaN : Number(v);
+        if (!Number.isFinite(at) || at === checks.freshAt) return;
+        checks.markFresh(at);
+        metrics.mirrorSize.set(await deps.store.size());
+      }).catch(() => { /* Redis unreachable: /readyz says so; try again next time */ });
+    }, 5000);
+    follow.unref();
+    app.addHook('onClose', async () => { clearInterval(follow); });
+  }
   const cache = (deps.store as { cache?: CacheStatsSource | null }).cache;
   if (cache) registerCacheMetrics(metrics, cache);
   const servedBrands = config.iys?.brands ?? [];

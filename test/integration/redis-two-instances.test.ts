@@ -92,6 +92,18 @@ if (avail !== true) {
     const after = await (await fetch(`${b.base}/metrics`)).text();
     t.equal(Number(/^iysgate_cache_misses_total (\S+)$/m.exec(after)?.[1]) - misses, 1, 'one miss counted for one cold check');
     t.ok(gauge('iysgate_cache_entries') >= 1 && gauge('iysgate_cache_bytes') > 0, 'entries and bytes reported');
+    // an import through A makes the shared mirror fresh on B too (B follows the store's meta)
+    const t1 = performance.now();
+    const csv = 'creationDate,transactionId,recipient,recipientType,type,status,consentDate,source\n'
+      + '2026-03-02 09:15:02,,+905326001999,BIREYSEL,MESAJ,ONAY,2026-03-02 09:14:00,HS_WEB\n';
+    const imp = await fetch(`${a.base}/v1/mirror/import?brandCode=${BRAND}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'text/csv' }, body: csv });
+    t.equal(imp.status, 200, 'import through A');
+    let asOf: unknown = null;
+    while (asOf === null && performance.now() - t1 < 8000) {
+      asOf = (await post(b.base, '/v1/check', { brandCode: BRAND, recipient: '+905326001999', type: 'MESAJ' })).body.asOf;
+      if (asOf === null) await new Promise((r) => setTimeout(r, 200));
+    }
+    t.type(asOf, 'string', `B's asOf follows A's import (${((performance.now() - t1) / 1000).toFixed(1)} s)`);
     const worst = Math.max(...delays);
     t.ok(worst <= 100, `B stopped allowing within ${worst.toFixed(1)} ms of A's 201 (all: ${delays.map((d) => d.toFixed(1)).join(', ')})`);
   });
