@@ -46,6 +46,7 @@ export default fp(async function errorHandler(app: FastifyInstance) {
       const v = err.validation[0]!;
       message = `${field ?? err.validationContext ?? 'body'} ${v.message ?? 'is invalid'}`;
       if (v.keyword === 'additionalProperties') message = `unknown field ${field}`;
+      if (v.keyword === 'required' && field) message = `${field} is required`;
       if (v.keyword === 'enum') message = `${field} must be one of ${(v.params as { allowedValues?: unknown[] }).allowedValues?.join(', ')}`;
       if (!field && err.validationContext) field = err.validationContext;
     } else if (err.code && FASTIFY_CODES[err.code]) {

@@ -120,3 +120,12 @@ t.test('CSV routes (import, İYS upload, scrub) answer a JSON body with 415, nev
     }
   }
 });
+
+t.test('a missing field is named once: "type is required"', async (t) => {
+  const gw = await makeGateway(t);
+  const res = await gw.app.inject({ method: 'POST', url: '/v1/scrub?brandCode=1', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'text/plain' }, payload: '05321234567\n' });
+  t.equal(res.statusCode, 400);
+  t.match(res.json(), { code: 'GW_ERR_VALIDATION', field: 'type', message: 'type is required' });
+  const body = await gw.call('POST', '/v1/check', { brandCode: 1, type: 'MESAJ' });
+  t.match(body.body, { code: 'GW_ERR_VALIDATION', field: 'recipient', message: 'recipient is required' });
+});
