@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { acquireLock } from '../mirror/dir-lock.ts';
 import { join } from 'node:path';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
 import { istanbulDate } from '../domain/turkish-time.ts';
@@ -62,6 +63,7 @@ type Patch = Partial<Omit<OutboxItem, 'id' | 'brandCode' | 'consent' | 'origin' 
  * acknowledged to a client is never lost; a start replays the log. `close()` compacts it.
  */
 export class Outbox {
+  #unlock: (() => void) | null = null;
   readonly #items = new Map<string, OutboxItem>();
   readonly #dir: string | null;
   #log: GroupCommitLog | null = null;
@@ -77,9 +79,15 @@ export class Outbox {
     this.#keepDoneMs = opts.keepDoneMs ?? 30 * 86_400_000;
   }
 
+  /**
+   * Replays the log and opens it for appends.
+   * @throws Error when another live process holds the outbox directory (its `LOCK` file)
+   */
   async open(): Promise<void> {
     if (this.#dir === null) return;
     await mkdir(this.#dir, { recursive: true });
+    // two gateways on one data directory (a Redis fleet sharing a volume) would interleave one log
+    this.#unlock = acquireLock(join(this.#dir, 'LOCK'));
     const path = join(this.#dir, 'outbox.log');
     try {
       await stat(path);
@@ -100,6 +108,8 @@ export class Outbox {
     await this.#log.close();
     this.#compactSync();
     this.#log = null;
+    this.#unlock?.();
+    this.#unlock = null;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { mkdir, open, stat } from 'node:fs/promises';
+import { acquireLock } from './dir-lock.ts';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveMovement, sameMovement, compareMovements } from '../domain/consent-order.ts';
@@ -414,32 +415,6 @@ function detach(m: Movement): Movement {
 }
 
 const CONSENT_SOURCE_SET = new Map<string, ConsentSource>(CONSENT_SOURCES.map((x) => [x, x]));
-
-/**
- * One process per data directory: `LOCK` holds the owner's pid. A lock whose process is gone (crash,
- * kill -9) is taken over. Returns the release function.
- * @throws Error when a live process holds the directory (e.g. `iys-gate import` while serving).
- */
-function acquireLock(path: string): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => { try { unlinkSync(path); } catch { /* already gone */ } };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8'));
-      let alive = false;
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-        try { process.kill(pid, 0); alive = true; } catch (e) { alive = (e as NodeJS.ErrnoException).code === 'EPERM'; }
-      }
-      if (alive) throw new Error(`data directory is in use by process ${pid} (${path}); stop it first`);
-      unlinkSync(path);
-    }
-  }
-  throw new Error(`cannot lock ${path}`);
-}
 
 /** rename is atomic; the directory fsync makes the rename itself durable. */
 function renameSyncDurable(from: string, to: string, dir: string): void {
