@@ -78,7 +78,11 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
 
   const handler = async (req: FastifyRequest<{ Params: { upstream: string; '*'?: string } }>, reply: FastifyReply) => {
     const u = upstreams.get(req.params.upstream);
-    if (!u) throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [req.params.upstream]);
+    if (!u) {
+      // which upstreams exist is not told to a caller without a key (review: it answered 404 first)
+      authenticate(req, null);
+      throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [req.params.upstream]);
+    }
     const principal = authenticate(req, u.config);
     const q = req.url.indexOf('?');
     // The path the upstream receives is the one screened: `//`, `.` and `..` segments resolved
