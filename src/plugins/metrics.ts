@@ -131,8 +131,16 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
   });
   new Gauge({ name: 'iysgate_outbox_overdue_items', help: 'Open outbox items past their İYS deadline', registers: r, collect() { this.set(outboxSummary(iys.outbox.list(), now()).overdue); } });
   new Gauge({
-    name: 'iysgate_outbox_nearest_deadline_seconds', help: 'Seconds to the nearest open item\'s deadline (end of day, Istanbul); absent when none', registers: r,
-    collect() { this.reset(); const s = outboxSummary(iys.outbox.list(), now()); if (s.secondsToNearestDeadline !== null) this.set(s.secondsToNearestDeadline); },
+    // labelled by origin so that "nothing open" is an absent series, not a 0 that reads "due now"
+    name: 'iysgate_outbox_nearest_deadline_seconds', help: 'Seconds to the nearest open item\'s deadline (end of day, Istanbul), by origin (rejection, consent, upload); absent when none is open', labelNames: ['origin'], registers: r,
+    collect() {
+      this.reset();
+      const items = iys.outbox.list();
+      for (const origin of ['rejection', 'consent', 'upload'] as const) {
+        const s = outboxSummary(items.filter((i) => i.origin === origin), now());
+        if (s.secondsToNearestDeadline !== null) this.set({ origin }, s.secondsToNearestDeadline);
+      }
+    },
   });
   new Gauge({
     name: 'iysgate_sync_last_pull_age_seconds', help: 'Seconds since the last complete pull, per brand', labelNames: ['brandCode'], registers: r,

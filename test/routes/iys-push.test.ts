@@ -64,11 +64,13 @@ t.test('push: unreadable items and foreign brands are skipped, the rest applied'
 
 t.test('outbox and sync gauges on /metrics', async (t) => {
   const gw = await gateway(t);
+  const empty = await gw.app.inject({ method: 'GET', url: '/metrics' });
+  t.notMatch(empty.body, /^iysgate_outbox_nearest_deadline_seconds/m, 'nothing open: no deadline series (a 0 would read "due now")');
   await gw.call('POST', '/v1/rejections', { brandCode: 700001, recipient: '05321119009', type: 'MESAJ' });
   const m = await gw.app.inject({ method: 'GET', url: '/metrics' });
   t.match(m.body, /iysgate_outbox_items\{state="pending"\} 1/);
   t.match(m.body, /iysgate_outbox_overdue_items 0/);
-  t.match(m.body, /iysgate_outbox_nearest_deadline_seconds \d+/);
+  t.match(m.body, /iysgate_outbox_nearest_deadline_seconds\{origin="rejection"\} \d+/);
   t.match(m.body, /iysgate_mirror_stale 0/);
   const st = await gw.call('GET', '/v1/sync/status');
   t.equal(st.status, 200);
