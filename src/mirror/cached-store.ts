@@ -143,6 +143,20 @@ export class ConsentCache {
     return e.rec;
   }
 
+  /** The current epoch: what `begin()` would return now. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /**
+   * True when a read started at `token` is still current for `key`: the cache serves, and `key`
+   * was neither invalidated nor the cache reset since (the rule `fill` applies). Lets a lookup join
+   * a read of the same key already in flight instead of making its own.
+   */
+  currentSince(token: number, key: string): boolean {
+    return this.#mayFill(token, key);
+  }
+
   /** Marks the start of a backing-store read; pass the token to `fill` and then call `end`. */
   begin(): number {
     this.inFlight++;

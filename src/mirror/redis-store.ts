@@ -117,6 +117,8 @@ export class RedisStore implements ConsentStore {
   private readonly channel: string;
   private closed = false;
   private opened = false;
+  /** Single-key reads in flight, by field: joined by lookups of the same key (getMany). */
+  private readonly inflight = new Map<string, { token: number; p: Promise<(ConsentRecord | null)[]> }>();
   /** Id of this store instance in published invalidations. */
   private readonly origin = randomBytes(6).toString('base64url');
 
@@ -247,7 +249,20 @@ export class RedisStore implements ConsentStore {
    *   `GW_ERR_VALIDATION` for a key that cannot be encoded
    */
   async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
-    return this.readMany(keys, WHOLE_RECORDS);
+    const cache = this.cache;
+    if (cache === null || keys.length !== 1) return this.readMany(keys, WHOLE_RECORDS);
+    // Single lookups of one key made while a read of it is in flight share that read (a burst of
+    // checks on a cold key makes one round trip, not one per connection), unless the key was
+    // invalidated or the cache reset since that read started: then it is read again.
+    const f = encodeField(keys[0]!);
+    const shared = this.inflight.get(f);
+    if (shared && cache.currentSince(shared.token, f)) return shared.p;
+    const token = cache.currentEpoch; // readMany's begin() runs in this same tick
+    const p = this.readMany(keys, WHOLE_RECORDS);
+    this.inflight.set(f, { token, p });
+    const clear = () => { if (this.inflight.get(f)?.p === p) this.inflight.delete(f); };
+    p.then(clear, clear);
+    return p;
   }
 
   /**

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { createRedisStore, checkRedisSettings, type RedisStore, type RedisStoreOptions } from '../../src/mirror/redis-store.ts';
 import { redisAvailable, startRedis } from '../helpers/redis-server.ts';
 import { runStoreContract, mv, norm } from './store-contract.ts';
+import { encodeField } from '../../src/mirror/redis-codec.ts';
 
 const avail = redisAvailable();
 if (avail !== true) {
@@ -207,6 +208,32 @@ if (avail !== true) {
     await a.apply([{ ...onay, status: 'RET', consentDate: '2026-04-01 00:00:00' }]);
     for (let i = 0; i < 100 && b.cache!.stats.invalidations === seen; i++) await new Promise((r) => setTimeout(r, 5));
     t.equal((await b.get(onay))?.status, 'RET');
+  });
+
+  t.test('a burst of lookups of one cold key shares one read, unless the key is invalidated meanwhile', async (t) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    const k = mv({ brandCode: 600132, recipient: '+905321110012' });
+    await store.apply([k]);
+    store.cache!.reset();
+    const evals = async () => {
+      const stats = String(await admin.info('commandstats'));
+      let n = 0;
+      for (const m of stats.matchAll(/cmdstat_(?:evalsha|evalsha_ro|eval|eval_ro):calls=(\d+)/g)) n += Number(m[1]);
+      return n;
+    };
+    const before = await evals();
+    const got = await Promise.all(Array.from({ length: 50 }, () => store.get(k)));
+    t.same(got.map((r) => r?.status), Array(50).fill('ONAY'), 'every caller answered');
+    t.equal(await evals() - before, 1, '50 concurrent lookups, one read');
+    // a write acknowledged while a read is in flight: later lookups do not join that read
+    store.cache!.reset();
+    const before2 = await evals();
+    const first = store.get(k);
+    store.cache!.invalidate([encodeField(k)]);
+    const second = store.get(k);
+    await Promise.all([first, second]);
+    t.equal(await evals() - before2, 2, 'the lookup after the invalidation made its own read');
   });
 
   t.test('cache: a read that started before an invalidation does not fill the cache', async (t) => {
