@@ -93,6 +93,26 @@ export function lintPromotional(texts: string | readonly string[], opts: { thres
   return { promotional, score, hits: [...hits, ...negatives] };
 }
 
+/**
+ * Lints each text on its own: one request may carry several messages (Netgsm `messages[]`, an
+ * iletiMerkezi `message` array), and a service text beside a campaign must not lower the
+ * campaign's score (review: an OTP text + "Kampanya başladı!" passed as informational). The
+ * request is promotional when any text is, or when all of them read together are (parts of one
+ * message); the result is the most promotional text's (its hits).
+ */
+export function lintEach(texts: readonly string[]): PromoLintResult {
+  let best: PromoLintResult | null = null;
+  for (const t of texts) {
+    const r = lintPromotional(t);
+    if (best === null || (r.promotional && !best.promotional) || (r.promotional === best.promotional && r.score > best.score)) best = r;
+  }
+  if (best === null) return lintPromotional('');
+  if (best.promotional || texts.length < 2) return best;
+  // parts of one message (an e-mail's subject and body) may only read as a campaign together
+  const together = lintPromotional(texts);
+  return together.promotional ? together : best;
+}
+
 /** What to do with a BILGILENDIRME message that reads as promotional (config `promotionalInformational`). */
 export const PROMOTIONAL_POLICIES = ['block', 'treat-as-commercial', 'warn'] as const;
 export type PromotionalPolicy = (typeof PROMOTIONAL_POLICIES)[number];
@@ -113,7 +133,7 @@ export interface PromotionalOutcome {
  */
 export function applyPromotionalPolicy(declared: MessageType, texts: readonly string[], policy: PromotionalPolicy = 'treat-as-commercial'): PromotionalOutcome {
   if (declared !== 'BILGILENDIRME') return { messageType: declared, action: 'none', lint: null };
-  const lint = lintPromotional(texts);
+  const lint = lintEach(texts);
   if (!lint.promotional) return { messageType: declared, action: 'none', lint };
   return { messageType: policy === 'treat-as-commercial' ? 'TICARI' : declared, action: policy, lint };
 }

@@ -115,3 +115,18 @@ t.test('policy: block | treat-as-commercial | warn', async (t) => {
   t.match(applyPromotionalPolicy('TICARI', promo, 'block'), { messageType: 'TICARI', action: 'none', lint: null }, 'TICARI is not linted');
   t.match(applyPromotionalPolicy('BILGILENDIRME', ['Kargonuz yola çıktı.'], 'block'), { messageType: 'BILGILENDIRME', action: 'none' });
 });
+
+t.test('several texts: each is linted on its own, so a service text cannot hide a campaign (review)', async (t) => {
+  const { applyPromotionalPolicy } = await import('../../src/domain/promo-lint.ts');
+  const cases: Array<[string[], boolean]> = [
+    [['Doğrulama kodunuz 1234, kimseyle paylaşmayınız', 'Kampanya başladı!'], true],
+    [['Siparişiniz kargoya verildi', 'Hediye çekiniz hazır'], true],
+    [['Doğrulama kodunuz 1234', 'Siparişiniz kargoya verildi'], false],
+    [['Kampanya başladı!'], true],
+  ];
+  for (const [texts, promotional] of cases) {
+    const o = applyPromotionalPolicy('BILGILENDIRME', texts);
+    t.equal(o.action === 'treat-as-commercial', promotional, texts.join(' | '));
+    t.equal(o.messageType, promotional ? 'TICARI' : 'BILGILENDIRME');
+  }
+});

@@ -129,3 +129,12 @@ t.test('a missing field is named once: "type is required"', async (t) => {
   const body = await gw.call('POST', '/v1/check', { brandCode: 1, type: 'MESAJ' });
   t.match(body.body, { code: 'GW_ERR_VALIDATION', field: 'recipient', message: 'recipient is required' });
 });
+
+t.test('an empty POST without a content type to a CSV route is 415, not 500 (review)', async (t) => {
+  const gw = await makeGateway(t);
+  for (const url of ['/v1/mirror/import?brandCode=1', '/v1/scrub?brandCode=1&type=MESAJ']) {
+    const res = await gw.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${TEST_KEY}` } });
+    t.equal(res.statusCode, 415, url);
+    t.equal(res.json().code, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE');
+  }
+});

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { makeGateway } from '../helpers/gateway.ts';
+import { makeGateway, TEST_KEY } from '../helpers/gateway.ts';
 
 const PUSH = { username: 'iys-push', password: 'push-secret-123' };
 const basic = (u: string, p: string) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
@@ -91,4 +91,11 @@ t.test('with an İYS account an import does not make a stale mirror fresh (fresh
   const r = await gw.call('POST', '/v1/check', { brandCode: 700001, recipient: '05321119100', type: 'MESAJ' });
   t.same([r.body.decision, r.body.reason], ['BLOCK', 'MIRROR_STALE']);
   t.equal((await gw.call('GET', '/readyz')).status, 503);
+});
+
+t.test('an empty POST without a content type to /v1/iys/uploads is 415, not 500 (review)', async (t) => {
+  const gw = await gateway(t);
+  const res = await gw.app.inject({ method: 'POST', url: '/v1/iys/uploads?brandCode=700001', headers: { authorization: `Bearer ${TEST_KEY}` } });
+  t.equal(res.statusCode, 415);
+  t.equal(res.json().code, 'GW_ERR_UNSUPPORTED_MEDIA_TYPE');
 });

@@ -143,3 +143,29 @@ t.test('promotional text declared informational is forwarded declared commercial
   await gw.app.inject({ method: 'POST', url: '/proxy/hook', headers: H, payload: plain });
   t.same(JSON.parse(stub.requests[before]!.body.toString()), plain);
 });
+
+t.test('review: mixed texts in one request, webhook message shapes, /v1/send promotional header', async (t) => {
+  const stub = await startStub(t, (_r, res) => { res.setHeader('content-type', 'application/json'); res.end('{}'); });
+  const gw = await makeProxy(t, [
+    { name: 'ng', adapter: 'netgsm', url: stub.url, brandCode: BRAND },
+    { name: 'hook', adapter: 'webhook', url: stub.url, brandCode: BRAND },
+  ]);
+  await gw.seed([{ recipient: '+905550000001', status: 'ONAY' }, { recipient: '+905550000002', status: 'RET' }, { recipient: 'a@b.com', status: 'RET', type: 'EPOSTA' }]);
+  // an OTP beside a campaign: the campaign does not reach the refused recipient
+  const mixed = await gw.app.inject({ method: 'POST', url: '/proxy/ng/sms/rest/v2/send', headers: H, payload: { msgheader: 'F', iysfilter: '0',
+    messages: [{ msg: 'Doğrulama kodunuz 1234, kimseyle paylaşmayınız', no: '5550000001' }, { msg: 'Kampanya başladı!', no: '5550000002' }] } });
+  t.equal(mixed.headers['x-iys-gate-counts'], 'received=2, forwarded=1, removed=1');
+  t.equal(JSON.parse(stub.requests.at(-1)!.body.toString()).iysfilter, '11');
+  // webhook messages as html or a list are read too
+  for (const message of [{ html: '<b>Kampanya %50 indirim</b>' }, ['Kampanya %50 indirim']]) {
+    const r = await gw.app.inject({ method: 'POST', url: '/proxy/hook', headers: H, payload: { type: 'EPOSTA', messageType: 'BILGILENDIRME', recipients: ['a@b.com'], message } });
+    t.equal(r.statusCode, 422, `${JSON.stringify(message)}: checked as commercial, the refused address removed`);
+    t.match(r.headers['x-iys-gate-promotional'], /^treat-as-commercial/);
+  }
+  // /v1/send tells the sender too
+  const s = await gw.app.inject({ method: 'POST', url: '/v1/send', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    payload: { type: 'MESAJ', messageType: 'BILGILENDIRME', recipients: ['+905550000001'], message: 'Kampanya %50 indirim' } });
+  t.equal(s.statusCode, 200);
+  t.match(s.headers['x-iys-gate-promotional'], /^treat-as-commercial/);
+  t.match(JSON.parse(stub.requests.at(-1)!.body.toString()), { messageType: 'TICARI' });
+});

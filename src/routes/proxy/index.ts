@@ -120,7 +120,6 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
     const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy);
-    if (s.promo.action !== 'none') reply.header('x-iys-gate-promotional', `${s.promo.action}; hits=${s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(',')}`);
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
@@ -218,6 +217,7 @@ export function answerScreening(
 ): { report: RemovalReport | null; stopped: FastifyReply | null } {
   const report = makeReport(reports, u, req, brandCode, message, s, open);
   reply.header('x-iys-gate-request-id', req.id);
+  if (s.promo.action !== 'none') reply.header('x-iys-gate-promotional', `${s.promo.action}; hits=${s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(',')}`);
   reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
   if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
   const metrics = req.server.gatewayMetrics;

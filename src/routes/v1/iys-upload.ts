@@ -64,7 +64,9 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
       if (!deps.iys.client) throw gatewayError('GW_ERR_IYS_NOT_CONFIGURED');
       mkdirSync(dir, { recursive: true });
       const j: Job = { id: randomUUID(), brandCode, state: 'running', createdAt: new Date(deps.now()).toISOString(), progress: { validated: 0, sent: 0, confirmed: 0, total: 0 } };
-      await pipeline(req.body as NodeJS.ReadableStream, createWriteStream(join(dir, `${j.id}.csv`)));
+      const body = req.body as NodeJS.ReadableStream | undefined;
+      if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
+      await pipeline(body, createWriteStream(join(dir, `${j.id}.csv`)));
       jobs.set(j.id, j);
       save(j);
       run(j);

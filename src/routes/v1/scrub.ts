@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
+import { gatewayError } from '../../errors.ts';
 import { requireBrand } from '../../plugins/auth.ts';
 import { scrubLines, type ScrubStats } from '../../transports/scrub/scrub-lines.ts';
 import type { RouteDeps } from '../deps.ts';
@@ -45,6 +46,8 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
       const brandCode = requireBrand(req, q.brandCode, deps.servedBrands);
       const stats: ScrubStats = { lines: 0, allowed: 0, blocked: 0, header: false };
       const body = req.body as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+      // an empty POST without a content type reaches here with no stream (review: 500)
+      if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
       const out = Readable.from(scrubLines(body, deps.checks, {
         brandCode, type: q.type, messageType: q.messageType, recipientType: q.recipientType, annotate: q.annotate,
       }, stats), { objectMode: false });

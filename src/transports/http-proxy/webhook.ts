@@ -12,15 +12,22 @@ export interface SendBody {
   messageType?: 'TICARI' | 'BILGILENDIRME';
   recipientType?: 'BIREYSEL' | 'TACIR';
   recipients: string[];
-  /** Text (SMS), subject/body (e-mail) or call script; read by the promotional lint when a string or `{ subject?, text? }`. */
+  /** Text (SMS), subject/body (e-mail) or call script, any JSON shape; every string in it is read by the promotional lint. */
   message: unknown;
 }
 
-/** Texts of a `message` field: a string, or the string fields `subject`, `text`, `body` of an object. */
+/** Texts of a `message` field: every string in it (nested up to 5 levels; HTML tags dropped). */
 export function textsOfMessage(m: unknown): string[] {
-  if (typeof m === 'string') return [m];
-  if (isObject(m)) return ['subject', 'text', 'body'].map((k) => m[k]).filter((v): v is string => typeof v === 'string');
-  return [];
+  // every string anywhere in the message is read (html too, tags dropped): a shape the lint does
+  // not know must not pass as informational unread (review: `{ html }` and `[…]` did)
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (typeof v === 'string') { out.push(v.includes('<') ? v.replace(/<[^>]*>/g, ' ') : v); return; }
+    if (depth > 4 || v === null || typeof v !== 'object') return;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x, depth + 1);
+  };
+  walk(m, 0);
+  return out;
 }
 
 /** Reads a SendBody (also used by routes/v1/send.ts). @throws UnreadableRequest */
