@@ -5,6 +5,7 @@ import { gatewayError, isGatewayError, type GatewayError } from '../../errors.ts
 import { hasBrand, hasScope, type KeyRing, type Principal } from '../../plugins/api-keys.ts';
 import { upstreamRegistry, type Upstream } from '../../transports/http-proxy/registry.ts';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
+import { hasDuplicateKeys } from '../../transports/http-proxy/json-keys.ts';
 import { removalReports, type RemovalReport, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
@@ -96,6 +97,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     let parsed: unknown;
     try {
       parsed = raw && raw.length > 0 ? tryJson(raw) : undefined;
+      if (parsed !== undefined && hasDuplicateKeys(raw!.toString('utf8'))) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
       message = u.adapter.read({ method: req.method, path: path.toLowerCase(), headers: req.headers, body: parsed }, u.config);
     } catch (err) {
       if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
