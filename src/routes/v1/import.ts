@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import { gatewayError } from '../../errors.ts';
 import { importCsv } from '../../mirror/importer.ts';
 import { requireBrand } from '../../plugins/auth.ts';
+import { bodyStream, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse, importQuery } from '../schemas.ts';
 
@@ -12,10 +13,7 @@ import { errorResponse, importQuery } from '../schemas.ts';
  */
 export default async function importRoutes(app: FastifyInstance, deps: RouteDeps) {
   app.register(async (scope) => {
-    // text/csv bodies reach the handler as the raw stream.
-    // CSV routes take CSV only: a JSON body is 415, not parsed and then crashed on (newcomer trial)
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv'], (_req, payload, done) => done(null, payload));
+    takeStreamedBodies(scope);
     scope.post<{ Querystring: { brandCode: number } }>('/v1/mirror/import', {
       config: { scope: 'import' },
       bodyLimit: deps.config.importBodyLimitBytes,
@@ -34,9 +32,7 @@ export default async function importRoutes(app: FastifyInstance, deps: RouteDeps
           else cb(null, chunk);
         },
       });
-      const body = req.body as NodeJS.ReadableStream | undefined;
-      // only text/csv (and text/plain, application/csv) bodies reach here as streams (C1 review)
-      if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
+      const body = bodyStream(req);
       body.on('error', (e) => counter.destroy(e));
       body.pipe(counter);
       const report = await importCsv(counter, { brandCode, store: deps.store, now: deps.now });

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { gatewayError } from '../../errors.ts';
 import { bulkUpload, type UploadSummary } from '../../iys/bulk-upload.ts';
 import { requireBrand } from '../../plugins/auth.ts';
+import { bodyStream, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
 
@@ -48,9 +49,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
   }
 
   app.register(async (scope) => {
-    // CSV routes take CSV only: a JSON body is 415, not parsed and then crashed on (newcomer trial)
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv'], (_req, payload, done) => done(null, payload));
+    takeStreamedBodies(scope);
     scope.post<{ Querystring: { brandCode: number } }>('/v1/iys/uploads', {
       config: { scope: 'consents' },
       bodyLimit: deps.config.importBodyLimitBytes,
@@ -64,8 +63,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
       if (!deps.iys.client) throw gatewayError('GW_ERR_IYS_NOT_CONFIGURED');
       mkdirSync(dir, { recursive: true });
       const j: Job = { id: randomUUID(), brandCode, state: 'running', createdAt: new Date(deps.now()).toISOString(), progress: { validated: 0, sent: 0, confirmed: 0, total: 0 } };
-      const body = req.body as NodeJS.ReadableStream | undefined;
-      if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
+      const body = bodyStream(req);
       await pipeline(body, createWriteStream(join(dir, `${j.id}.csv`)));
       jobs.set(j.id, j);
       save(j);

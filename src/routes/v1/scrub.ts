@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
-import { gatewayError } from '../../errors.ts';
 import { requireBrand } from '../../plugins/auth.ts';
 import { scrubLines, type ScrubStats } from '../../transports/scrub/scrub-lines.ts';
+import { bodyStream, CSV_MEDIA_TYPES, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
 
@@ -31,9 +31,7 @@ const scrubQuery = {
  */
 export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'config' | 'checks' | 'servedBrands'>): Promise<void> {
   app.register(async (scope) => {
-    // CSV routes take CSV only: a JSON body is 415, not parsed and then crashed on (newcomer trial)
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+    takeStreamedBodies(scope, [...CSV_MEDIA_TYPES, 'application/octet-stream']);
     scope.post<{ Querystring: ScrubQuery }>('/v1/scrub', {
       config: { scope: 'check' },
       bodyLimit: deps.config.importBodyLimitBytes,
@@ -45,9 +43,7 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
       const q = req.query;
       const brandCode = requireBrand(req, q.brandCode, deps.servedBrands);
       const stats: ScrubStats = { lines: 0, allowed: 0, blocked: 0, header: false };
-      const body = req.body as NodeJS.ReadableStream & AsyncIterable<Buffer>;
-      // an empty POST without a content type reaches here with no stream (review: 500)
-      if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
+      const body = bodyStream(req);
       const out = Readable.from(scrubLines(body, deps.checks, {
         brandCode, type: q.type, messageType: q.messageType, recipientType: q.recipientType, annotate: q.annotate,
       }, stats), { objectMode: false });
