@@ -79,29 +79,24 @@ export class CheckService {
 
   /**
    * Decides one message.
-   * @param probed true when `checkNow` was just tried for this request (its synchronous probe is
-   *   not repeated)
    * @throws GW_ERR_INVALID_RECIPIENT (400, field `recipient`) when the recipient cannot be normalized.
    */
-  async check(req: CheckRequest, probed = false): Promise<CheckAnswer> {
-    const n = this.#normalize(req);
-    const key = keyOf(req, n.canonical);
-    const now = probed ? undefined : this.#recordNow(key);
-    if (now !== undefined) return this.#answer(req, n, now);
-    const got = await this.#lookup([key]);
-    return this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null);
+  async check(req: CheckRequest): Promise<CheckAnswer> {
+    return this.checkNow(req);
   }
 
   /**
-   * `check` without waiting, when the store can answer at once (the embedded store; a warm
-   * in-process cache in front of Redis): the same answer, or `undefined` when a lookup has to wait
-   * (then call `check`). Lets a route answer without a promise on the hot path.
-   * @throws GW_ERR_INVALID_RECIPIENT as `check`
+   * `check` without a promise when the store can answer at once (the embedded store; a warm
+   * in-process cache in front of Redis): the answer itself, else a promise of it (one lookup).
+   * Lets a route answer without a promise on the hot path.
+   * @throws GW_ERR_INVALID_RECIPIENT synchronously, as `check` rejects
    */
-  checkNow(req: CheckRequest): CheckAnswer | undefined {
+  checkNow(req: CheckRequest): CheckAnswer | Promise<CheckAnswer> {
     const n = this.#normalize(req);
-    const now = this.#recordNow(keyOf(req, n.canonical));
-    return now === undefined ? undefined : this.#answer(req, n, now);
+    const key = keyOf(req, n.canonical);
+    const now = this.#recordNow(key);
+    if (now !== undefined) return this.#answer(req, n, now);
+    return this.#lookup([key]).then((got) => this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null));
   }
 
   #normalize(req: CheckRequest): NormalizedRecipient & { ok: true } {

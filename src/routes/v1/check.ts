@@ -27,9 +27,8 @@ export default async function checkRoutes(app: FastifyInstance, deps: RouteDeps)
       messageType: b.messageType, retailerCode: b.retailerCode,
     };
     // answered at once when the store can (embedded, warm cache): no promise on the hot path
-    const now = deps.checks.checkNow(r);
-    if (now !== undefined) return reply.send(now);
-    return deps.checks.check(r, true);
+    const answer = deps.checks.checkNow(r);
+    return answer instanceof Promise ? answer : reply.send(answer);
   });
 
   const max = deps.config.batchMaxRecipients;
