@@ -115,11 +115,7 @@ export class ConsentCache {
    * record or `null` (known absent) on a hit.
    */
   lookup(key: string): ConsentRecord | null | undefined {
-    if (!this.enabled) return undefined;
-    const e = this.lru.get(key);
-    if (e === undefined || !e.full) { this.stats.misses++; return undefined; }
-    this.stats.hits++;
-    return e.rec;
+    return this.#find(key, true, true) as ConsentRecord | null | undefined;
   }
 
   /**
@@ -127,18 +123,21 @@ export class ConsentCache {
    * miss does not (the read that follows counts it, once).
    */
   probe(key: string): ConsentRecord | null | undefined {
-    if (!this.enabled) return undefined;
-    const e = this.lru.get(key);
-    if (e === undefined || !e.full) return undefined;
-    this.stats.hits++;
-    return e.rec;
+    return this.#find(key, true, false) as ConsentRecord | null | undefined;
   }
 
   /** Like `lookup`, for the batch path: any entry answers (a whole record is a policy view too). */
   lookupPolicy(key: string): PolicyRecord | null | undefined {
+    return this.#find(key, false, true);
+  }
+
+  #find(key: string, wholeOnly: boolean, countMiss: boolean): ConsentRecord | PolicyRecord | null | undefined {
     if (!this.enabled) return undefined;
     const e = this.lru.get(key);
-    if (e === undefined) { this.stats.misses++; return undefined; }
+    if (e === undefined || (wholeOnly && !e.full)) {
+      if (countMiss) this.stats.misses++;
+      return undefined;
+    }
     this.stats.hits++;
     return e.rec;
   }
