@@ -96,8 +96,10 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     let message: ProviderMessage | null;
     let parsed: unknown;
     try {
-      parsed = raw && raw.length > 0 ? tryJson(raw) : undefined;
-      if (parsed !== undefined && hasDuplicateKeys(raw!.toString('utf8'))) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
+      // decoded once: parsed, then scanned for keys named twice
+      const text = raw && raw.length > 0 ? raw.toString('utf8') : null;
+      parsed = text === null ? undefined : tryJson(text);
+      if (parsed !== undefined && hasDuplicateKeys(text!)) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
       message = u.adapter.read({ method: req.method, path: path.toLowerCase(), headers: req.headers, body: parsed }, u.config);
     } catch (err) {
       if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
@@ -147,8 +149,8 @@ export function canonicalPath(p: string): string | null {
   return '/' + out.join('/') + (out.length ? trailing : '');
 }
 
-function tryJson(raw: Buffer): unknown {
-  try { return JSON.parse(raw.toString('utf8')); } catch { return undefined; }
+function tryJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return undefined; }
 }
 
 export function makeReport(store: RemovalReports, u: Upstream, req: FastifyRequest, brandCode: number, m: ProviderMessage, s: Screening, open: boolean): RemovalReport | null {

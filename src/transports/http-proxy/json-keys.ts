@@ -30,7 +30,7 @@ export function hasDuplicateKeys(json: string): boolean {
     } else if (c === 0x7b /* { */) { stack.push(new Set()); expectKey = true; }
     else if (c === 0x5b /* [ */) { stack.push(null); expectKey = false; }
     else if (c === 0x7d /* } */ || c === 0x5d /* ] */) { stack.pop(); expectKey = false; }
-    else if (c === 0x2c /* , */) { expectKey = stack[stack.length - 1] !== null && stack.length > 0; }
+    else if (c === 0x2c /* , */) { expectKey = stack[stack.length - 1] instanceof Set; }
   }
   return false;
 }

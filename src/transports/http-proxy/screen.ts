@@ -58,7 +58,8 @@ export async function screenMessage(
     removed.sort((a, b) => a.index - b.index);
   }
   // informational text that promotes: it is forwarded as the commercial message it is
-  if (promo.action === 'treat-as-commercial' && promo.messageType !== message.messageType && adapter.markCommercial) {
+  // (treat-as-commercial only ever re-classifies BILGILENDIRME as TICARI: applyPromotionalPolicy)
+  if (promo.action === 'treat-as-commercial' && adapter.markCommercial) {
     out = adapter.markCommercial(out ?? body, message.recipientType);
     rewritten = true;
   }
