@@ -90,12 +90,12 @@ export function gatewayError(
 
 /**
  * `err` as a 503 GW_ERR_STORE_UNAVAILABLE: returned as it is when it already is one (no message
- * wrapped twice), else wrapped with a generic message and `err` as the logged cause (a driver's
- * own text is not the client's business).
+ * wrapped twice), else wrapped with `detail` (default a generic message) and `err` as the logged
+ * cause (a driver's own text is not the client's business).
  */
-export function storeUnavailable(err: unknown): GatewayError {
+export function storeUnavailable(err: unknown, detail = 'the store did not answer'): GatewayError {
   if ((err as { code?: unknown })?.code === 'GW_ERR_STORE_UNAVAILABLE' && isGatewayError(err)) return err;
-  return gatewayError('GW_ERR_STORE_UNAVAILABLE', ['the store did not answer'], { cause: err });
+  return gatewayError('GW_ERR_STORE_UNAVAILABLE', [detail], { cause: err });
 }
 
 /** True when `err` carries one of our codes. */

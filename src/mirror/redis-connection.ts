@@ -1,5 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
-import { gatewayError } from '../errors.ts';
+import { gatewayError, storeUnavailable } from '../errors.ts';
 
 /** A single Redis connection or a Redis Cluster client (ioredis). */
 export type RedisClient = Redis | Cluster;
@@ -22,9 +22,8 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
  * ioredis's offline-queue message) is kept as the logged cause, not put in the answer.
  */
 export function unavailable(what: string, err: unknown): Error {
-  if ((err as { code?: unknown })?.code === 'GW_ERR_STORE_UNAVAILABLE'
-    || (err as { code?: unknown })?.code === 'GW_ERR_VALIDATION') return err as Error;
-  return gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what}: Redis did not answer`], { cause: err });
+  if ((err as { code?: unknown })?.code === 'GW_ERR_VALIDATION') return err as Error;
+  return storeUnavailable(err, `${what}: Redis did not answer`);
 }
 
 /** `v ?? def`, checked to be a safe integer ≥ `min`. @throws GW_ERR_CONFIG_INVALID */
