@@ -56,24 +56,24 @@ export class GatewayMetrics {
 
   /** Counts one provider request by upstream (a configured name: bounded) and outcome. */
   proxyRequest(upstream: string, outcome: ProxyOutcome): void {
-    this.#proxy.inc(this.#proxySlot(this.#proxy, 'r', { upstream, outcome }));
+    this.#proxy.inc(this.#proxySlot(this.#proxy, `r${upstream}\u0000${outcome}`, () => ({ upstream, outcome })));
   }
 
   /** Counts the recipients of one screened provider request. */
   proxyRecipients(upstream: string, forwarded: number, removed: number): void {
-    if (forwarded > 0) this.#proxyRecipients.inc(this.#proxySlot(this.#proxyRecipients, 'n', { upstream, result: 'forwarded' }), forwarded);
-    if (removed > 0) this.#proxyRecipients.inc(this.#proxySlot(this.#proxyRecipients, 'n', { upstream, result: 'removed' }), removed);
+    if (forwarded > 0) this.#proxyRecipients.inc(this.#proxySlot(this.#proxyRecipients, `f${upstream}`, () => ({ upstream, result: 'forwarded' })), forwarded);
+    if (removed > 0) this.#proxyRecipients.inc(this.#proxySlot(this.#proxyRecipients, `x${upstream}`, () => ({ upstream, result: 'removed' })), removed);
   }
 
   /** Records an upstream call's duration in seconds; `status` an HTTP status class or `error`. */
   upstreamLatency(upstream: string, status: string, seconds: number): void {
-    this.#upstreamLatency.observe(this.#proxySlot(this.#upstreamLatency, 'l', { upstream, status }), seconds);
+    this.#upstreamLatency.observe(this.#proxySlot(this.#upstreamLatency, `l${upstream}\u0000${status}`, () => ({ upstream, status })), seconds);
   }
 
-  #proxySlot(m: FastCounter | FastHistogram, kind: string, labels: Record<string, string>): number {
-    const k = kind + Object.values(labels).join('\u0000');
-    let slot = this.#proxySlots.get(k);
-    if (slot === undefined) { slot = m.slot(labels); this.#proxySlots.set(k, slot); }
+  /** The series slot for `key` (a string per label set: no label object built per request). */
+  #proxySlot(m: FastCounter | FastHistogram, key: string, labels: () => Record<string, string>): number {
+    let slot = this.#proxySlots.get(key);
+    if (slot === undefined) { slot = m.slot(labels()); this.#proxySlots.set(key, slot); }
     return slot;
   }
 
