@@ -20,12 +20,13 @@ export interface ReadPlan<T> {
 }
 
 /**
- * Encodes `keys`, answers what `lookup` (the cache) can, and groups the rest by bucket.
+ * Encodes `keys` (unless the caller already did: `encoded`, same order), answers what `lookup`
+ * (the cache) can, and groups the rest by bucket.
  * @throws `GW_ERR_VALIDATION` for a key that cannot be encoded (redis-codec.ts encodeField)
  */
 export function planRead<T>(
   keys: readonly ConsentKey[], lookup: ((field: string) => T | null | undefined) | null,
-  bucketOf: (field: string) => number, bucketKey: (bucket: number) => string,
+  bucketOf: (field: string) => number, bucketKey: (bucket: number) => string, encoded?: readonly string[],
 ): ReadPlan<T> {
   const n = keys.length;
   const out = new Array<T | null>(n).fill(null);
@@ -33,7 +34,7 @@ export function planRead<T>(
   const groups = new Map<number, number[]>();
   let missing = 0;
   for (let i = 0; i < n; i++) {
-    const f = encodeField(keys[i]!);
+    const f = encoded ? encoded[i]! : encodeField(keys[i]!);
     fields[i] = f;
     if (lookup) {
       const hit = lookup(f);

@@ -258,7 +258,7 @@ export class RedisStore implements ConsentStore {
     const shared = this.inflight.get(f);
     if (shared && cache.currentSince(shared.token, f)) return shared.p;
     const token = cache.currentEpoch; // readMany's begin() runs in this same tick
-    const p = this.readMany(keys, WHOLE_RECORDS);
+    const p = this.readMany(keys, WHOLE_RECORDS, [f]);
     this.inflight.set(f, { token, p });
     const clear = () => { if (this.inflight.get(f)?.p === p) this.inflight.delete(f); };
     p.then(clear, clear);
@@ -278,9 +278,9 @@ export class RedisStore implements ConsentStore {
   }
 
   /** The batched read behind getMany and getPolicyMany (redis-reads.ts). */
-  private async readMany<T>(keys: readonly ConsentKey[], kind: ReadKind<T>): Promise<(T | null)[]> {
+  private async readMany<T>(keys: readonly ConsentKey[], kind: ReadKind<T>, encoded?: readonly string[]): Promise<(T | null)[]> {
     const cache = this.cache;
-    const plan = planRead<T>(keys, cache ? (f) => kind.lookup(cache, f) : null, (f) => this.bucketOf(f), (b) => this.curKey(b));
+    const plan = planRead<T>(keys, cache ? (f) => kind.lookup(cache, f) : null, (f) => this.bucketOf(f), (b) => this.curKey(b), encoded);
     const out = plan.out;
     if (plan.missing === 0) return out;
     const token = cache?.begin() ?? 0;
