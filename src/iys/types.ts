@@ -66,8 +66,8 @@ export interface ConsentKeyQuery {
   type: ConsentType;
 }
 
-/** `ConsentDetailResponse`: the current record of a key. */
-export interface ConsentStatusResult {
+/** The fields İYS returns for every consent record, current or past. */
+export interface IysConsentFields {
   consentDate?: string;
   creationDate: string;
   source?: string;
@@ -75,22 +75,18 @@ export interface ConsentStatusResult {
   recipientType: RecipientType;
   status: ConsentStatus;
   type: ConsentType;
-  retailerAccessCount?: number;
-  retailerTitle?: string;
-  retailerCode?: number;
   transactionId: string;
 }
 
+/** `ConsentDetailResponse`: the current record of a key. */
+export interface ConsentStatusResult extends IysConsentFields {
+  retailerAccessCount?: number;
+  retailerTitle?: string;
+  retailerCode?: number;
+}
+
 /** One movement of the pull feed / history (`AgreementPull.list` item). */
-export interface IysMovement {
-  consentDate?: string;
-  creationDate: string;
-  source?: string;
-  recipient: string;
-  recipientType: RecipientType;
-  status: ConsentStatus;
-  type: ConsentType;
-  transactionId: string;
+export interface IysMovement extends IysConsentFields {
   citizenName?: string;
 }
 
