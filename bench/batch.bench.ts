@@ -19,7 +19,7 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { benchRedis, AUTH, batchBodies, prepareMirror, startBaseline, startGateway, tally } from './lib/workload.ts';
+import { AUTH, benchMirror, batchBodies, startBaseline, startGateway, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, size: { type: 'string' },
@@ -30,10 +30,7 @@ const SIZE = Number(values.size ?? 1000);
 const params: LoadParams = { connections: Number(values.connections ?? 8), durationS: Number(values.duration ?? 10), pipelining: 1 };
 const ROWS = Number(values.rows ?? 100_000);
 
-const redis = await benchRedis(values.redis);
-const mirror = await prepareMirror(ROWS, redis);
-if (redis) console.log(`mirror in Redis (${redis.url}), in-process cache ${redis.cache ? 'on (warm)' : 'off (cold)'}`);
-console.log(`mirror: ${fmt(mirror.consents)} consents from ${fmt(ROWS)} rows (import ${mirror.importSeconds.toFixed(1)} s)`);
+const { redis, mirror, mode } = await benchMirror(values.redis, ROWS);
 const { bodies, aliases } = batchBodies(mirror, 20, SIZE);
 const baseline = await startBaseline(mirror, aliases);
 const gateway = await startGateway(mirror);
@@ -95,11 +92,11 @@ if (values.profile) {
 }
 rmSync(mirror.dataDir, { recursive: true, force: true });
 
-const file = writeResult(redis ? `batch-redis-${redis.cache ? 'warm' : 'cold'}` : 'batch', {
+const file = writeResult(mode === 'embedded' ? 'batch' : `batch-${mode}`, {
   params, rounds: ROUNDS, size: SIZE, rows: ROWS, consents: mirror.consents, counts: gwCounts,
   baseline: { runs: bl, aggregate: B, recipientsPerSec: blRps }, gateway: { runs: gw, aggregate: G, recipientsPerSec: gwRps, cpuUsPerRecipient: usPerRecipient },
   ratios: { recipientsPerSec: ratio },
-  mode: redis ? `redis-${redis.cache ? 'warm' : 'cold'}` : 'embedded',
+  mode,
   targets: TARGET === null ? {} : { recipientsPerSec: { value: gwRps, target: `≥ ${fmt(TARGET)}`, ok: gwRps >= TARGET } },
   ...(profile ? { profile: { top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });

@@ -23,7 +23,7 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { benchRedis, AUTH, checkBodies, prepareMirror, startBaseline, startGateway, tally } from './lib/workload.ts';
+import { AUTH, benchMirror, checkBodies, startBaseline, startGateway, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, rows: { type: 'string' },
@@ -33,10 +33,7 @@ const ROUNDS = Number(values.rounds ?? 2);
 const params: LoadParams = { connections: Number(values.connections ?? 50), durationS: Number(values.duration ?? 10), pipelining: 1 };
 const ROWS = Number(values.rows ?? 100_000);
 
-const redis = await benchRedis(values.redis);
-const mirror = await prepareMirror(ROWS, redis);
-if (redis) console.log(`mirror in Redis (${redis.url}), in-process cache ${redis.cache ? 'on (warm)' : 'off (cold)'}`);
-console.log(`mirror: ${fmt(mirror.consents)} consents from ${fmt(ROWS)} rows (import ${mirror.importSeconds.toFixed(1)} s)`);
+const { redis, mirror, mode } = await benchMirror(values.redis, ROWS);
 const { bodies, aliases } = checkBodies(mirror, 1000);
 const baseline = await startBaseline(mirror, aliases);
 const gateway = await startGateway(mirror);
@@ -100,11 +97,11 @@ if (values.profile) {
 }
 rmSync(mirror.dataDir, { recursive: true, force: true });
 
-const file = writeResult(redis ? `check-redis-${redis.cache ? 'warm' : 'cold'}` : 'check', {
+const file = writeResult(mode === 'embedded' ? 'check' : `check-${mode}`, {
   params, rounds: ROUNDS, rows: ROWS, consents: mirror.consents, bodies: bodies.length, decisions,
   baseline: { runs: bl, aggregate: B }, gateway: { runs: gw, aggregate: G },
   ratios: { reqPerSec: rpsRatio, p99: p99Ratio, serverCpuPerReq: cpuRatio },
-  mode: redis ? `redis-${redis.cache ? 'warm' : 'cold'}` : 'embedded',
+  mode,
   targets: { reqPerSec: { value: rpsRatio, target: `≥ ${TARGET}`, ok: rpsRatio >= TARGET }, p99: { value: p99Ratio, target: '≤ 2', ok: p99Ratio <= 2 } },
   ...(profile ? { profile: { run: profiled, top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });

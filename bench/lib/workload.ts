@@ -11,7 +11,7 @@ import type { ConsentStore } from '../../src/mirror/consent-store.ts';
 import { MemoryStore } from '../../src/mirror/memory-store.ts';
 import { createRedisStore } from '../../src/mirror/redis-store.ts';
 import { generateDaily, mobileFor } from '../gen-daily.ts';
-import { DATA_DIR, HOST, freePort, startChild, type Child } from './harness.ts';
+import { DATA_DIR, HOST, fmt, freePort, startChild, type Child } from './harness.ts';
 
 export const BRAND = 7;
 export const API_KEY = 'bench-key-0123456789abcdef-0123456789';
@@ -178,4 +178,18 @@ export async function benchRedis(mode: string | undefined): Promise<{ url: strin
   const { startRedis } = await import('../../test/helpers/redis-server.ts');
   const srv = await startRedis();
   return { url: `redis://127.0.0.1:${srv.port}`, cache: mode === 'warm', stop: () => srv.cleanup() };
+}
+
+/**
+ * The mirror of a route benchmark, set up the same way by check.bench.ts and batch.bench.ts:
+ * `--redis warm|cold` (or nothing: embedded), `rows` İYS rows imported; logs what it built.
+ * `mode` names the result file and the target that applies.
+ */
+export async function benchMirror(redisFlag: string | undefined, rows: number) {
+  const redis = await benchRedis(redisFlag);
+  const mirror = await prepareMirror(rows, redis);
+  if (redis) console.log(`mirror in Redis (${redis.url}), in-process cache ${redis.cache ? 'on (warm)' : 'off (cold)'}`);
+  console.log(`mirror: ${fmt(mirror.consents)} consents from ${fmt(rows)} rows (import ${mirror.importSeconds.toFixed(1)} s)`);
+  const mode: 'embedded' | 'redis-warm' | 'redis-cold' = redis ? (redis.cache ? 'redis-warm' : 'redis-cold') : 'embedded';
+  return { redis, mirror, mode };
 }
