@@ -50,6 +50,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'Upstream %s: no connection within %s ms; nothing was sent' },
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s: no response within %s ms after the request was written; delivery unknown' },
   GW_ERR_UPSTREAM_DELIVERY_UNKNOWN: { status: 502, message: 'Upstream %s failed after the request was written (%s); delivery unknown, not retried' },
+  GW_ERR_UPSTREAM_REDIRECT: { status: 502, message: 'Upstream %s answered %s (a redirect) to a screened request; not followed and not relayed (its Location is logged): nothing was accepted, check the upstream url' },
   GW_ERR_UPSTREAM_REPORT_NOT_FOUND: { status: 404, message: 'No removal report %s (expired or never made)' },
   GW_ERR_IYS_NOT_CONFIGURED: { status: 409, message: 'No İYS account is configured (config key iys)' },
   // --- internal -------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
 import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
 import { gatewayError, isGatewayError, type GatewayError } from '../../errors.ts';
 import { hasBrand, hasScope, type KeyRing, type Principal } from '../../plugins/api-keys.ts';
 import { upstreamRegistry, type Upstream } from '../../transports/http-proxy/registry.ts';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
 import { hasDuplicateKeys } from '../../transports/http-proxy/json-keys.ts';
+import { maskUrlForLog } from '../../transports/http-proxy/log-url.ts';
 import { removalReports, type RemovalReport, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
@@ -177,7 +179,7 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstrea
   try {
     res = await u.client.request(req.method, pathAndQuery, headers, body);
     metrics?.upstreamLatency(name, `${Math.floor(res.statusCode / 100)}xx`, (performance.now() - t0) / 1000);
-    metrics?.proxyRequest(name, kind);
+    metrics?.proxyRequest(name, kind === 'forwarded' && res.statusCode >= 300 && res.statusCode < 400 ? 'upstream_error' : kind);
   } catch (err) {
     metrics?.upstreamLatency(name, 'error', (performance.now() - t0) / 1000);
     metrics?.proxyRequest(name, 'upstream_error');
@@ -188,6 +190,7 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstrea
     return coded(reply, e, { requestId: req.id, reportId: report?.id ?? null, outcome: unknown ? 'delivery_unknown' : 'not_sent' });
   }
   if (report) report.upstreamStatus = res.statusCode;
+  if (kind === 'forwarded' && res.statusCode >= 300 && res.statusCode < 400) return refuseRedirect(req, reply, u, res, report);
   reply.code(res.statusCode);
   reply.headers(forwardResponseHeaders(res.headers));
   // Small answers with a known length (every SMS provider's) are read whole: cheaper than piping.
@@ -203,6 +206,23 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstrea
     }
   }
   return reply.send(res.body);
+}
+
+/**
+ * C38: an upstream's 3xx to a screened request is never handed back: the sender's client would
+ * follow `Location` and send the original body (refused recipients included) past the gateway.
+ * Answers 502 GW_ERR_UPSTREAM_REDIRECT (`outcome: "not_sent"`: the upstream answered with a
+ * redirect instead of accepting the message; the gateway does not follow it either); the
+ * Location is only logged, masked (log-url.ts), and the upstream's body is discarded.
+ */
+function refuseRedirect(req: FastifyRequest, reply: FastifyReply, u: Upstream, res: Dispatcher.ResponseData, report: RemovalReport | null) {
+  res.body.dump({ limit: 64 * 1024 }).catch(() => {}); // discarded; its socket kept when small
+  const loc = res.headers.location;
+  const location = typeof loc === 'string' ? maskUrlForLog(loc) : Array.isArray(loc) ? maskUrlForLog(loc[0] ?? '') : null;
+  if (report) report.outcome = 'failed';
+  const e = gatewayError('GW_ERR_UPSTREAM_REDIRECT', [u.config.name, res.statusCode]);
+  req.log.error({ upstream: u.config.name, upstreamStatus: res.statusCode, location }, `upstream ${u.config.name}: ${e.code} (${res.statusCode} to ${location ?? 'no Location'}), not relayed`);
+  return coded(reply, e, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent' });
 }
 
 /** Upstream answers up to this many bytes (with a content-length) are buffered, larger ones streamed. */
