@@ -7,7 +7,7 @@ import type { GatewayConfig } from './config/schema.ts';
 import type { ConsentStore } from './mirror/consent-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
 import { ERROR_DEFINITIONS, gatewayError } from './errors.ts';
-import auth from './plugins/auth.ts';
+import auth, { servedBrandsOf } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
 import metricsPlugin, { GatewayMetrics, registerCacheMetrics, registerIysMetrics, type CacheStatsSource } from './plugins/metrics.ts';
 import { maskDeep, maskPii } from './plugins/redact.ts';
@@ -138,7 +138,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   }
   const cache = (deps.store as { cache?: CacheStatsSource | null }).cache;
   if (cache) registerCacheMetrics(metrics, cache);
-  const servedBrands = config.iys?.brands ?? [];
+  const servedBrands = servedBrandsOf(config);
   const iys = new IysIntegration({ config, store: deps.store, log: app.log, onFresh: (at) => checks.markFresh(at), ...(deps.now ? { now: deps.now } : {}) });
   await iys.open();
   app.addHook('onClose', async () => { await iys.close(); });

@@ -23,6 +23,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key' },
   GW_ERR_FORBIDDEN: { status: 403, message: 'API key does not hold %s' },
   GW_ERR_BRAND_REQUIRED: { status: 400, message: 'brandCode is required: %s' },
+  GW_ERR_UNKNOWN_BRAND: { status: 400, message: 'brandCode %s is not a brand this gateway serves (%s)' },
   // --- mirror ---------------------------------------------------------------------------------
   GW_ERR_CONSENT_NOT_FOUND: { status: 404, message: 'No consent record for this key' },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Consent store unavailable: %s' },

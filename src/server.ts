@@ -28,6 +28,11 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
       `  only its hash is stored in ${config.dataDir}/api-keys.json.\n\n    IYS_GATE_API_KEY=${generated}\n\n`,
     );
   }
+  // which keys are live is said once at boot (README "API keys"); never a key or its hash
+  app.log.info({ apiKeys: keys.names }, `API keys live: ${keys.names.join(', ')}`);
+  if (keys.ignoredGenerated > 0) {
+    app.log.warn(`${keys.ignoredGenerated} generated key(s) in ${config.dataDir}/api-keys.json are no longer valid: keys are configured (apiKeys / IYS_GATE_API_KEY)`);
+  }
   const address = await app.listen({ port: config.port, host: config.host });
   app.iys.start();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);

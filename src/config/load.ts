@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { gatewayError } from '../errors.ts';
@@ -40,7 +41,53 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
     const list = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw gatewayError('GW_ERR_CONFIG_INVALID', [list]);
   }
+  const issues = crossCheck(res.data);
+  if (issues.length) throw gatewayError('GW_ERR_CONFIG_INVALID', [issues.join('; ')]);
   return deepFreeze(res.data);
+}
+
+/**
+ * Secrets that appear in iys-gate's documentation and example files (README, config/example.yaml,
+ * API.md). A key equal to one of them, or any key or push password starting with `change-me`, is
+ * refused at boot: a copied example must never be a live credential (issue 10 item 10).
+ */
+export const PLACEHOLDER_SECRETS: readonly string[] = [
+  'change-me-operator-key-0123456789', 'change-me-sms-platform-key-0123456789', 'change-me-push-secret',
+  'some-long-secret', 'local-key-0123456789',
+];
+const PLACEHOLDER_HASHES = new Set(PLACEHOLDER_SECRETS.map((k) => createHash('sha256').update(k).digest('hex')));
+
+/** True when `secret` is a documentation placeholder (see PLACEHOLDER_SECRETS). */
+export function isPlaceholderSecret(secret: string): boolean {
+  return /^change[-_]?me/i.test(secret.trim()) || PLACEHOLDER_SECRETS.includes(secret.trim());
+}
+
+/**
+ * Rules across keys zod checks one by one: no placeholder secret; with known brands
+ * (`brands` / `iys.brands`), every key's brands and every upstream's brandCode among them.
+ * @returns `path: message` issues (empty = fine)
+ */
+function crossCheck(c: GatewayConfig): string[] {
+  const issues: string[] = [];
+  c.apiKeys.forEach((k, i) => {
+    if ((k.key !== undefined && isPlaceholderSecret(k.key)) || (k.keyHash !== undefined && PLACEHOLDER_HASHES.has(k.keyHash))) {
+      issues.push(`apiKeys.${i}.key: ${k.name} uses a placeholder secret from the documentation; set a secret of your own (e.g. openssl rand -base64 32)`);
+    }
+  });
+  if (c.iys?.push && isPlaceholderSecret(c.iys.push.password)) issues.push('iys.push.password: a placeholder secret from the documentation; set one of your own');
+  if (typeof c.metricsAuth === 'object' && isPlaceholderSecret(c.metricsAuth.password)) issues.push('metricsAuth.password: a placeholder secret from the documentation; set one of your own');
+  const served = new Set([...(c.brands ?? []), ...(c.iys?.brands ?? [])]);
+  if (served.size > 0) {
+    const list = [...served].join(', ');
+    c.apiKeys.forEach((k, i) => {
+      if (k.brands === '*') return;
+      for (const b of k.brands) if (!served.has(b)) issues.push(`apiKeys.${i}.brands: ${k.name} holds brand ${b}, which the gateway does not serve (brands/iys.brands: ${list})`);
+    });
+    c.upstreams.forEach((u, i) => {
+      if (!served.has(u.brandCode)) issues.push(`upstreams.${i}.brandCode: ${u.name} sends for brand ${u.brandCode}, which the gateway does not serve (brands/iys.brands: ${list})`);
+    });
+  }
+  return issues;
 }
 
 function deepFreeze<T>(o: T): T {

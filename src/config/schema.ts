@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
-export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin'] as const;
+export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const brandCode = z.number().int().positive();
@@ -45,7 +45,22 @@ export const configSchema = z.object({
     /** In-process cache: max bytes (approximate). Default 64 MiB. */
     cacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
   }).strict().default({}),
+  /**
+   * API keys (README "API keys": which are live). Plain keys copied from documentation (`change-me…`,
+   * the README's examples) are refused at boot (config/load.ts), so no example file holds a usable secret.
+   */
   apiKeys: z.array(apiKey).default([]),
+  /**
+   * Brands this gateway serves, besides `iys.brands`. Set (or with `iys`), a brandCode outside them
+   * is 400 GW_ERR_UNKNOWN_BRAND on every entrance, and every key's brands and every upstream's
+   * brandCode must be among them (checked at boot). Default unset: any brand a key holds is taken.
+   */
+  brands: z.array(brandCode).min(1).optional(),
+  /**
+   * Who may read GET /metrics: `none` (default: open, as on 127.0.0.1), `key` (Bearer API key with
+   * scope `metrics` or `*`), or `{username, password}` (HTTP Basic). Set it when `host` is 0.0.0.0.
+   */
+  metricsAuth: z.union([z.enum(['none', 'key']), z.object({ username: z.string().min(1), password: z.string().min(12) }).strict()]).default('none'),
   /** Max JSON request body in bytes. Default 4 MiB (10,000 recipients of 320 characters fit). */
   bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Max CSV import body in bytes (streamed). Default 4 GiB. */

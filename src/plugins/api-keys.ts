@@ -19,13 +19,21 @@ export function hashKey(key: string): string {
 }
 
 /**
- * The API keys of this gateway: from config (`apiKeys`, IYS_GATE_API_KEY) and from
- * `<dataDir>/api-keys.json` (hashes only). With none at all, `ensureKey()` generates one, stores its
- * hash and returns the plain key once so the caller can print it (API.md "Starting it").
+ * The API keys of this gateway (README "API keys"). Exactly these are live:
+ * 1. every `apiKeys` entry of the config file, plus `IYS_GATE_API_KEY` when set (one key,
+ *    name `env:IYS_GATE_API_KEY`, every brand and scope) — the environment adds its key, it does
+ *    not remove the file's;
+ * 2. only when neither gives any key: the generated key(s) of `<dataDir>/api-keys.json` (hashes
+ *    only). A generated key stops being valid as soon as a key is configured (`ignoredGenerated`
+ *    counts the ones set aside, so the caller can say so at boot).
+ * With no key at all, `ensureKey()` generates one, stores its hash and returns the plain key once
+ * so the caller can print it (API.md "Starting it").
  */
 export class KeyRing {
   readonly #byHash = new Map<string, StoredKey>();
   readonly #file: string;
+  /** Keys of `<dataDir>/api-keys.json` not loaded because keys are configured. */
+  readonly ignoredGenerated: number = 0;
 
   constructor(config: Pick<GatewayConfig, 'apiKeys' | 'dataDir'>) {
     this.#file = join(config.dataDir, 'api-keys.json');
@@ -35,9 +43,13 @@ export class KeyRing {
     }
     if (existsSync(this.#file)) {
       const stored = JSON.parse(readFileSync(this.#file, 'utf8')) as { keys: StoredKey[] };
-      for (const k of stored.keys) this.#byHash.set(k.keyHash, k);
+      if (this.#byHash.size > 0) this.ignoredGenerated = stored.keys.length;
+      else for (const k of stored.keys) this.#byHash.set(k.keyHash, k);
     }
   }
+
+  /** Names of the live keys (for the boot log; never a key or hash). */
+  get names(): string[] { return [...this.#byHash.values()].map((k) => k.name); }
 
   get size(): number { return this.#byHash.size; }
 

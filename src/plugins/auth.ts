@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Scope } from '../config/schema.ts';
+import type { GatewayConfig, Scope } from '../config/schema.ts';
 import { gatewayError } from '../errors.ts';
 import { hasBrand, hasScope, type KeyRing, type Principal } from './api-keys.ts';
 
@@ -45,17 +45,64 @@ export default fp(async function auth(app: FastifyInstance, opts: { keys: KeyRin
 }, { name: 'iysgate-auth' });
 
 /**
- * Resolves the brand of a request: the given one if the key holds it (else 403); when omitted, the
- * key's only brand (API.md: brandCode may be omitted when the key holds exactly one brand).
- * @throws GW_ERR_FORBIDDEN, GW_ERR_BRAND_REQUIRED (400, field `brandCode`)
+ * Resolves the brand of a request: the given one if the key holds it (else 403) and the gateway
+ * serves it (else 400 GW_ERR_UNKNOWN_BRAND: a typo'd brandCode is never answered with a decision,
+ * issue 10 item 11); when omitted, the key's only brand (API.md: brandCode may be omitted when the
+ * key holds exactly one brand). `servedBrands` is `servedBrandsOf(config)`; empty = the gateway
+ * does not know its brands (no `brands`, no `iys`) and any brand a key holds is taken.
+ * @throws GW_ERR_FORBIDDEN (403), GW_ERR_UNKNOWN_BRAND (400), GW_ERR_BRAND_REQUIRED (400), all with field `brandCode`
  */
 export function requireBrand(req: FastifyRequest, brandCode: number | undefined, servedBrands: readonly number[]): number {
-  const p = req.principal!;
+  const p = req.principal;
+  if (!p) throw gatewayError('GW_ERR_UNAUTHORIZED');
   if (brandCode !== undefined) {
     if (!hasBrand(p, brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
+    assertServedBrand(brandCode, servedBrands);
     return brandCode;
   }
   const held = p.brands === '*' ? servedBrands : p.brands;
   if (held.length === 1) return held[0]!;
   throw gatewayError('GW_ERR_BRAND_REQUIRED', [held.length === 0 ? 'the key may act for any brand' : `the key holds ${held.length} brands`], { field: 'brandCode' });
+}
+
+/**
+ * Refuses a brand the gateway does not serve (when it knows the brands it serves).
+ * @throws GW_ERR_UNKNOWN_BRAND (400, field `brandCode`)
+ */
+export function assertServedBrand(brandCode: number, servedBrands: readonly number[]): void {
+  if (servedBrands.length > 0 && !servedBrands.includes(brandCode)) {
+    throw gatewayError('GW_ERR_UNKNOWN_BRAND', [brandCode, servedBrands.join(', ')], { field: 'brandCode' });
+  }
+}
+
+/**
+ * The brands this gateway serves: config `brands` and `iys.brands` together, sorted; empty when
+ * neither is set (then any brand a key holds is taken). A `*` key acts for exactly these.
+ */
+export function servedBrandsOf(config: Pick<GatewayConfig, 'brands' | 'iys'>): number[] {
+  return [...new Set([...(config.brands ?? []), ...(config.iys?.brands ?? [])])].sort((a, b) => a - b);
+}
+
+/**
+ * The brand scope of a request (issue 10 item 9: brands stay apart). Every route that reads or
+ * writes brand data goes through one of these, so a key never sees or changes another brand's:
+ * - `ownBrand(req, b)`: a stored resource of brand `b` (an upload job, a report, an upstream):
+ *   403 GW_ERR_FORBIDDEN when the key does not hold `b`;
+ * - `ownItems(req, items, brandOf)`: a listing, filtered to the key's brands;
+ * - `holdsBrand(req, b)`: the predicate both use (false without an authenticated key: fail closed).
+ */
+export function holdsBrand(req: FastifyRequest, brandCode: number): boolean {
+  return req.principal !== null && hasBrand(req.principal, brandCode);
+}
+
+/** @see holdsBrand. @throws GW_ERR_FORBIDDEN (403, field `brandCode`) */
+export function ownBrand(req: FastifyRequest, brandCode: number): void {
+  if (!holdsBrand(req, brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
+}
+
+/** @see holdsBrand. @returns the items of `items` whose brand the key holds (a new array). */
+export function ownItems<T>(req: FastifyRequest, items: Iterable<T>, brandOf: (item: T) => number): T[] {
+  const out: T[] = [];
+  for (const i of items) if (holdsBrand(req, brandOf(i))) out.push(i);
+  return out;
 }

@@ -87,6 +87,8 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [req.params.upstream]);
     }
     const principal = authenticate(req, u.config);
+    // an upstream sends for its brand: a key that does not hold it uses none of its paths (issue 10 item 9)
+    if (principal && !hasBrand(principal, u.config.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${u.config.brandCode}`], { field: 'brandCode' });
     const q = req.url.indexOf('?');
     // The path the upstream receives is the one screened: `//`, `.` and `..` segments resolved
     // (they let a send request slip past an exact path match), matched case-insensitively.

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import { gatewayError } from '../../errors.ts';
 import { bulkUpload, type UploadSummary } from '../../iys/bulk-upload.ts';
-import { requireBrand } from '../../plugins/auth.ts';
+import { ownBrand, requireBrand } from '../../plugins/auth.ts';
 import { bodyStream, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
@@ -79,6 +79,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
   }, async (req) => {
     const j = jobs.get(req.params.id);
     if (!j) throw gatewayError('GW_ERR_NOT_FOUND', [`upload ${req.params.id}`]);
+    ownBrand(req, j.brandCode);
     return j;
   });
 
@@ -89,6 +90,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
     const j = jobs.get(req.params.id);
     const path = join(dir, `${req.params.id}.report.csv`);
     if (!j || !existsSync(path)) throw gatewayError('GW_ERR_NOT_FOUND', [`report of upload ${req.params.id}`]);
+    ownBrand(req, j.brandCode);
     reply.type('text/csv; charset=utf-8');
     return createReadStream(path);
   });

@@ -2,9 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { outboxSummary, type OutboxItem } from '../../iys/outbox.ts';
 import { reconcileDay } from '../../iys/reconcile.ts';
 import { gatewayError } from '../../errors.ts';
+import { holdsBrand, ownItems, requireBrand } from '../../plugins/auth.ts';
 import type { RouteDeps } from '../deps.ts';
 
-/** GET /v1/outbox and GET /v1/sync/status. */
+/**
+ * GET /v1/outbox and GET /v1/sync/status: items, summaries, sync states and reconciliation
+ * reports of the key's brands only (issue 10 item 9). POST /v1/sync/reconcile: a brand the key holds.
+ */
 export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps) {
   app.get<{ Querystring: { state?: OutboxItem['state']; limit: number } }>('/v1/outbox', {
     config: { scope: 'outbox' },
@@ -16,7 +20,7 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       },
     },
   }, async (req) => {
-    const all = deps.iys.outbox.list();
+    const all = ownItems(req, deps.iys.outbox.list(), (i) => i.brandCode);
     const items = (req.query.state ? all.filter((i) => i.state === req.query.state) : all)
       .sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999')).slice(0, req.query.limit);
     return { summary: outboxSummary(all, deps.now()), items };
@@ -25,15 +29,16 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
   app.get('/v1/sync/status', {
     config: { scope: 'outbox' },
     schema: { summary: 'Sync state of every brand (cursor, last pull, lag) and the outbox', tags: ['outbox'] },
-  }, async () => {
+  }, async (req) => {
     const now = deps.now();
-    const brands = [...deps.iys.sync.values()].map((w) => {
+    const brands = ownItems(req, deps.iys.sync.values(), (w) => w.brandCode).map((w) => {
       const s = w.status();
       return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };
     });
     return {
       iysConfigured: deps.iys.client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands,
-      outbox: outboxSummary(deps.iys.outbox.list(), now), reconciliations: Object.fromEntries(deps.iys.reconciliations),
+      outbox: outboxSummary(ownItems(req, deps.iys.outbox.list(), (i) => i.brandCode), now),
+      reconciliations: Object.fromEntries([...deps.iys.reconciliations].filter(([b]) => holdsBrand(req, b))),
     };
   });
 
@@ -47,6 +52,7 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       },
     },
   }, async (req) => {
+    requireBrand(req, req.query.brandCode, deps.servedBrands);
     const client = deps.iys.client;
     if (!client) throw gatewayError('GW_ERR_IYS_NOT_CONFIGURED');
     if (!deps.iys.sync.has(req.query.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${req.query.brandCode}`], { field: 'brandCode' });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
 import { gatewayError } from '../../errors.ts';
-import { requireBrand } from '../../plugins/auth.ts';
+import { ownBrand, requireBrand } from '../../plugins/auth.ts';
 import { forwardRequestHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
 import { removalReports, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
 import { upstreamRegistry } from '../../transports/http-proxy/registry.ts';
@@ -36,6 +36,7 @@ export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'co
     const name = req.query.upstream;
     const u = name !== undefined ? hooks.find((h) => h.config.name === name) : hooks.length === 1 ? hooks[0] : undefined;
     if (!u) throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [name ?? `(webhook: ${hooks.length} configured, name one with ?upstream=)`]);
+    ownBrand(req, u.config.brandCode);
     let message: ProviderMessage;
     try {
       message = readSendBody(req.body, u.config);
