@@ -113,7 +113,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const metrics = deps.metrics ?? new GatewayMetrics();
   const checks = new CheckService({
     store: deps.store,
-    policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord },
+    policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet },
     mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0),
     lookupTimeoutMs: Math.max(config.redis.commandTimeoutMs * 4, 100),
     onDecision: (t, mt, d, r, n) => metrics.decision(t, mt, d, r, n),

@@ -109,7 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       const { CheckService } = await import('./check/check-service.ts');
       const { scrubFile } = await import('./transports/scrub/scrub-file.ts');
-      const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord }, mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0) });
+      const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet }, mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0) });
       const freshAt = await store.getMeta('mirror.freshAt');
       if (freshAt) checks.markFresh(Number(freshAt));
       const stats = await scrubFile(file, checks, {

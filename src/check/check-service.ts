@@ -1,4 +1,4 @@
-import { decide, type DecisionResult, type PolicyOptions, type PolicyRecord } from '../domain/policy.ts';
+import { decide, needsBireyselRecord, type DecisionResult, type PolicyOptions, type PolicyRecord } from '../domain/policy.ts';
 import { normalizeRecipient, type NormalizedRecipient } from '../domain/recipient.ts';
 import type {
   ConsentKey, ConsentRecord, ConsentType, Decision, MessageType, Reason, RecipientType,
@@ -48,7 +48,9 @@ export interface CheckServiceOptions {
 
 /**
  * The decision engine: normalizes recipients, reads the mirror (one lookup, or one batched lookup
- * for a list), applies domain/policy.ts and answers. Fails closed: a store error or a lookup slower
+ * for a list), applies domain/policy.ts and answers. A TICARI check to TACIR also reads the
+ * BIREYSEL record of each address in the same batched read when the policy needs it
+ * (`tacirOverBireyselRet: block`, domain/policy.ts `needsBireyselRecord`). Fails closed: a store error or a lookup slower
  * than `lookupTimeoutMs` gives TICARI a BLOCK `STORE_UNAVAILABLE`, never an ALLOW.
  */
 export class CheckService {
@@ -95,8 +97,18 @@ export class CheckService {
     const n = this.#normalize(req);
     const key = keyOf(req, n.canonical);
     const now = this.#recordNow(key);
-    if (now !== undefined) return this.#answer(req, n, now);
-    return this.#lookup([key]).then((got) => this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null));
+    if (!needsBireyselRecord(req.recipientType, req.messageType, this.#opts.policy)) {
+      if (now !== undefined) return this.#answer(req, n, now);
+      return this.#lookup([key]).then((got) => this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null));
+    }
+    // TACIR: the BIREYSEL record matters only when there is no TACIR record (policy.ts)
+    if (now !== undefined && now !== null) return this.#answer(req, n, now);
+    const ind = { ...key, recipientType: 'BIREYSEL' as const };
+    const indNow = now === null ? this.#recordNow(ind) : undefined;
+    if (now === null && indNow !== undefined) return this.#answer(req, n, now, indNow);
+    return this.#lookup([key, ind]).then((got) => got === 'unavailable'
+      ? this.#answer(req, n, got, got)
+      : this.#answer(req, n, got[0] ?? null, got[1] ?? null));
   }
 
   #normalize(req: CheckRequest): NormalizedRecipient & { ok: true } {
@@ -112,8 +124,8 @@ export class CheckService {
     return this.#store.peekCached?.(key);
   }
 
-  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable'): CheckAnswer {
-    const { decision, reason } = this.#decide(req, n, record);
+  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable'): CheckAnswer {
+    const { decision, reason } = this.#decide(req, n, record, bireysel);
     const consent = record && record !== 'unavailable'
       ? { status: record.status, source: record.source, consentDate: record.consentDate, creationDate: record.creationDate, transactionId: record.transactionId }
       : null;
@@ -134,10 +146,18 @@ export class CheckService {
       if (n.ok) { keys.push(keyOf(req, n.canonical)); keyIdx.push(i); }
     }
     const records: (PolicyRecord | null | 'unavailable')[] = new Array(recipients.length).fill(null);
+    // TACIR under tacirOverBireyselRet=block: each address's BIREYSEL key rides in the same read
+    const ind: (PolicyRecord | null | 'unavailable')[] | null = needsBireyselRecord(req.recipientType, req.messageType, this.#opts.policy)
+      ? new Array(recipients.length).fill(null) : null;
     // informational messages are exempt whatever the record says: no lookup at all
     if (keys.length > 0 && req.messageType !== 'BILGILENDIRME') {
+      const m = keys.length;
+      if (ind) for (let j = 0; j < m; j++) keys.push({ ...keys[j]!, recipientType: 'BIREYSEL' });
       const got = this.#memory ? this.#memory.peekMany(keys) : await this.#lookup(keys, true);
-      for (let j = 0; j < keyIdx.length; j++) records[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[j] ?? null);
+      for (let j = 0; j < keyIdx.length; j++) {
+        records[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[j] ?? null);
+        if (ind) ind[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[m + j] ?? null);
+      }
     }
     const results = new Array<BatchResult>(recipients.length);
     let allow = 0;
@@ -145,7 +165,7 @@ export class CheckService {
     const counts = new Map<DecisionResult, number>(); // results are shared constants: count per object
     for (let i = 0; i < recipients.length; i++) {
       const n = norm[i]!;
-      const res = n.ok ? this.#policy(req, n, records[i]!, stale) : INVALID;
+      const res = n.ok ? this.#policy(req, n, records[i]!, stale, ind?.[i]) : INVALID;
       counts.set(res, (counts.get(res) ?? 0) + 1);
       if (res.decision === 'ALLOW') allow++;
       results[i] = { input: recipients[i]!, recipient: n.ok ? n.canonical : null, decision: res.decision, reason: res.reason };
@@ -159,16 +179,16 @@ export class CheckService {
     return this.#asOf;
   }
 
-  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable') {
-    const res = this.#policy(req, n, record, this.isStale());
+  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable') {
+    const res = this.#policy(req, n, record, this.isStale(), bireysel);
     this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, 1);
     return res;
   }
 
-  #policy(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable', stale: boolean): DecisionResult {
+  #policy(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable', stale: boolean, bireyselRecord?: PolicyRecord | null | 'unavailable'): DecisionResult {
     return decide({
       type: req.type, recipientType: req.recipientType, messageType: req.messageType, retailerCode: req.retailerCode,
-      smsCapable: n.smsCapable, registrable: n.registrable, record, stale,
+      smsCapable: n.smsCapable, registrable: n.registrable, record, stale, bireyselRecord,
     }, this.#opts.policy);
   }
 

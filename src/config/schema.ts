@@ -76,6 +76,11 @@ export const configSchema = z.object({
   policy: z.object({
     /** TICARI to a TACIR without record: allow (default, opt-out) or block. */
     tacirWithoutRecord: z.enum(['allow', 'block']).default('allow'),
+    /**
+     * TICARI to a TACIR without a TACIR record whose BIREYSEL record is RET: block (default,
+     * BIREYSEL_RET_TACIR_UNPROVEN) or allow (trust the sender's TACIR flag). domain/policy.ts.
+     */
+    tacirOverBireyselRet: z.enum(['block', 'allow']).default('block'),
     /** Arife afternoons and 28 Oct: count as business days (default, safer) or as holidays. */
     halfDayPolicy: z.enum(['business', 'holiday']).default('business'),
     /**

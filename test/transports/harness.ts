@@ -76,7 +76,7 @@ export async function makeProxy(t: Teardown, upstreams: unknown[], opts: { liste
   });
   const store = new MemoryStore({ dataDir: null });
   await store.open();
-  const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord }, mirrorMaxAgeMs: 0 });
+  const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet }, mirrorMaxAgeMs: 0 });
   const keys = new KeyRing({ apiKeys: config.apiKeys, dataDir: '/nonexistent-unused' });
   const logs: string[] = [];
   const stream = new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } });

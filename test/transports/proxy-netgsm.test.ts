@@ -70,8 +70,11 @@ t.test('iysfilter 0 is informational (exempt); 12 checks TACIR', async (t) => {
   const r0 = await send('0');
   t.equal(r0.headers['x-iys-gate-counts'], 'received=2, forwarded=2, removed=0', 'informational: exempt');
   const r12 = await send('12');
-  t.equal(r12.headers['x-iys-gate-counts'], 'received=2, forwarded=2, removed=0', 'TACIR without record: opt-out, allowed');
+  // NONE has no record at all: opt-out, allowed. RET has no TACIR record but refused as an
+  // individual: the TACIR flag does not make it a merchant (policy tacirOverBireyselRet, issue 10)
+  t.equal(r12.headers['x-iys-gate-counts'], 'received=2, forwarded=1, removed=1', 'TACIR without record: opt-out, allowed unless a BIREYSEL RET');
   t.equal(stub.requests.length, 2);
+  t.same(JSON.parse(stub.requests[1]!.body.toString()).messages.map((m: { no: string }) => m.no), [NONE]);
 });
 
 t.test('promotional text marked informational is checked as commercial (default policy)', async (t) => {
