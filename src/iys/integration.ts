@@ -31,7 +31,7 @@ export class IysIntegration {
     this.#store = store;
     this.#log = log;
     this.#now = opts.now ?? Date.now;
-    this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), ...(opts.now ? { now: opts.now } : {}) });
+    this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
     const iys = config.iys;
     if (!iys) return;
     this.client = new IysClient({

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, stat } from 'node:fs/promises';
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { acquireLock } from '../mirror/dir-lock.ts';
 import { join } from 'node:path';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
 import { istanbulDate } from '../domain/turkish-time.ts';
-import { GroupCommitLog } from '../mirror/group-commit-log.ts';
+import { AppendLog, writeLogFileSync, type LegacyFormat, type LogFs } from '../mirror/append-log.ts';
 
 /** What one outbox item asks İYS to register (İYS `Consent` body; recipient canonical). */
 export interface OutboxConsent {
@@ -59,22 +58,34 @@ type Patch = Partial<Omit<OutboxItem, 'id' | 'brandCode' | 'consent' | 'origin' 
 
 /**
  * The durable outbox of consents and refusals to register in İYS. Every change is appended to
- * `<dir>/outbox.log` (JSON lines, group-committed fsync) before the call resolves, so an item
- * acknowledged to a client is never lost; a start replays the log. `close()` compacts it.
+ * `<dir>/outbox.log` (append-log.ts: one CRC-framed record of JSON lines per call, group-committed
+ * fsync) before the call resolves, so an item acknowledged to a client is never lost; a start
+ * replays the log with its recovery rule (torn tail truncated before the first append, damage
+ * before the end → GW_ERR_LOG_CORRUPT). `close()` compacts it. A log of the earlier unframed
+ * format (JSON lines) is read and converted at open.
  */
 export class Outbox {
   #unlock: (() => void) | null = null;
   readonly #items = new Map<string, OutboxItem>();
   readonly #dir: string | null;
-  #log: GroupCommitLog | null = null;
+  #log: AppendLog | null = null;
+  readonly #fs: LogFs | undefined;
+  readonly #warn: ((msg: string) => void) | undefined;
   /** Done items older than this (ms) are dropped at compaction. Default 30 days. */
   readonly #keepDoneMs: number;
 
   /** @param opts.dir directory of outbox.log; null keeps it in memory (tests) */
   readonly #now: () => number;
 
-  constructor(opts: { dir: string | null; keepDoneMs?: number; now?: () => number }) {
+  /**
+   * @param opts.dir directory of outbox.log; null keeps it in memory (tests)
+   * @param opts.fs file layer of the log's append path (tests: a slow or failing fsync)
+   * @param opts.warn receives recovery warnings (torn tail repaired, legacy log converted)
+   */
+  constructor(opts: { dir: string | null; keepDoneMs?: number; now?: () => number; fs?: LogFs; warn?: (msg: string) => void }) {
     this.#dir = opts.dir;
+    this.#fs = opts.fs;
+    this.#warn = opts.warn;
     this.#now = opts.now ?? Date.now;
     this.#keepDoneMs = opts.keepDoneMs ?? 30 * 86_400_000;
   }
@@ -82,6 +93,7 @@ export class Outbox {
   /**
    * Replays the log and opens it for appends.
    * @throws Error when another live process holds the outbox directory (its `LOCK` file)
+   * @throws GW_ERR_LOG_CORRUPT when outbox.log is damaged before its end
    */
   async open(): Promise<void> {
     if (this.#dir === null) return;
@@ -90,17 +102,21 @@ export class Outbox {
     this.#unlock = acquireLock(join(this.#dir, 'LOCK'));
     const path = join(this.#dir, 'outbox.log');
     try {
-      await stat(path);
-      const fh = await open(path, 'r');
-      const text = (await fh.readFile()).toString('utf8');
-      await fh.close();
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try { this.#replay(JSON.parse(line) as { op: string; item?: OutboxItem; id?: string; patch?: Patch }); } catch { /* torn last line */ }
-      }
-    } catch { /* no log yet */ }
-    this.#log = new GroupCommitLog(path);
-    await this.#log.open();
+      this.#log = await AppendLog.open(path, {
+        onRecord: (payload) => {
+          for (const line of payload.toString('utf8').split('\n')) {
+            if (!line) continue;
+            // the record's checksum holds: a line that does not parse is of an unknown (newer) format
+            try { this.#replay(JSON.parse(line) as ReplayOp); } catch { this.#warn?.(`${path}: unreadable outbox operation skipped (written by a newer release?)`); }
+          }
+        },
+        legacy: OUTBOX_LEGACY, ...(this.#fs ? { fs: this.#fs } : {}), ...(this.#warn ? { warn: this.#warn } : {}),
+      });
+    } catch (err) {
+      this.#unlock?.();
+      this.#unlock = null;
+      throw err;
+    }
   }
 
   async close(): Promise<void> {
@@ -149,30 +165,40 @@ export class Outbox {
     await this.#log.append(ops.map((o) => JSON.stringify(o) + '\n').join(''));
   }
 
-  #replay(op: { op: string; item?: OutboxItem; id?: string; patch?: Patch }): void {
+  #replay(op: ReplayOp): void {
     if (op.op === 'add' && op.item) this.#items.set(op.item.id, op.item);
     else if (op.op === 'set' && op.id) { const it = this.#items.get(op.id); if (it) Object.assign(it, op.patch); }
   }
 
+  /** Rewrites outbox.log whole (framed, 1,000 items per record; temp file, fsync, rename). */
   #compactSync(): void {
-    const dir = this.#dir!;
     const cutoff = this.#now() - this.#keepDoneMs;
-    const tmp = join(dir, 'outbox.tmp');
-    const fd = openSync(tmp, 'w');
-    try {
-      const lines: string[] = [];
-      for (const it of this.#items.values()) {
+    const items = this.#items;
+    function* records(): Generator<string> {
+      let lines: string[] = [];
+      for (const it of items.values()) {
         if (it.state === 'done' && it.updatedAt < cutoff) continue;
         lines.push(JSON.stringify({ op: 'add', item: it }) + '\n');
+        if (lines.length >= 1000) { yield lines.join(''); lines = []; }
       }
-      writeSync(fd, lines.join(''));
-      fsyncSync(fd);
-    } finally { closeSync(fd); }
-    renameSync(tmp, join(dir, 'outbox.log'));
-    const dfd = openSync(dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+      if (lines.length) yield lines.join('');
+    }
+    writeLogFileSync(join(this.#dir!, 'outbox.log'), records(), { sealed: false });
   }
 }
+
+type ReplayOp = { op: string; item?: OutboxItem; id?: string; patch?: Patch };
+
+/** A JSON line of the earlier unframed outbox.log: `{"op":"add","item":…}` or `{"op":"set","id":…}`. */
+const OUTBOX_LEGACY: LegacyFormat = {
+  valid(line) {
+    if (!line.startsWith('{')) return false;
+    try {
+      const o = JSON.parse(line) as ReplayOp;
+      return (o.op === 'add' && typeof o.item?.id === 'string') || (o.op === 'set' && typeof o.id === 'string');
+    } catch { return false; }
+  },
+};
 
 /** Counts and the nearest deadline of the outbox (also used by metrics and the CLI). */
 export function outboxSummary(items: readonly OutboxItem[], now = Date.now()) {

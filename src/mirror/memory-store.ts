@@ -1,12 +1,12 @@
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { acquireLock } from './dir-lock.ts';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
+import { copyFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveMovement, sameMovement, compareMovements } from '../domain/consent-order.ts';
 import type { PolicyRecord } from '../domain/policy.ts';
 import { CONSENT_SOURCES, type ConsentKey, type ConsentRecord, type ConsentSource, type Movement } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
-import { GroupCommitLog } from './group-commit-log.ts';
+import { AppendLog, readLogFile, writeLogFileSync, type LegacyFormat, type LogFs } from './append-log.ts';
 import {
   RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource, lineToMovement, movementToLine,
 } from './movement-codec.ts';
@@ -19,8 +19,10 @@ export interface MemoryStoreOptions {
   compactJournalBytes?: number;
   /** Movements kept per key for `history()`, current one included. Default 32. */
   historyPerKey?: number;
-  /** Receives warnings (torn journal line, …). Default: ignored. */
+  /** Receives warnings (torn journal tail repaired, legacy files converted, …). Default: ignored. */
   warn?: (msg: string) => void;
+  /** File layer of the journal's append path (append-log.ts `LogFs`); tests inject a slow or failing fsync. */
+  fs?: LogFs;
 }
 
 const SHARDS = 16; // a V8 Map holds at most 2^24 entries; shards lift the limit per (brand, type)
@@ -44,12 +46,16 @@ const VIEWS: readonly PolicyRecord[] = [
  * bench/README.md for the measured figure). History beyond the current record lives in a side
  * map only for keys that saw more than one movement.
  *
- * Durability: `apply()` resolves after the journal lines are fsynced; a restart replays
- * `snapshot.log` then `journal.log`; a torn last line (crash mid-write) is skipped with a warning.
+ * Durability: `apply()` resolves after the journal record is fsynced; a restart replays
+ * `snapshot.log` then `journal.log` through append-log.ts (CRC-framed records: a torn tail is
+ * copied aside and truncated before the first append, damage before the end refuses the start
+ * with GW_ERR_LOG_CORRUPT). An `apply()` whose movement is a duplicate of one still being written
+ * resolves only once that write is durable (a `duplicate` answer never precedes the original's
+ * fsync). Files of the earlier unframed format are read and rewritten as a framed snapshot.
  */
 export class MemoryStore implements ConsentStore {
   readonly kind = 'embedded' as const;
-  readonly #opts: Required<Omit<MemoryStoreOptions, 'warn'>> & Pick<MemoryStoreOptions, 'warn'>;
+  readonly #opts: Required<Omit<MemoryStoreOptions, 'warn' | 'fs'>> & Pick<MemoryStoreOptions, 'warn' | 'fs'>;
   readonly #brands = new Map<number, Map<string, number>[][]>();
   #cap = 0;
   #count = 0;
@@ -62,7 +68,7 @@ export class MemoryStore implements ConsentStore {
   readonly #retailer = new Map<number, { code: number | null; access: number[] | null }>();
   readonly #history = new Map<number, Movement[]>();
   readonly #meta = new Map<string, string>();
-  #log: GroupCommitLog | null = null;
+  #log: AppendLog | null = null;
   #opened = false;
   #compacting: Promise<void> | null = null;
   #lock: (() => void) | null = null;
@@ -73,6 +79,7 @@ export class MemoryStore implements ConsentStore {
       compactJournalBytes: opts.compactJournalBytes ?? 256 * 1024 * 1024,
       historyPerKey: opts.historyPerKey ?? 32,
       warn: opts.warn,
+      fs: opts.fs,
     };
     this.#grow(1024);
   }
@@ -84,10 +91,29 @@ export class MemoryStore implements ConsentStore {
     if (dir !== null) {
       await mkdir(dir, { recursive: true });
       this.#lock = acquireLock(join(dir, 'LOCK'));
-      await this.#replay(join(dir, 'snapshot.log'));
-      await this.#replay(join(dir, 'journal.log'));
-      this.#log = new GroupCommitLog(join(dir, 'journal.log'));
-      await this.#log.open();
+      try {
+        const warn = this.#opts.warn;
+        const snap = await readLogFile(join(dir, 'snapshot.log'), {
+          onRecord: (p) => this.#replayRecord(p, 'snapshot.log'), legacy: JOURNAL_LEGACY, ...(warn ? { warn } : {}),
+        });
+        this.#log = await AppendLog.open(join(dir, 'journal.log'), {
+          onRecord: (p) => this.#replayRecord(p, 'journal.log'), legacy: JOURNAL_LEGACY,
+          ...(warn ? { warn } : {}), ...(this.#opts.fs ? { fs: this.#opts.fs } : {}),
+        });
+        if (snap?.legacy) {
+          // an unframed snapshot of an earlier release: rewrite everything as a framed snapshot now
+          copyFileSync(join(dir, 'snapshot.log'), join(dir, 'snapshot.log.legacy'));
+          this.#writeSnapshotSync();
+          this.#log.truncateIdleSync();
+          warn?.(`${join(dir, 'snapshot.log')}: converted from the format of an earlier release`);
+        }
+      } catch (err) {
+        await this.#log?.close();
+        this.#log = null;
+        this.#lock?.();
+        this.#lock = null;
+        throw err;
+      }
     }
     this.#opened = true;
   }
@@ -151,6 +177,11 @@ export class MemoryStore implements ConsentStore {
       if (this.#log.bytes >= this.#opts.compactJournalBytes) {
         this.maybeCompact().catch((err: unknown) => this.#opts.warn?.(`journal compaction failed: ${(err as Error).message}`));
       }
+    } else if (this.#log && lines.length < outcomes.length) {
+      // A duplicate of a movement whose journal write may still be in flight (issue 12 item 2):
+      // answer only once everything written before is durable, so a crash cannot undo the original
+      // after this call was acknowledged. At once when nothing is pending.
+      await this.#log.sync();
     }
     return outcomes;
   }
@@ -323,73 +354,75 @@ export class MemoryStore implements ConsentStore {
     this.#cap = cap;
   }
 
-  async #replay(path: string): Promise<void> {
-    try { await stat(path); } catch { return; }
-    const fh = await open(path, 'r');
-    try {
-      const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
-      let rest = '';
-      let lineNo = 0;
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        const text = rest + buf.toString('utf8', 0, bytesRead);
-        let start = 0;
-        for (let nl = text.indexOf('\n', start); nl >= 0; nl = text.indexOf('\n', start)) {
-          this.#replayLine(text.slice(start, nl), path, ++lineNo);
-          start = nl + 1;
-        }
-        rest = text.slice(start);
-      }
-      if (rest.length > 0) this.#opts.warn?.(`${path}: ignored a torn last line (${rest.length} bytes) left by a crash`);
-    } finally {
-      await fh.close();
+  /** One journal or snapshot record: one or more lines (a legacy record is one line without `\n`). */
+  #replayRecord(payload: Buffer, file: string): void {
+    const text = payload.toString('utf8');
+    let start = 0;
+    for (let nl = text.indexOf('\n'); ; nl = text.indexOf('\n', start)) {
+      const end = nl < 0 ? text.length : nl;
+      if (end > start) this.#replayLine(text.slice(start, end), file);
+      if (nl < 0) break;
+      start = nl + 1;
     }
   }
 
-  #replayLine(line: string, path: string, lineNo: number): void {
+  #replayLine(line: string, file: string): void {
     if (line.startsWith('#m\t')) {
       const [, name, value] = line.split('\t');
       if (name !== undefined && value !== undefined) this.#meta.set(name, JSON.parse(value) as string);
       return;
     }
     const m = lineToMovement(line);
-    if (m === null) { this.#opts.warn?.(`${path}:${lineNo}: malformed journal line skipped`); return; }
+    // inside a record whose checksum holds: only a line of an unknown (newer) format gets here
+    if (m === null) { this.#opts.warn?.(`${file}: unreadable line in a valid record skipped (written by a newer release?)`); return; }
     this.#applyOne(m);
   }
 
-  /** Writes every record, history entry and meta value to snapshot.tmp, fsyncs, renames. */
+  /**
+   * Writes every record, history entry and meta value as a sealed framed file (append-log.ts:
+   * snapshot.log.tmp, fsync, rename, directory fsync), 10,000 lines per record.
+   */
   #writeSnapshotSync(): void {
-    const dir = this.#opts.dataDir!;
-    const tmp = join(dir, 'snapshot.tmp');
-    const fd = openSync(tmp, 'w');
-    try {
+    const self = this;
+    function* records(): Generator<string> {
       let chunk: string[] = [];
-      const flush = () => { if (chunk.length) { writeSync(fd, chunk.join('')); chunk = []; } };
-      for (const [brand, combos] of this.#brands) {
+      for (const [brand, combos] of self.#brands) {
         for (let c = 0; c < combos.length; c++) {
           const recipientType = c < 3 ? 'BIREYSEL' : 'TACIR';
           const type = (['MESAJ', 'ARAMA', 'EPOSTA'] as const)[c % 3]!;
           for (const shard of combos[c]!) {
             for (const [recipient, slot] of shard) {
               const key = { brandCode: brand, recipientType, type, recipient } as const;
-              const hist = this.#history.get(slot);
+              const hist = self.#history.get(slot);
               if (hist) for (let i = hist.length - 1; i >= 0; i--) chunk.push(movementToLine(hist[i]!));
-              chunk.push(movementToLine(this.#decode(key, slot)));
-              if (chunk.length >= 10000) flush();
+              chunk.push(movementToLine(self.#decode(key, slot)));
+              if (chunk.length >= 10000) { yield chunk.join(''); chunk = []; }
             }
           }
         }
       }
-      for (const [name, value] of this.#meta) chunk.push(`#m\t${name}\t${JSON.stringify(value)}\n`);
-      flush();
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      for (const [name, value] of self.#meta) chunk.push(`#m\t${name}\t${JSON.stringify(value)}\n`);
+      if (chunk.length) yield chunk.join('');
     }
-    renameSyncDurable(tmp, join(dir, 'snapshot.log'), dir);
+    writeLogFileSync(join(this.#opts.dataDir!, 'snapshot.log'), records(), { sealed: true });
   }
 }
+
+/**
+ * Lines of the unframed journal/snapshot of earlier releases: a line is a record when it decodes
+ * and encodes back to the same text (so a fragment glued before a record is told apart).
+ */
+const JOURNAL_LEGACY: LegacyFormat = {
+  valid(line) {
+    if (line.startsWith('#m\t')) {
+      const f = line.split('\t');
+      if (f.length !== 3) return false;
+      try { return typeof JSON.parse(f[2]!) === 'string'; } catch { return false; }
+    }
+    const m = lineToMovement(line);
+    return m !== null && movementToLine(m) === line + '\n';
+  },
+};
 
 /**
  * A copy of `s` that shares no memory with the string it was cut from. V8 represents a substring
@@ -415,10 +448,3 @@ function detach(m: Movement): Movement {
 }
 
 const CONSENT_SOURCE_SET = new Map<string, ConsentSource>(CONSENT_SOURCES.map((x) => [x, x]));
-
-/** rename is atomic; the directory fsync makes the rename itself durable. */
-function renameSyncDurable(from: string, to: string, dir: string): void {
-  renameSync(from, to);
-  const dfd = openSync(dir, 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
-}

@@ -45,7 +45,7 @@ t.test('snapshot on close, journal after it, both replayed; record fields round-
   t.equal(await c.getMeta('cursor'), 'abc');
 });
 
-t.test('a torn last journal line (crash mid-write) is skipped with a warning; earlier lines survive', async (t) => {
+t.test('a torn last journal record (crash mid-write) is truncated with a warning; earlier records survive', async (t) => {
   const dir = tempDir(t);
   const a = new MemoryStore({ dataDir: dir });
   await a.open();
@@ -57,7 +57,7 @@ t.test('a torn last journal line (crash mid-write) is skipped with a warning; ea
   await b.open();
   t.teardown(() => b.close());
   t.equal(await b.size(), 1);
-  t.match(warnings.join('\n'), /torn last line/);
+  t.match(warnings.join('\n'), /torn last record/);
 });
 
 t.test('a second process cannot open a data directory in use', async (t) => {
