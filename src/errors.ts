@@ -19,6 +19,8 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_BAD_REQUEST: { status: 400, message: 'Malformed HTTP request' },
   GW_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   GW_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time' },
+  GW_ERR_UNSUPPORTED_CHARSET: { status: 415, message: 'Unsupported charset %s; accepted: %s' },
+  GW_ERR_SCRUB_LINE_TOO_LONG: { status: 400, message: 'Line %s: a record longer than %s bytes (config scrubMaxRecordBytes); the list was not scrubbed past it' },
   // --- auth -----------------------------------------------------------------------------------
   GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key' },
   GW_ERR_FORBIDDEN: { status: 403, message: 'API key does not hold %s' },

@@ -65,6 +65,12 @@ export const configSchema = z.object({
   bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
   /** Max CSV import body in bytes (streamed). Default 4 GiB. */
   importBodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
+  /**
+   * Max bytes of one call-list record in `POST /v1/scrub` / `iys-gate scrub` (a line, or a CSV
+   * record with quoted line breaks; line break excluded). Past it: 400 GW_ERR_SCRUB_LINE_TOO_LONG
+   * naming the line, and the rest of the record is never held. Default 65,536 (64 KiB).
+   */
+  scrubMaxRecordBytes: z.number().int().positive().default(64 * 1024),
   /** Max recipients in one /v1/check/batch. Default 10,000 (API.md). */
   batchMaxRecipients: z.number().int().positive().max(100_000).default(10_000),
   /**

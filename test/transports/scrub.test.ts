@@ -29,7 +29,8 @@ t.test('newline list: allowed lines unchanged, in order', async (t) => {
     payload: '05550000001\r\n+90 555 000 00 02\n\n5550000003\n05550000004\nnot-a-number\n' });
   t.equal(res.statusCode, 200);
   t.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
-  t.equal(res.body, '05550000001\n5550000003\n');
+  // byte for byte (issue 10 item 6): the CRLF of line 1 and the blank line 3 come back as sent
+  t.equal(res.body, '05550000001\r\n\n5550000003\n');
 });
 
 t.test('CSV with header, annotate=true: every line with decision and reason', async (t) => {
@@ -95,7 +96,7 @@ t.test('scrubLines and recipientOfLine', async (t) => {
   const stats = { lines: 0, allowed: 0, blocked: 0, header: false };
   let out = '';
   for await (const c of scrubLines(Readable.from(['05550000001\n0555', '0000002\n05550000003']), gw.checks, { brandCode: BRAND, type: 'ARAMA', messageType: 'TICARI', recipientType: 'BIREYSEL', annotate: false, batchSize: 1 }, stats)) out += c;
-  t.equal(out, '05550000001\n05550000003\n', 'last line without newline is read');
+  t.equal(out, '05550000001\n05550000003', 'last line without newline is read (and comes back without one, as sent)');
   t.same(stats, { lines: 3, allowed: 2, blocked: 1, header: false });
 });
 

@@ -2,12 +2,17 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
 import { requireBrand } from '../../plugins/auth.ts';
-import { scrubLines, type ScrubStats } from '../../transports/scrub/scrub-lines.ts';
+import { charsetOfContentType } from '../../transports/scrub/charset.ts';
+import type { Delimiter } from '../../transports/scrub/csv-records.ts';
+import { CallListScrub, HEADER_MODES, type HeaderMode, type ScrubStats } from '../../transports/scrub/scrub-lines.ts';
 import { bodyStream, CSV_MEDIA_TYPES, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
 
-interface ScrubQuery { brandCode?: number; type: ConsentType; messageType: MessageType; recipientType: RecipientType; annotate: boolean }
+type DelimiterParam = Delimiter | 'tab' | 'comma' | 'semicolon' | 'auto';
+interface ScrubQuery { brandCode?: number; type: ConsentType; messageType: MessageType; recipientType: RecipientType; annotate: boolean; header: HeaderMode; delimiter: DelimiterParam }
+
+const DELIMITER_NAMES: Record<DelimiterParam, Delimiter | 'auto'> = { ',': ',', ';': ';', '\t': '\t', comma: ',', semicolon: ';', tab: '\t', auto: 'auto' };
 
 const scrubQuery = {
   type: 'object',
@@ -19,15 +24,28 @@ const scrubQuery = {
     messageType: { type: 'string', enum: ['TICARI', 'BILGILENDIRME'], default: 'TICARI' },
     recipientType: { type: 'string', enum: ['BIREYSEL', 'TACIR'], default: 'BIREYSEL' },
     annotate: { type: 'boolean', default: false },
+    header: { type: 'string', enum: [...HEADER_MODES], default: 'auto' },
+    delimiter: { type: 'string', enum: Object.keys(DELIMITER_NAMES), default: 'auto' },
   },
 } as const;
 
+/** The output chunks: `first` (already pulled), then the rest of `it`. */
+async function* resume(first: IteratorResult<Buffer>, it: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.done) return;
+  yield first.value;
+  yield* { [Symbol.asyncIterator]: () => it };
+}
+
 /**
- * `POST /v1/scrub?brandCode=&type=&messageType=&recipientType=&annotate=` (Bearer key, scope
- * `check`): the body is a call list (CSV or one recipient per line, `text/csv` or `text/plain`,
- * streamed, up to `importBodyLimitBytes`); the answer streams back (`text/plain; charset=utf-8`)
- * the allowed lines unchanged, or with `annotate=true` every line + `,<decision>,<reason>`. Counts
- * are logged; the stream is never buffered whole (memory flat on millions of lines).
+ * `POST /v1/scrub?brandCode=&type=&messageType=&recipientType=&annotate=&header=&delimiter=`
+ * (Bearer key, scope `check`): the body is a call list (CSV or one recipient per line, `text/csv`
+ * or `text/plain`, `charset` utf-8 (default), windows-1254 or iso-8859-9, streamed, up to
+ * `importBodyLimitBytes`); the answer streams back in the list's own charset the allowed records
+ * byte for byte (line breaks as sent), or with `annotate=true` every record + `,DECISION,REASON`.
+ * `header` (auto|true|false) and `delimiter` (`,` `;` tab, auto): scrub-lines.ts. The answer
+ * starts once the first batch is decided: a fault there is a coded 4xx
+ * (GW_ERR_SCRUB_LINE_TOO_LONG 400, GW_ERR_UNSUPPORTED_CHARSET 415); a fault later aborts the
+ * response (no final chunk), so a partial list never reads as complete.
  */
 export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'config' | 'checks' | 'servedBrands'>): Promise<void> {
   app.register(async (scope) => {
@@ -42,13 +60,25 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
     }, async (req, reply) => {
       const q = req.query;
       const brandCode = requireBrand(req, q.brandCode, deps.servedBrands);
+      const charset = charsetOfContentType(req.headers['content-type']);
       const stats: ScrubStats = { lines: 0, allowed: 0, blocked: 0, header: false };
       const body = bodyStream(req);
-      const out = Readable.from(scrubLines(body, deps.checks, {
+      const scrub = new CallListScrub(deps.checks, {
         brandCode, type: q.type, messageType: q.messageType, recipientType: q.recipientType, annotate: q.annotate,
-      }, stats), { objectMode: false });
+        charset, header: q.header, delimiter: DELIMITER_NAMES[q.delimiter], maxRecordBytes: deps.config.scrubMaxRecordBytes,
+      }, stats);
+      const it = scrub.run(body);
+      let first: IteratorResult<Buffer>;
+      try {
+        first = await it.next();
+      } catch (err) {
+        reply.header('connection', 'close'); // do not read the rest of a refused body
+        throw err;
+      }
+      const out = Readable.from(resume(first, it), { objectMode: false });
       out.on('end', () => req.log.info({ scrub: stats }, 'scrub done'));
-      reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store');
+      out.on('error', (err) => req.log.warn({ err, scrub: stats }, 'scrub aborted after the answer began'));
+      reply.type(`text/plain; charset=${scrub.charset}`).header('cache-control', 'no-store');
       return reply.send(out);
     });
   });

@@ -1,6 +1,15 @@
 import type { CheckService } from '../../check/check-service.ts';
 import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
 import { normalizeRecipient } from '../../domain/recipient.ts';
+import { rangeDecoder, sniffBom, type RangeDecoder, type ScrubCharset } from './charset.ts';
+import { detectDelimiter, firstField, RecordSplitter, type CsvRecord, type Delimiter } from './csv-records.ts';
+
+/** How the first record is read (query `header`, CLI `--header`). */
+export const HEADER_MODES = ['auto', 'true', 'false'] as const;
+export type HeaderMode = (typeof HEADER_MODES)[number];
+
+/** Default bound on one record (config `scrubMaxRecordBytes`): 64 KiB. */
+export const DEFAULT_SCRUB_MAX_RECORD_BYTES = 64 * 1024;
 
 /** What to check every line against (query of `POST /v1/scrub`, flags of `iys-gate scrub`). */
 export interface ScrubOptions {
@@ -8,18 +17,34 @@ export interface ScrubOptions {
   type: ConsentType;
   messageType: MessageType;
   recipientType: RecipientType;
-  /** false: only allowed lines, unchanged; true: every line + `,<decision>,<reason>`. */
+  /** false: only allowed records, byte for byte; true: every record + `<sep>DECISION<sep>REASON`. */
   annotate: boolean;
-  /** Lines per batched lookup. Default 4,096. */
+  /** Records per batched lookup. Default 4,096. */
   batchSize?: number;
+  /** Encoding of the list (the output is in the same bytes). Default `utf-8`; a UTF-8 BOM wins. */
+  charset?: ScrubCharset;
+  /**
+   * `auto` (default): the first record is a header only when it holds no recipient: no run of 7+
+   * digits (single separators `space - . ( ) /` between them), no `@`, and a first field that is
+   * not a recipient (C41). `true`: it is the header, unless its first field is a recipient, which
+   * is then decided like any record (a flag never lets a refused number through). `false`: data.
+   */
+  header?: HeaderMode;
+  /** Field separator; `auto` (default) judges it on the first records (csv-records.ts). */
+  delimiter?: Delimiter | 'auto';
+  /** Bound on one record in bytes (GW_ERR_SCRUB_LINE_TOO_LONG past it). Default 65,536. */
+  maxRecordBytes?: number;
 }
 
 /** Running counts of a scrub (updated as output is produced). */
 export interface ScrubStats { lines: number; allowed: number; blocked: number; header: boolean }
 
+/** Annotation reason of a record whose quoting is broken (never emitted in the plain output). */
+export const MALFORMED_RECORD = 'MALFORMED_CSV_RECORD';
+
 /**
- * The recipient of a list line: the whole line for a plain list, else the first CSV field
- * (separator `,`, `;` or tab; surrounding double quotes removed).
+ * The recipient of a list line given as a string: the whole line for a plain list, else the first
+ * CSV field (separator `,`, `;` or tab; surrounding double quotes removed).
  */
 export function recipientOfLine(line: string): string {
   let end = line.length;
@@ -32,64 +57,184 @@ export function recipientOfLine(line: string): string {
   return f;
 }
 
+const BLANK = -1;
+const HEADER = -2;
+const MALFORMED = -3;
+
+const PHONE_RUN = /\p{Nd}(?:[\s\-.()/]{0,3}\p{Nd}){6,}/u;
+
+/** C41: a first line holding a phone-like digit run, an `@` or a recipient in its first field is data. */
+export function looksLikeData(text: string, first: string, type: ConsentType): boolean {
+  return PHONE_RUN.test(text) || text.includes('@') || normalizeRecipient(first, type).ok;
+}
+
+/** Output bytes built by copying (one Buffer per batch). */
+class Out {
+  buf = Buffer.allocUnsafe(64 * 1024);
+  len = 0;
+  #room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+  bytes(src: Buffer, start: number, end: number): void { this.#room(end - start); src.copy(this.buf, this.len, start, end); this.len += end - start; }
+  ascii(s: string): void { this.#room(s.length); this.len += this.buf.write(s, this.len, 'latin1'); }
+  take(): Buffer | null {
+    if (this.len === 0) return null;
+    const b = Buffer.from(this.buf.subarray(0, this.len));
+    this.len = 0;
+    return b;
+  }
+}
+
 /**
- * Streams a call list (CSV or one recipient per line; LF or CRLF; any size) and yields output
- * chunks: allowed lines as they were, or every line annotated. A first line whose recipient field
- * is not a recipient but a word (e.g. `phone,name`) is a header: echoed (annotated: with
- * `,decision,reason`). Blank lines are skipped. Memory is bounded by `batchSize` lines plus one
- * input chunk: each batch is decided with one CheckService.checkBatch lookup.
+ * A call-list scrub. `run(source)` streams the list (CSV or one recipient per line; LF, CRLF or CR;
+ * any size) and yields output: allowed records as the exact bytes they came as (line break
+ * included, so a CRLF or Windows-1254 list comes back in its own bytes), or with `annotate` every
+ * record + `<sep>DECISION<sep>REASON` (sep: the list's separator, `,` for a one-column list).
+ * Blank lines and the header are echoed; a malformed record is blocked (`MALFORMED_CSV_RECORD`).
+ * Nothing is yielded before the first batch is decided, so an error in the first batch (a
+ * record over the bound, a UTF-16 list) can still be answered as a coded 4xx.
+ * Memory: `batchSize` records plus one input chunk plus one partial record (≤ maxRecordBytes).
+ * @throws GW_ERR_SCRUB_LINE_TOO_LONG (400), GW_ERR_UNSUPPORTED_CHARSET (415, UTF-16 BOM)
+ */
+export class CallListScrub {
+  readonly stats: ScrubStats;
+  /** The list's encoding once known (the declared one, or UTF-8 after a UTF-8 BOM). */
+  charset: ScrubCharset;
+  /** The separator in use once the first records are read (null: one column). */
+  delimiter: Delimiter | null = null;
+  readonly #checks: CheckService;
+  readonly #opts: ScrubOptions;
+
+  constructor(checks: CheckService, opts: ScrubOptions, stats: ScrubStats = { lines: 0, allowed: 0, blocked: 0, header: false }) {
+    this.#checks = checks;
+    this.#opts = opts;
+    this.stats = stats;
+    this.charset = opts.charset ?? 'utf-8';
+  }
+
+  async *run(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<Buffer> {
+    const opts = this.#opts;
+    const stats = this.stats;
+    const size = opts.batchSize ?? 4096;
+    const headerMode = opts.header ?? 'auto';
+    const req = { brandCode: opts.brandCode, type: opts.type, recipientType: opts.recipientType, messageType: opts.messageType };
+    const out = new Out();
+    let decode: RangeDecoder = rangeDecoder(this.charset);
+    let splitter = null as RecordSplitter | null;
+    let sep = ',';
+    let firstSeen = false;
+    let eolKnown = false;
+    let eolOfList = '\n';
+    // the batch, in list order: records and what each is (>= 0: index of its recipient)
+    let batch: CsvRecord[] = [];
+    let kinds: number[] = [];
+    let recipients: string[] = [];
+    let decided = false; // a batch was decided (output may flow)
+    let head: Buffer[] = []; // input held back to judge the BOM and the separator
+    let headLen = 0;
+    const records: CsvRecord[] = [];
+
+    const eolText = (r: CsvRecord): string => (r.eol === 2 ? '\r\n' : r.eol === 1 ? String.fromCharCode(r.buf[r.end]!) : eolOfList);
+    const annotated = (r: CsvRecord, suffix: string): void => { out.bytes(r.buf, r.start, r.end); out.ascii(suffix + eolText(r)); };
+    const flush = async (): Promise<void> => {
+      const b = batch, ks = kinds, rs = recipients;
+      batch = []; kinds = []; recipients = [];
+      const results = rs.length > 0 ? (await this.#checks.checkBatch(req, rs)).results : [];
+      for (let i = 0; i < b.length; i++) {
+        const r = b[i]!, k = ks[i]!;
+        if (k === BLANK) { out.bytes(r.buf, r.start, r.end + r.eol); continue; }
+        if (k === HEADER) { if (opts.annotate) annotated(r, `${sep}decision${sep}reason`); else out.bytes(r.buf, r.start, r.end + r.eol); continue; }
+        stats.lines++;
+        const res = k === MALFORMED ? null : results[k]!;
+        if (res?.decision === 'ALLOW') {
+          stats.allowed++;
+          if (opts.annotate) annotated(r, `${sep}ALLOW${sep}${res.reason}`); else out.bytes(r.buf, r.start, r.end + r.eol);
+        } else {
+          stats.blocked++;
+          if (opts.annotate) annotated(r, res ? `${sep}${res.decision}${sep}${res.reason}` : `${sep}BLOCK${sep}${MALFORMED_RECORD}`);
+        }
+      }
+      decided = true;
+    };
+    const isBlank = (r: CsvRecord): boolean => {
+      for (let i = r.start; i < r.end; i++) { const c = r.buf[i]; if (c !== 0x20 && c !== 0x09) return false; }
+      return true;
+    };
+    const take = (r: CsvRecord): void => {
+      if (r.eol > 0 && !eolKnown) { eolOfList = eolText(r); eolKnown = true; }
+      batch.push(r);
+      if (isBlank(r)) { kinds.push(BLANK); return; }
+      if (!r.ok) { firstSeen = true; kinds.push(MALFORMED); return; }
+      const first = firstField(r, this.delimiter, decode);
+      if (!firstSeen) {
+        firstSeen = true;
+        if (headerMode !== 'false' && !normalizeRecipient(first, opts.type).ok
+          && (headerMode === 'true' || !looksLikeData(decode(r.buf, r.start, r.end), first, opts.type))) {
+          stats.header = true;
+          kinds.push(HEADER);
+          return;
+        }
+      }
+      kinds.push(recipients.length);
+      recipients.push(first);
+    };
+
+    const start = (): void => {
+      const all = headLen > 0 ? Buffer.concat(head, headLen) : Buffer.alloc(0);
+      head = [];
+      let body = all;
+      const bom = sniffBom(all);
+      if (bom) {
+        this.charset = bom.charset;
+        decode = rangeDecoder(bom.charset);
+        out.bytes(all, 0, bom.length);
+        body = all.subarray(bom.length);
+      }
+      this.delimiter = opts.delimiter && opts.delimiter !== 'auto' ? opts.delimiter : detectDelimiter(body.subarray(0, 64 * 1024));
+      if (this.delimiter !== null) sep = this.delimiter;
+      splitter = new RecordSplitter({ delimiter: this.delimiter, maxRecordBytes: opts.maxRecordBytes ?? DEFAULT_SCRUB_MAX_RECORD_BYTES });
+      splitter.push(body, records);
+    };
+    const drain = async function* (this: void, final: boolean): AsyncGenerator<Buffer> {
+      for (const r of records) {
+        take(r);
+        if (batch.length >= size) { await flush(); const b = out.take(); if (b) yield b; }
+      }
+      records.length = 0;
+      if (final) await flush();
+      if (decided) { const b = out.take(); if (b) yield b; }
+    };
+
+    for await (const chunk of source) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      if (splitter === null) {
+        head.push(buf);
+        headLen += buf.length;
+        // enough to judge the separator: 64 KiB or 10 line breaks
+        if (headLen < 64 * 1024 && countLf(head) < 10) continue;
+        start();
+      } else splitter.push(buf, records);
+      yield* drain(false);
+    }
+    if (splitter === null) start();
+    splitter!.end(records);
+    yield* drain(true);
+  }
+}
+
+function countLf(parts: Buffer[]): number {
+  let n = 0;
+  for (const p of parts) for (let i = p.indexOf(0x0a); i !== -1 && n < 10; i = p.indexOf(0x0a, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Streams a call list and yields output chunks (CallListScrub.run with its counts in `stats`).
  * @param stats updated in place (progress bars, summaries)
  */
-export async function* scrubLines(source: AsyncIterable<Buffer | string>, checks: CheckService, opts: ScrubOptions, stats: ScrubStats = { lines: 0, allowed: 0, blocked: 0, header: false }): AsyncGenerator<string> {
-  const size = opts.batchSize ?? 4096;
-  const req = { brandCode: opts.brandCode, type: opts.type, recipientType: opts.recipientType, messageType: opts.messageType };
-  let lines: string[] = [];
-  let first = true;
-  let rest = '';
-
-  async function* flush(): AsyncGenerator<string> {
-    if (lines.length === 0) return;
-    const batch = lines;
-    lines = [];
-    const { results } = await checks.checkBatch(req, batch.map(recipientOfLine));
-    let out = '';
-    for (let i = 0; i < batch.length; i++) {
-      const r = results[i]!;
-      if (r.decision === 'ALLOW') stats.allowed++; else stats.blocked++;
-      if (opts.annotate) out += `${batch[i]},${r.decision},${r.reason}\n`;
-      else if (r.decision === 'ALLOW') out += batch[i] + '\n';
-    }
-    stats.lines += batch.length;
-    if (out) yield out;
-  }
-
-  const take = (line: string): string | null => {
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() === '') return null;
-    if (first) {
-      first = false;
-      const f = recipientOfLine(line);
-      if (/[a-zA-Z]/.test(f) && !f.includes('@') && !normalizeRecipient(f, opts.type).ok) {
-        stats.header = true;
-        return opts.annotate ? `${line},decision,reason\n` : line + '\n';
-      }
-    }
-    lines.push(line);
-    return null;
-  };
-
-  for await (const chunk of source) {
-    const text = rest + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
-    let start = 0;
-    let nl: number;
-    while ((nl = text.indexOf('\n', start)) !== -1) {
-      const h = take(text.slice(start, nl));
-      if (h) yield h;
-      start = nl + 1;
-      if (lines.length >= size) yield* flush();
-    }
-    rest = text.slice(start);
-  }
-  if (rest) { const h = take(rest); if (h) yield h; }
-  yield* flush();
+export function scrubLines(source: AsyncIterable<Buffer | string>, checks: CheckService, opts: ScrubOptions, stats?: ScrubStats): AsyncGenerator<Buffer> {
+  return new CallListScrub(checks, opts, stats).run(source);
 }
