@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import pino from 'pino';
 import { IysClient } from '../src/iys/client.ts';
 import { bulkUpload } from '../src/iys/bulk-upload.ts';
+import { DeadLetters } from '../src/iys/dead-letters.ts';
 import { SyncWorker } from '../src/iys/sync.ts';
 import type { ConsentStore } from '../src/mirror/consent-store.ts';
 import { MemoryStore } from '../src/mirror/memory-store.ts';
@@ -36,7 +37,7 @@ async function applyRate(label: string, makeStore: () => Promise<{ store: Consen
       });
     }
     const { store, done } = await makeStore();
-    const w = new SyncWorker({ brandCode: DEMO.brandCode, client, store, log });
+    const w = new SyncWorker({ brandCode: DEMO.brandCode, client, store, log, deadLetters: new DeadLetters({ dir: null }) });
     const t0 = process.hrtime.bigint();
     await w.pull();
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -130,15 +130,31 @@ export async function main(argv: string[]): Promise<number> {
     const res = await fetch(`${url}/v1/sync/status`, { headers: { authorization: `Bearer ${key}` } }).catch((err: Error & { cause?: { code?: string } }) => {
       throw Object.assign(new Error(`no gateway answers at ${url} (${err.cause?.code ?? err.message}); give --url or the config the gateway runs with`), { code: 'GW_ERR_UNREACHABLE' });
     });
-    const body = await res.json() as { iysConfigured: boolean; asOf: string | null; stale: boolean; brands: Array<Record<string, unknown>>; outbox: Record<string, unknown> };
+    const body = await res.json() as {
+      iysConfigured: boolean; asOf: string | null; stale: boolean; brands: Array<Record<string, unknown>>; outbox: Record<string, unknown>;
+      deadLetters?: { open: number; recorded: number; resolved: number; openByReason: Record<string, number>; items: Array<{ brandCode: number | null; via: string; reason: string; field: string; at: string; raw: Record<string, unknown> }> };
+      clock?: { iysSkewMs: number | null; warnBoundMs: number | null };
+    };
     if (!res.ok) { process.stderr.write(`${res.status}: ${JSON.stringify(body)}\n`); return 1; }
     const out = [`İYS configured: ${body.iysConfigured}   mirror asOf: ${body.asOf ?? 'never'}${body.stale ? '   STALE' : ''}`];
     for (const b of body.brands) {
       const c = b.cursors as { HS: string | null; IYS: string | null };
-      out.push(`brand ${b.brandCode}: last pull ${b.lastPullAt ? new Date(b.lastPullAt as number).toISOString() : 'never'} (lag ${b.lagSeconds ?? '-'} s)  cursors HS=${c.HS ?? '-'} IYS=${c.IYS ?? '-'}  pulled ${b.pulledMovements}${b.gap ? '  GAP: resync needed' : ''}${b.lastError ? `  last error ${(b.lastError as { code: string }).code}` : ''}`);
+      out.push(`brand ${b.brandCode}: last pull ${b.lastPullAt ? new Date(b.lastPullAt as number).toISOString() : 'never'} (lag ${b.lagSeconds ?? '-'} s)  cursors HS=${c.HS ?? '-'} IYS=${c.IYS ?? '-'}  pulled ${b.pulledMovements}${b.deadLetters ? `  dead letters ${b.deadLetters}` : ''}${b.gap ? '  GAP: resync needed' : ''}${b.lastError ? `  last error ${(b.lastError as { code: string }).code}` : ''}`);
     }
     const o = body.outbox;
     out.push(`outbox: ${o.pending} pending, ${o.submitted} submitted, ${o.failed} failed, ${o.overdue} overdue; nearest deadline ${o.nearestDeadline ?? '-'}${o.secondsToNearestDeadline != null ? ` (${Math.round(Number(o.secondsToNearestDeadline) / 3600)} h left)` : ''}`);
+    const d = body.deadLetters;
+    if (d) {
+      const by = Object.entries(d.openByReason).filter(([, n]) => n > 0).map(([r, n]) => `${r} ${n}`).join(', ');
+      out.push(`dead letters: ${d.open} open${by ? ` (${by})` : ''}, ${d.resolved} applied on retry, ${d.recorded} recorded`);
+      for (const l of d.items.slice(0, 20)) {
+        out.push(`  ${l.at} brand ${l.brandCode ?? '-'} ${l.via} ${l.reason} (${l.field}): ${l.raw.status ?? '?'} ${l.raw.type ?? '?'} ${l.raw.recipient ?? '?'} consentDate ${l.raw.consentDate ?? '-'}`);
+      }
+    }
+    const c = body.clock;
+    if (c && c.iysSkewMs !== null) {
+      out.push(`clock skew against İYS: ${(c.iysSkewMs / 1000).toFixed(1)} s${c.warnBoundMs !== null && Math.abs(c.iysSkewMs) > c.warnBoundMs ? '  WARNING: past the bound (iys.clockSkewWarnMs); check NTP' : ''}`);
+    }
     process.stdout.write(out.join('\n') + '\n');
     return 0;
   }

@@ -118,6 +118,8 @@ export const configSchema = z.object({
     reconcileDaily: z.boolean().default(true),
     /** İYS request timeout in ms. Default 10,000. */
     requestTimeoutMs: z.number().int().positive().default(10_000),
+    /** Clock skew against İYS (its answers' `Date` header) past which a warning is logged, in ms. Default 60,000. */
+    clockSkewWarnMs: z.number().int().positive().default(60_000),
   }).strict().optional(),
   consents: z.object({
     /**

@@ -56,6 +56,8 @@ export interface IysClientOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   dispatcher?: Dispatcher;
+  /** Called with each new clock-skew measurement (ms, İYS − client; see `IysClient.clockSkewMs`). */
+  onClockSkew?: (skewMs: number) => void;
 }
 
 interface CallSpec {
@@ -112,6 +114,14 @@ export class IysClient {
   private readonly random: () => number;
   /** Requests sent to İYS (attempts, incl. retries). */
   attempts = 0;
+  /**
+   * Clock skew against İYS, from the `Date` header of its last answer: İYS's time minus this
+   * client's `now` (ms; positive = İYS ahead), ±~500 ms (the header has whole seconds, taken as
+   * the middle of its second). null until an answer carried a readable `Date`.
+   */
+  clockSkewMs: number | null = null;
+  /** Epoch ms (client clock) of the answer `clockSkewMs` was measured on. */
+  clockSkewAt: number | null = null;
 
   constructor(private readonly opts: IysClientOptions) {
     this.budget = opts.budget ?? sharedRateBudget(new URL(opts.baseUrl).host);
@@ -361,6 +371,15 @@ export class IysClient {
 
   // --- transport ------------------------------------------------------------------------------
 
+  #measureSkew(date: string | string[] | undefined): void {
+    const d = typeof date === 'string' ? Date.parse(date) : NaN;
+    if (Number.isNaN(d)) return;
+    const local = this.now();
+    this.clockSkewMs = d + 500 - local;
+    this.clockSkewAt = local;
+    this.opts.onClockSkew?.(this.clockSkewMs);
+  }
+
   private backoff(attempt: number, retryAfterMs: number | null): number {
     const exp = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** attempt);
     const jitter = Math.floor(this.random() * exp);
@@ -409,6 +428,7 @@ export class IysClient {
         if (text && String(r.headers['content-type'] ?? '').includes('json')) {
           try { body = JSON.parse(text); } catch { body = text; }
         }
+        this.#measureSkew(r.headers.date);
         const ra = r.headers['retry-after'];
         if (typeof ra === 'string' && /^\d+$/.test(ra)) retryAfterMs = Number(ra) * 1000;
         res = { status: r.statusCode, body, text };

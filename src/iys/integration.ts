@@ -5,6 +5,7 @@ import type { ConsentStore } from '../mirror/consent-store.ts';
 import { istanbulDate } from '../domain/turkish-time.ts';
 import { IysClient } from './client.ts';
 import { reconcileDay, type ReconcileReport } from './reconcile.ts';
+import { DeadLetters } from './dead-letters.ts';
 import { Outbox } from './outbox.ts';
 import { SyncWorker } from './sync.ts';
 import { Uploader } from './uploader.ts';
@@ -16,6 +17,8 @@ import { Uploader } from './uploader.ts';
  */
 export class IysIntegration {
   readonly outbox: Outbox;
+  /** İYS movements that could not be applied (pull and push), retried on every pull cycle. */
+  readonly deadLetters: DeadLetters;
   readonly client: IysClient | null = null;
   readonly sync = new Map<number, SyncWorker>();
   readonly uploader: Uploader | null = null;
@@ -32,11 +35,21 @@ export class IysIntegration {
     this.#log = log;
     this.#now = opts.now ?? Date.now;
     this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
+    this.deadLetters = new DeadLetters({ dir: join(config.dataDir, 'sync'), ...(opts.now ? { now: opts.now } : {}) });
     const iys = config.iys;
     if (!iys) return;
+    let warnedAt = -Infinity;
     this.client = new IysClient({
       baseUrl: iys.baseUrl, iysCode: iys.iysCode, username: iys.username, password: iys.password,
       timeoutMs: iys.requestTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
+      // a warning past the bound, at most every 10 minutes while it lasts
+      onClockSkew: (skewMs) => {
+        if (Math.abs(skewMs) <= iys.clockSkewWarnMs) { warnedAt = -Infinity; return; }
+        const t = this.#now();
+        if (t - warnedAt < 600_000) return;
+        warnedAt = t;
+        log.warn({ clockSkewMs: Math.round(skewMs), boundMs: iys.clockSkewWarnMs }, 'the gateway clock and İYS disagree (İYS Date header): ONAY movements dated ahead of the gateway clock wait in the dead-letter store; check NTP');
+      },
     });
     // The mirror is as fresh as its least fresh brand's last complete pull.
     const freshOf = () => {
@@ -46,7 +59,7 @@ export class IysIntegration {
     };
     this.#freshOf = freshOf;
     for (const brandCode of iys.brands) {
-      this.sync.set(brandCode, new SyncWorker({ brandCode, client: this.client, store, log, onFresh: freshOf, ...(opts.now ? { now: opts.now } : {}) }));
+      this.sync.set(brandCode, new SyncWorker({ brandCode, client: this.client, store, log, deadLetters: this.deadLetters, onFresh: freshOf, ...(opts.now ? { now: opts.now } : {}) }));
     }
     this.uploader = new Uploader({
       outbox: this.outbox, client: this.client, store, log, pollAfterMs: iys.batchPollAfterMs, retryBaseMs: iys.uploadRetryBaseMs, ...(opts.now ? { now: opts.now } : {}),
@@ -55,7 +68,8 @@ export class IysIntegration {
 
   /** Opens the outbox and loads sync state (freshness resumes from the stored last pulls). */
   async open(): Promise<void> {
-    await this.outbox.open();
+    await this.outbox.open(); // takes the data directory's LOCK first
+    await this.deadLetters.open();
     for (const w of this.sync.values()) await w.load();
     this.#freshOf?.();
     const open = this.outbox.list((i) => i.state === 'pending' || i.state === 'submitted').length;
@@ -118,5 +132,6 @@ export class IysIntegration {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
     await this.outbox.close();
+    await this.deadLetters.close();
   }
 }

@@ -2,7 +2,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import type { IysClient } from './client.ts';
 import { PULL_MAX_LIMIT, PULL_WINDOW_MS, isCursorStale } from './client.ts';
-import { fromIysMovement } from './iys-movement.ts';
+import type { Movement } from '../domain/types.ts';
+import type { DeadLetters } from './dead-letters.ts';
+import { readIysMovement, type RawIysMovement } from './iys-movement.ts';
 
 /** Sync state of one brand (GET /v1/sync/status, `iys-gate sync status`). */
 export interface BrandSyncStatus {
@@ -14,8 +16,12 @@ export interface BrandSyncStatus {
   lastPushAt: number | null;
   /** Movements applied by pull since start. */
   pulledMovements: number;
-  /** Items the feed carried that could not be read (bad field). */
+  /** Items the feed carried that could not be applied (dead-lettered) since start. */
   badMovements: number;
+  /** Dead letters of this brand still waiting to be applied (retried on every pull cycle). */
+  deadLetters: number;
+  /** Dead letters of this brand applied by a retry since start. */
+  deadLettersRecovered: number;
   /** True when the last complete pull is older than the feed's 7-day window (minus a margin): a full resync is needed. */
   gap: boolean;
   lastError: { code: string; message: string; at: number } | null;
@@ -26,6 +32,8 @@ export interface SyncWorkerOptions {
   client: IysClient;
   store: ConsentStore;
   log: FastifyBaseLogger;
+  /** Durable store of movements that could not be applied; a page's cursor moves only once its refused items are in it. */
+  deadLetters: DeadLetters;
   /** Called after a complete pull cycle with its epoch ms (the mirror is fresh as of then). */
   onFresh?: (atMs: number) => void;
   now?: () => number;
@@ -55,7 +63,7 @@ export class SyncWorker {
     this.brandCode = opts.brandCode;
     this.#status = {
       brandCode: opts.brandCode, cursors: { HS: null, IYS: null }, lastPullAt: null, lastPushAt: null,
-      pulledMovements: 0, badMovements: 0, gap: false, lastError: null,
+      pulledMovements: 0, badMovements: 0, deadLetters: 0, deadLettersRecovered: 0, gap: false, lastError: null,
     };
   }
 
@@ -71,7 +79,11 @@ export class SyncWorker {
     this.#checkGap();
   }
 
-  status(): BrandSyncStatus { this.#checkGap(); return structuredClone(this.#status); }
+  status(): BrandSyncStatus {
+    this.#checkGap();
+    this.#status.deadLetters = this.#o.deadLetters.openLetters(this.brandCode).length;
+    return structuredClone(this.#status);
+  }
 
   /** One complete cycle over both sources; concurrent calls share the running cycle. Never throws. */
   pull(): Promise<void> {
@@ -88,6 +100,7 @@ export class SyncWorker {
   async #pull(): Promise<void> {
     const now = (this.#o.now ?? Date.now)();
     try {
+      await this.retryDeadLetters();
       for (const source of ['HS', 'IYS'] as const) await this.#drain(source);
       this.#status.lastPullAt = now;
       this.#status.lastError = null;
@@ -107,20 +120,30 @@ export class SyncWorker {
     let after = this.#status.cursors[source];
     let page = await fetch(after);
     for (let pages = 0; page !== null && pages < 10_000; pages++) {
-      const movements = [];
+      const movements: Movement[] = [];
+      const refused: Parameters<DeadLetters['add']>[0] = [];
+      const nowMs = (this.#o.now ?? Date.now)();
       for (const raw of page.list) {
-        const m = fromIysMovement(this.brandCode, raw, (this.#o.now ?? Date.now)());
-        if ('error' in m) { this.#status.badMovements++; this.#o.log.warn({ brandCode: this.brandCode, field: m.error }, 'unreadable movement in the İYS feed skipped'); continue; }
-        movements.push(m);
+        const m = readIysMovement(this.brandCode, raw as RawIysMovement, nowMs);
+        if ('reason' in m) refused.push({ brandCode: this.brandCode, via: 'pull', feed: source, ...m, raw: raw as RawIysMovement });
+        else movements.push(m);
       }
       const last = page.list.length < PULL_MAX_LIMIT || !page.after || page.after === after;
       // The next page is fetched while this one is applied; this page's cursor is stored only once
-      // its movements are durable, so a crash still repeats at most one page.
-      const [applied, next] = await Promise.allSettled([
+      // its movements are durable and its refused items are in the dead-letter store, so a crash
+      // repeats at most one page and the cursor never hides an unapplied movement.
+      const [applied, lettered, next] = await Promise.allSettled([
         movements.length ? store.apply(movements) : Promise.resolve([]),
+        refused.length ? this.#o.deadLetters.add(refused) : Promise.resolve([]),
         last ? Promise.resolve(null) : fetch(page.after),
       ]);
       if (applied.status === 'rejected') throw applied.reason;
+      if (lettered.status === 'rejected') throw lettered.reason;
+      if (refused.length) {
+        this.#status.badMovements += refused.length;
+        const reasons = [...new Set(refused.map((r) => r.reason))];
+        this.#o.log.warn({ brandCode: this.brandCode, source, count: refused.length, reasons, fields: [...new Set(refused.map((r) => r.field))] }, 'İYS feed items that cannot be applied kept in the dead-letter store (retried every pull cycle)');
+      }
       this.#status.pulledMovements += movements.length;
       if (page.after && page.after !== after) {
         await store.setMeta(metaKey(this.brandCode, `${source}.after`), page.after);
@@ -130,6 +153,31 @@ export class SyncWorker {
       if (next.status === 'rejected') throw next.reason; // this page's cursor is kept
       page = next.value;
     }
+  }
+
+  /**
+   * Retries this brand's open dead letters with the rules as they are now (the clock may have
+   * caught up with a future consentDate): the ones that read now are applied and marked resolved;
+   * the rest stay (with their reason updated). Called at the start of every pull cycle.
+   * @throws GW_ERR_STORE_UNAVAILABLE (nothing is marked resolved that was not applied)
+   */
+  async retryDeadLetters(): Promise<number> {
+    const dl = this.#o.deadLetters;
+    const open = dl.openLetters(this.brandCode);
+    if (open.length === 0) return 0;
+    const nowMs = (this.#o.now ?? Date.now)();
+    const ready: { id: string; m: Movement }[] = [];
+    for (const l of open) {
+      const m = readIysMovement(this.brandCode, l.raw, nowMs);
+      if ('reason' in m) await dl.retried(l.id, m);
+      else ready.push({ id: l.id, m });
+    }
+    if (ready.length === 0) return 0;
+    const outcomes = await this.#o.store.apply(ready.map((r) => r.m));
+    await dl.resolve(ready.map((r, i) => ({ id: r.id, outcome: outcomes[i]! })));
+    this.#status.deadLettersRecovered += ready.length;
+    this.#o.log.info({ brandCode: this.brandCode, applied: ready.length }, 'dead-lettered İYS movements applied on retry');
+    return ready.length;
   }
 
   #checkGap(): void {

@@ -147,6 +147,26 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
     collect() { for (const [b, w] of iys.sync) { const last = w.status().lastPullAt; if (last !== null) this.set({ brandCode: String(b) }, (now() - last) / 1000); } },
   });
   new Gauge({ name: 'iysgate_mirror_stale', help: '1 when the mirror is past its freshness bound', registers: r, collect() { this.set(isStale() ? 1 : 0); } });
+  // dead letters: the store keeps running totals by reason (a bounded enum); the counter follows them
+  const seen = new Map<string, number>();
+  new Counter({
+    name: 'iysgate_sync_dead_letters_total', help: 'İYS movements (pull or push) that could not be applied and were kept in the dead-letter store, by reason (future_date, invalid_field, unkeyable, unknown_brand)', labelNames: ['reason'], registers: r,
+    collect() {
+      for (const [reason, n] of Object.entries(iys.deadLetters.recorded)) {
+        const before = seen.get(reason) ?? 0;
+        this.inc({ reason }, n > before ? n - before : 0);
+        seen.set(reason, Math.max(n, before));
+      }
+    },
+  });
+  new Gauge({
+    name: 'iysgate_sync_dead_letters_open', help: 'Dead-lettered İYS movements not applied yet (retried every pull cycle), by reason', labelNames: ['reason'], registers: r,
+    collect() { for (const [reason, n] of Object.entries(iys.deadLetters.summary().openByReason)) this.set({ reason }, n); },
+  });
+  new Gauge({
+    name: 'iysgate_iys_clock_skew_seconds', help: 'İYS clock minus the gateway clock, from the Date header of İYS\'s last answer (positive: İYS ahead); absent until measured', registers: r,
+    collect() { this.reset(); const s = iys.client?.clockSkewMs; if (s !== null && s !== undefined) this.set(s / 1000); },
+  });
 }
 
 /** Registers `GET /metrics` and the latency hook. */

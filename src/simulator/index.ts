@@ -171,6 +171,8 @@ export async function buildSimulator(opts: SimulatorOptions = {}, deps: Simulato
   });
 
   app.addHook('onSend', async (req, reply, payload) => {
+    // İYS's clock, as its answers' Date header (the gateway measures clock skew with it)
+    reply.header('date', clock.now().toUTCString());
     if (isAdmin(req.url)) return payload;
     const operationId = req.routeOptions.config?.iysSim?.operationId ?? null;
     ctx.count(operationId ?? 'unknown', reply.statusCode);

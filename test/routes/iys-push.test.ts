@@ -52,11 +52,14 @@ t.test('push: idempotent, safe out of order, movements sharing a transactionId b
   t.equal(h.body.current.status, 'RET');
 });
 
-t.test('push: unreadable items and foreign brands are skipped, the rest applied', async (t) => {
+t.test('push: a RET in a legacy spelling is applied; unreadable items and foreign brands are dead-lettered, the rest applied', async (t) => {
   const gw = await gateway(t);
   const r = await gw.push([item({ status: 'RED' }), item({ brandCode: 1 }), item({ recipient: 'x' }), item({ recipient: '+905321119003' })]);
   t.equal(r.status, 200);
-  t.match(r.body, { received: 4, rejected: 3, applied: 1 });
+  t.match(r.body, { received: 4, rejected: 2, deadLettered: 2, applied: 2 });
+  const c = await gw.call('POST', '/v1/check', { brandCode: 700001, recipient: '05321119001', type: 'MESAJ' });
+  t.equal(c.body.reason, 'CONSENT_RET', 'status RED (C10) is a refusal: it blocks');
+  t.same(gw.app.iys.deadLetters.summary().openByReason, { future_date: 0, invalid_field: 0, unkeyable: 1, unknown_brand: 1 });
   const notArray = await gw.call('POST', '/v1/iys/push', { list: 'x' }, { authorization: basic(PUSH.username, PUSH.password) });
   t.equal(notArray.status, 400);
   t.equal(notArray.body.field, 'list');

@@ -3,6 +3,7 @@ import { outboxSummary, type OutboxItem } from '../../iys/outbox.ts';
 import { reconcileDay } from '../../iys/reconcile.ts';
 import { gatewayError } from '../../errors.ts';
 import { holdsBrand, ownItems, requireBrand } from '../../plugins/auth.ts';
+import { maskPii } from '../../plugins/redact.ts';
 import type { RouteDeps } from '../deps.ts';
 
 /**
@@ -35,10 +36,25 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       const s = w.status();
       return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };
     });
+    const dl = deps.iys.deadLetters;
+    // the 50 oldest open letters, recipient masked (the full raw item stays in <dataDir>/sync/dead-letters.log)
+    // a key sees its brands' letters; one holding every brand also those of no brand it could hold
+    const mine = (l: { brandCode: number | null }) => holdsBrand(req, l.brandCode ?? -1);
+    const items = dl.openLetters().filter(mine).slice(0, 50).map((l) => ({
+      id: l.id, brandCode: l.brandCode, via: l.via, ...(l.feed ? { feed: l.feed } : {}), reason: l.reason, field: l.field, message: l.message,
+      at: new Date(l.at).toISOString(), attempts: l.attempts,
+      raw: { ...l.raw, ...(typeof l.raw.recipient === 'string' ? { recipient: maskPii(l.raw.recipient) } : {}) },
+    }));
+    const client = deps.iys.client;
     return {
-      iysConfigured: deps.iys.client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands,
+      iysConfigured: client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands,
       outbox: outboxSummary(ownItems(req, deps.iys.outbox.list(), (i) => i.brandCode), now),
       reconciliations: Object.fromEntries([...deps.iys.reconciliations].filter(([b]) => holdsBrand(req, b))),
+      deadLetters: { ...dl.summary(mine), items },
+      clock: {
+        iysSkewMs: client?.clockSkewMs ?? null, measuredAt: client?.clockSkewAt ? new Date(client.clockSkewAt).toISOString() : null,
+        warnBoundMs: deps.config.iys?.clockSkewWarnMs ?? null,
+      },
     };
   });
 

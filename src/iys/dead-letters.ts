@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ApplyOutcome } from '../mirror/consent-store.ts';
+import { GroupCommitLog } from '../mirror/group-commit-log.ts';
+import { DEAD_LETTER_REASONS, type DeadLetterReason, type RawIysMovement } from './iys-movement.ts';
+
+/** A movement from İYS the gateway could not apply, kept with its raw content until it can be. */
+export interface DeadLetter {
+  id: string;
+  /** The brand it was read for (a pull worker's brand, or the push item's `brandCode`); null when unreadable. */
+  brandCode: number | null;
+  /** Where it came from: the pull feed (`HS` / `IYS` source) or a push delivery. */
+  via: 'pull' | 'push';
+  feed?: 'HS' | 'IYS';
+  reason: DeadLetterReason;
+  /** The field at fault and why (movement-rules.ts message). */
+  field: string;
+  message: string;
+  /** The item exactly as İYS sent it. */
+  raw: RawIysMovement;
+  /** Epoch ms it was recorded. */
+  at: number;
+  /** Retries since this process started (not persisted). */
+  attempts: number;
+  /** Epoch ms it was finally applied, and the store's outcome; absent while open. */
+  resolvedAt?: number;
+  outcome?: ApplyOutcome;
+}
+
+type Op =
+  | { op: 'add'; letter: Omit<DeadLetter, 'attempts'> }
+  | { op: 'reason'; id: string; reason: DeadLetterReason; field: string; message: string }
+  | { op: 'resolved'; id: string; at: number; outcome: ApplyOutcome };
+
+/** Identity of a raw item, so a page read twice (crash before its cursor) is kept once. */
+const identity = (brandCode: number | null, raw: RawIysMovement): string => `${brandCode}|${JSON.stringify(raw)}`;
+
+/**
+ * The durable dead-letter store of İYS movements (issue 12 item 4): `<dir>/dead-letters.log`,
+ * one JSON op per line appended through the project's append-only log (GroupCommitLog: written and
+ * fdatasynced before `add` resolves), replayed at open. A pull page's cursor moves, and a push
+ * delivery is answered 200, only after its refused items are here; each pull cycle retries the
+ * open ones (SyncWorker) and records the ones finally applied. One gateway per data directory
+ * (the outbox's LOCK, taken before this opens).
+ */
+export class DeadLetters {
+  readonly #dir: string | null;
+  readonly #now: () => number;
+  readonly #letters = new Map<string, DeadLetter>();
+  readonly #open = new Map<string, string>(); // identity → id
+  #log: GroupCommitLog | null = null;
+  /** Letters recorded, by reason (all the file holds, resolved included): `iysgate_sync_dead_letters_total`. */
+  readonly recorded: Record<DeadLetterReason, number> = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<DeadLetterReason, number>;
+
+  /** @param opts.dir directory of the log; null keeps the letters in memory (tests without a data directory) */
+  constructor(opts: { dir: string | null; now?: () => number }) {
+    this.#dir = opts.dir;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Replays the log (a torn last line from a crash is skipped) and opens it for appends. */
+  async open(): Promise<void> {
+    if (this.#dir === null || this.#log) return;
+    await mkdir(this.#dir, { recursive: true });
+    const path = join(this.#dir, 'dead-letters.log');
+    let text = '';
+    try { text = await readFile(path, 'utf8'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let op: Op;
+      try { op = JSON.parse(line) as Op; } catch { continue; /* torn last line */ }
+      this.#replay(op);
+    }
+    this.#log = new GroupCommitLog(path);
+    await this.#log.open();
+  }
+
+  async close(): Promise<void> {
+    const log = this.#log;
+    this.#log = null;
+    await log?.close();
+  }
+
+  /**
+   * Records refused items durably (resolves once on disk). An item identical to an open letter
+   * (same brand and raw content) is not recorded twice.
+   * @returns the letters (existing ones for repeats)
+   * @throws the file error (ENOSPC, EIO, …): the caller must not move its cursor nor answer 2xx
+   */
+  async add(entries: Array<Pick<DeadLetter, 'brandCode' | 'via' | 'reason' | 'field' | 'message' | 'raw'> & { feed?: 'HS' | 'IYS' }>): Promise<DeadLetter[]> {
+    const now = this.#now();
+    const out: DeadLetter[] = [];
+    const ops: Op[] = [];
+    for (const e of entries) {
+      const known = this.#open.get(identity(e.brandCode, e.raw));
+      if (known) { out.push(this.#letters.get(known)!); continue; }
+      const letter: DeadLetter = { id: randomUUID(), ...e, at: now, attempts: 0 };
+      const { attempts: _a, ...stored } = letter;
+      ops.push({ op: 'add', letter: stored });
+      out.push(letter);
+    }
+    await this.#append(ops);
+    for (const op of ops) this.#replay(op);
+    return out.map((l) => this.#letters.get(l.id) ?? l);
+  }
+
+  /** Records that open letters were applied at last (durable before it resolves). */
+  async resolve(done: Array<{ id: string; outcome: ApplyOutcome }>): Promise<void> {
+    const at = this.#now();
+    const ops: Op[] = done.filter((d) => this.#letters.get(d.id)?.resolvedAt === undefined).map((d) => ({ op: 'resolved', id: d.id, at, outcome: d.outcome }));
+    await this.#append(ops);
+    for (const op of ops) this.#replay(op);
+  }
+
+  /** Notes a retry that still failed; a changed reason is persisted, an unchanged one only counted. */
+  async retried(id: string, now: { reason: DeadLetterReason; field: string; message: string }): Promise<void> {
+    const l = this.#letters.get(id);
+    if (!l) return;
+    l.attempts++;
+    if (l.reason === now.reason && l.field === now.field) return;
+    const op: Op = { op: 'reason', id, ...now };
+    await this.#append([op]);
+    this.#replay(op);
+  }
+
+  /** Open letters (optionally of one brand), oldest first. */
+  openLetters(brandCode?: number): DeadLetter[] {
+    const out: DeadLetter[] = [];
+    for (const id of this.#open.values()) {
+      const l = this.#letters.get(id)!;
+      if (brandCode === undefined || l.brandCode === brandCode) out.push(l);
+    }
+    return out.sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * Counts of open letters by reason, of all recorded ones and of those applied on retry,
+   * optionally of the letters `keep` accepts (a key's brands).
+   */
+  summary(keep: (l: DeadLetter) => boolean = () => true): { open: number; openByReason: Record<DeadLetterReason, number>; recorded: number; resolved: number } {
+    const openByReason = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<DeadLetterReason, number>;
+    let open = 0;
+    let recorded = 0;
+    for (const l of this.#letters.values()) {
+      if (!keep(l)) continue;
+      recorded++;
+      if (l.resolvedAt === undefined) { open++; openByReason[l.reason]++; }
+    }
+    return { open, openByReason, recorded, resolved: recorded - open };
+  }
+
+  async #append(ops: Op[]): Promise<void> {
+    if (ops.length === 0 || this.#dir === null) return;
+    if (!this.#log) throw new Error('dead-letter store is not open');
+    await this.#log.append(ops.map((o) => JSON.stringify(o) + '\n').join(''));
+  }
+
+  #replay(op: Op): void {
+    if (op.op === 'add') {
+      if (this.#letters.has(op.letter.id)) return;
+      const l: DeadLetter = { ...op.letter, attempts: 0 };
+      this.#letters.set(l.id, l);
+      this.recorded[l.reason] = (this.recorded[l.reason] ?? 0) + 1;
+      const ident = identity(l.brandCode, l.raw);
+      // two concurrent adds of one item: the second is the first's duplicate
+      if (l.resolvedAt === undefined && this.#open.has(ident)) { l.resolvedAt = l.at; l.outcome = 'duplicate'; }
+      if (l.resolvedAt === undefined) this.#open.set(ident, l.id);
+    } else if (op.op === 'reason') {
+      const l = this.#letters.get(op.id);
+      if (l) { l.reason = op.reason; l.field = op.field; l.message = op.message; }
+    } else if (op.op === 'resolved') {
+      const l = this.#letters.get(op.id);
+      if (l && l.resolvedAt === undefined) {
+        l.resolvedAt = op.at;
+        l.outcome = op.outcome;
+        this.#open.delete(identity(l.brandCode, l.raw));
+      }
+    }
+  }
+}
