@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplyOutcome } from '../mirror/consent-store.ts';
-import { GroupCommitLog } from '../mirror/group-commit-log.ts';
+import { AppendLog, type LogFs } from '../mirror/append-log.ts';
 import { DEAD_LETTER_REASONS, type DeadLetterReason, type RawIysMovement } from './iys-movement.ts';
 
 /** A movement from İYS the gateway could not apply, kept with its raw content until it can be. */
@@ -38,8 +38,8 @@ const identity = (brandCode: number | null, raw: RawIysMovement): string => `${b
 
 /**
  * The durable dead-letter store of İYS movements (issue 12 item 4): `<dir>/dead-letters.log`,
- * one JSON op per line appended through the project's append-only log (GroupCommitLog: written and
- * fdatasynced before `add` resolves), replayed at open. A pull page's cursor moves, and a push
+ * JSON ops appended as records of the project's one append-only log (append-log.ts: CRC-framed,
+ * written and fdatasynced before `add` resolves, torn tail cut at open), replayed at open. A pull page's cursor moves, and a push
  * delivery is answered 200, only after its refused items are here; each pull cycle retries the
  * open ones (SyncWorker) and records the ones finally applied. One gateway per data directory
  * (the outbox's LOCK, taken before this opens).
@@ -49,31 +49,43 @@ export class DeadLetters {
   readonly #now: () => number;
   readonly #letters = new Map<string, DeadLetter>();
   readonly #open = new Map<string, string>(); // identity → id
-  #log: GroupCommitLog | null = null;
+  #log: AppendLog | null = null;
+  readonly #fs: LogFs | undefined;
+  readonly #warn: ((msg: string) => void) | undefined;
   /** Letters recorded, by reason (all the file holds, resolved included): `iysgate_sync_dead_letters_total`. */
   readonly recorded: Record<DeadLetterReason, number> = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<DeadLetterReason, number>;
 
-  /** @param opts.dir directory of the log; null keeps the letters in memory (tests without a data directory) */
-  constructor(opts: { dir: string | null; now?: () => number }) {
+  /**
+   * @param opts.dir directory of the log; null keeps the letters in memory (tests without a data directory)
+   * @param opts.fs file layer of the append path (tests: a failing or slow fsync)
+   * @param opts.warn receives recovery warnings (torn tail repaired)
+   */
+  constructor(opts: { dir: string | null; now?: () => number; fs?: LogFs; warn?: (msg: string) => void }) {
     this.#dir = opts.dir;
     this.#now = opts.now ?? Date.now;
+    this.#fs = opts.fs;
+    this.#warn = opts.warn;
   }
 
-  /** Replays the log (a torn last line from a crash is skipped) and opens it for appends. */
+  /**
+   * Replays the log and opens it for appends (append-log.ts: a torn tail from a crash is cut off
+   * before the first append).
+   * @throws GW_ERR_LOG_CORRUPT when the file is damaged before its end
+   */
   async open(): Promise<void> {
     if (this.#dir === null || this.#log) return;
     await mkdir(this.#dir, { recursive: true });
     const path = join(this.#dir, 'dead-letters.log');
-    let text = '';
-    try { text = await readFile(path, 'utf8'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let op: Op;
-      try { op = JSON.parse(line) as Op; } catch { continue; /* torn last line */ }
-      this.#replay(op);
-    }
-    this.#log = new GroupCommitLog(path);
-    await this.#log.open();
+    this.#log = await AppendLog.open(path, {
+      onRecord: (payload) => {
+        for (const line of payload.toString('utf8').split('\n')) {
+          if (!line) continue;
+          // the record's checksum holds: a line that does not parse is of an unknown (newer) format
+          try { this.#replay(JSON.parse(line) as Op); } catch { this.#warn?.(`${path}: unreadable dead-letter operation skipped (written by a newer release?)`); }
+        }
+      },
+      ...(this.#fs ? { fs: this.#fs } : {}), ...(this.#warn ? { warn: this.#warn } : {}),
+    });
   }
 
   async close(): Promise<void> {
@@ -153,7 +165,7 @@ export class DeadLetters {
   async #append(ops: Op[]): Promise<void> {
     if (ops.length === 0 || this.#dir === null) return;
     if (!this.#log) throw new Error('dead-letter store is not open');
-    await this.#log.append(ops.map((o) => JSON.stringify(o) + '\n').join(''));
+    await this.#log.append(ops.map((o) => JSON.stringify(o)).join('\n'));
   }
 
   #replay(op: Op): void {

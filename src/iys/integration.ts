@@ -35,7 +35,7 @@ export class IysIntegration {
     this.#log = log;
     this.#now = opts.now ?? Date.now;
     this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
-    this.deadLetters = new DeadLetters({ dir: join(config.dataDir, 'sync'), ...(opts.now ? { now: opts.now } : {}) });
+    this.deadLetters = new DeadLetters({ dir: join(config.dataDir, 'sync'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
     const iys = config.iys;
     if (!iys) return;
     let warnedAt = -Infinity;
