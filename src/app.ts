@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
@@ -11,6 +12,7 @@ import auth, { servedBrandsOf } from './plugins/auth.ts';
 import errorHandler from './plugins/error-handler.ts';
 import metricsPlugin, { GatewayMetrics, registerCacheMetrics, registerIysMetrics, type CacheStatsSource } from './plugins/metrics.ts';
 import { maskDeep, maskPii } from './plugins/redact.ts';
+import { RequestBounds } from './plugins/request-bounds.ts';
 import healthRoutes from './routes/ops/health.ts';
 import checkRoutes from './routes/v1/check.ts';
 import consentRoutes from './routes/v1/consents.ts';
@@ -27,7 +29,7 @@ import { sendRoutes } from './routes/v1/send.ts';
 import type { RouteDeps } from './routes/deps.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService; iys: IysIntegration }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -67,6 +69,7 @@ export function loggerOptions(config: GatewayConfig, stream?: NodeJS.WritableStr
  * @param config frozen config from config/load.ts
  */
 export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<FastifyInstance> {
+  let bounds: RequestBounds | undefined;
   const app = Fastify({
     logger: deps.logger === undefined ? loggerOptions(config) : deps.logger,
     bodyLimit: config.bodyLimitBytes,
@@ -74,11 +77,17 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     logController: new LogController({ disableRequestLogging: true }),
     // no per-request child logger (it cost ~1.4 µs a request, bench/README.md); error logs carry reqId themselves
     childLoggerFactory: (logger) => logger,
-    // no whole-request timeout: imports and scrubs stream for minutes (review C3); slow-header
-    // clients are still cut by Node's headersTimeout (60 s) and idle sockets by keepAliveTimeout
-    requestTimeout: 0,
-    keepAliveTimeout: 72_000,
+    // every phase of a request is bounded by request-bounds.ts (headers, body idle, whole request
+    // for non-streaming routes: imports and scrubs stream for minutes, review C3); it owns the server
+    serverFactory: (handler) => {
+      bounds = new RequestBounds({
+        headersTimeoutMs: config.headersTimeoutMs, bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: 72_000,
+      }, handler);
+      return bounds.server;
+    },
   });
+  const requestBounds = bounds!;
   // Errors Node's HTTP parser raises before fastify sees a request (431, malformed headers) get
   // the same coded JSON shape as every other error (review W4).
   app.server.removeAllListeners('clientError');
@@ -88,6 +97,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     const code = status === 431 ? 'GW_ERR_HEADERS_TOO_LARGE' : status === 408 ? 'GW_ERR_REQUEST_TIMEOUT' : 'GW_ERR_BAD_REQUEST';
     const body = JSON.stringify({ statusCode: status, code, error: status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request', message: ERROR_DEFINITIONS[code].message });
     socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    (socket as Socket).destroySoon(); // a half-open peer that keeps trickling must not hold the socket
   });
   // JSON routes take JSON only: a text/plain body is 415, not a confusing schema error (review W5);
   // the CSV routes register their own text parsers.
@@ -99,6 +109,11 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     if (typeof b === 'string' && !/^[1-9]\d{0,8}$/.test(b)) throw gatewayError('GW_ERR_VALIDATION', ['brandCode must be a positive integer in decimal digits'], { field: 'brandCode' });
   };
   app.addHook('onRoute', (route) => {
+    // handlers that may write are tracked so a shutdown closes the store only after they settled
+    // (C45); the two check routes only read and stay off it (hot path)
+    if (![route.method].flat().every((m) => m === 'GET' || m === 'HEAD') && route.url !== '/v1/check' && route.url !== '/v1/check/batch') {
+      route.handler = requestBounds.trackHandler(route.handler);
+    }
     const qs = route.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
     if (!qs?.properties?.brandCode) return;
     const pre = route.preValidation;
@@ -172,5 +187,6 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('iys', iys);
+  app.decorate('requestBounds', requestBounds);
   return app;
 }

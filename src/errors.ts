@@ -21,6 +21,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time' },
   GW_ERR_UNSUPPORTED_CHARSET: { status: 415, message: 'Unsupported charset %s; accepted: %s' },
   GW_ERR_SCRUB_LINE_TOO_LONG: { status: 400, message: 'Line %s: a record longer than %s bytes (config scrubMaxRecordBytes); the list was not scrubbed past it' },
+  GW_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down; retry on another instance' },
   // --- auth -----------------------------------------------------------------------------------
   GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key' },
   GW_ERR_FORBIDDEN: { status: 403, message: 'API key does not hold %s' },

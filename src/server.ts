@@ -5,23 +5,23 @@ import { buildApp } from './app.ts';
 import { loadConfig } from './config/load.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { assertIstanbulOffset } from './domain/turkish-time.ts';
+import type { ConsentStore } from './mirror/consent-store.ts';
 import { openStore } from './mirror/open-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
 
 /**
  * Starts the gateway: config (file + env), time-zone self-check (C25), store (embedded unless
  * IYS_GATE_REDIS_URL), API keys (generates and prints one on a first start without any), app,
- * listen; closes gracefully on SIGINT/SIGTERM (store flushed, snapshot written).
- * @returns the listening app and its address
+ * listen; closes gracefully on SIGINT/SIGTERM (`shutdown` below: drained, store closed, exit 0).
+ * @returns the listening app, its address and `close` (the same shutdown, once)
  */
-export async function serve(opts: { configFile?: string | undefined; config?: GatewayConfig } = {}): Promise<{ app: FastifyInstance; address: string }> {
+export async function serve(opts: { configFile?: string | undefined; config?: GatewayConfig } = {}): Promise<{ app: FastifyInstance; address: string; close: () => Promise<void> }> {
   const config = opts.config ?? loadConfig({ file: opts.configFile });
   assertIstanbulOffset();
   const keys = new KeyRing(config);
   const generated = keys.ensureKey();
   const store = await openStore(config);
   const app = await buildApp(config, { store, keys });
-  app.addHook('onClose', async () => { await store.close(); });
   if (generated) {
     process.stdout.write(
       `\n  No API key was configured, so one was generated. It is shown only this once;\n` +
@@ -36,12 +36,35 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   const address = await app.listen({ port: config.port, host: config.host });
   app.iys.start();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= shutdown(app, store, config));
+  closeWithGrace({
+    delay: config.shutdownTimeoutMs,
+    logger: { error: (msg: unknown) => app.log.error({ err: msg instanceof Error ? msg : undefined }, `shutdown: ${msg instanceof Error ? msg.message : String(msg)}`) },
+  }, async ({ err, signal }) => {
     if (err) app.log.error({ err }, 'closing after an error');
     else app.log.info({ signal }, 'closing');
-    await app.close();
+    await close();
   });
-  return { app, address };
+  return { app, address, close };
+}
+
+/**
+ * The shutdown (C45), bounded by `shutdownTimeoutMs` (close-with-grace exits 1 past it): stop
+ * accepting and drain connections (request-bounds.ts: idle sockets closed at once, in-flight
+ * answers with `Connection: close`, cut after `shutdownDrainMs`), wait for handlers that write,
+ * close the app (İYS workers, outbox), then the store (embedded: snapshot written, journal
+ * emptied). The last log line `closed cleanly` names the store and the time taken.
+ */
+async function shutdown(app: FastifyInstance, store: ConsentStore, config: GatewayConfig): Promise<void> {
+  const t0 = performance.now();
+  const drained = await app.requestBounds.drain(config.shutdownDrainMs);
+  // leave a quarter of the bound for the store's own close (snapshot)
+  const settled = await app.requestBounds.settled(config.shutdownTimeoutMs * 0.75 - (performance.now() - t0));
+  if (!settled) app.log.warn('shutdown: handlers still running; closing the store anyway');
+  await app.close();
+  await store.close();
+  app.log.info({ store: store.kind, shutdownMs: Math.round(performance.now() - t0), answered: drained.waited, cut: drained.cut }, 'closed cleanly');
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -71,6 +71,32 @@ export const configSchema = z.object({
    * naming the line, and the rest of the record is never held. Default 65,536 (64 KiB).
    */
   scrubMaxRecordBytes: z.number().int().positive().default(64 * 1024),
+  /**
+   * Request line + headers must arrive within this many ms of the request's first byte; past it
+   * 408 GW_ERR_REQUEST_TIMEOUT and the connection closes (enforced within 1/10 of the bound). Default 20,000.
+   */
+  headersTimeoutMs: z.number().int().positive().default(20_000),
+  /**
+   * A request body that receives no byte for this many ms while the gateway waits for it is
+   * answered 408 and its connection closed (every route, streaming ones included). 0 = off. Default 20,000.
+   */
+  bodyIdleTimeoutMs: z.number().int().min(0).default(20_000),
+  /**
+   * A non-streaming request's body (JSON routes, proxy) must be fully received within this many ms
+   * of its headers, else 408. Streaming CSV routes (import, upload, scrub) are bounded by
+   * `bodyIdleTimeoutMs` only. 0 = off. Default 30,000.
+   */
+  requestTimeoutMs: z.number().int().min(0).default(30_000),
+  /**
+   * At SIGTERM/SIGINT in-flight requests get this many ms to finish (their answers carry
+   * `Connection: close`); those still open are then answered 503 GW_ERR_SHUTTING_DOWN or cut. Default 1,000.
+   */
+  shutdownDrainMs: z.number().int().min(0).default(1_000),
+  /**
+   * Bound in ms of the whole shutdown (drain, outbox and journal writes, store close); past it the
+   * process exits with status 1. Default 10,000.
+   */
+  shutdownTimeoutMs: z.number().int().positive().default(10_000),
   /** Max recipients in one /v1/check/batch. Default 10,000 (API.md). */
   batchMaxRecipients: z.number().int().positive().max(100_000).default(10_000),
   /**

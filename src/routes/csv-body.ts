@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { gatewayError } from '../errors.ts';
+import { markStreaming } from '../plugins/request-bounds.ts';
 
 /** Media types the CSV routes (import, İYS upload, scrub) take. */
 export const CSV_MEDIA_TYPES = ['text/csv', 'text/plain', 'application/csv'];
@@ -15,12 +16,14 @@ export function takeStreamedBodies(scope: FastifyInstance, types: readonly strin
 }
 
 /**
- * The raw body stream of a request in a `takeStreamedBodies` scope.
+ * The raw body stream of a request in a `takeStreamedBodies` scope; the request is marked
+ * streaming (exempt from `requestTimeoutMs`, still bounded by `bodyIdleTimeoutMs`).
  * @throws GW_ERR_UNSUPPORTED_MEDIA_TYPE (415, field `body`) when there is none: an empty POST
  *   without a content type reaches the handler with no stream (review: it was a 500)
  */
 export function bodyStream(req: FastifyRequest): NodeJS.ReadableStream & AsyncIterable<Buffer> {
   const body = req.body as (NodeJS.ReadableStream & AsyncIterable<Buffer>) | undefined;
   if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
+  markStreaming(req.raw); // bounded by bodyIdleTimeoutMs, not by requestTimeoutMs
   return body;
 }
