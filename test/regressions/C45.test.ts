@@ -16,7 +16,7 @@ const KEY = 'c45-key-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${KEY}` };
 const CHECK = JSON.stringify({ brandCode: 100003, recipient: '05321220006', type: 'MESAJ' });
 
-async function start(t: Tap.Test, dataDir: string, extra: Record<string, unknown> = {}) {
+async function start(t: { teardown(fn: () => unknown): void }, dataDir: string, extra: Record<string, unknown> = {}) {
   const cfg = join(dataDir, 'config.json');
   writeFileSync(cfg, JSON.stringify({ logLevel: 'info', ...extra }));
   const gw = await startGatewayProcess({ IYS_GATE_API_KEY: KEY, IYS_GATE_DATA_DIR: join(dataDir, 'data'), IYS_GATE_CONFIG: cfg });
