@@ -14,8 +14,10 @@ Commands:
   simulator [--config FILE]      start the İYS simulator (same as npm run simulator); FILE: its
                                  options (src/simulator/README.md), e.g. {"pushAllowHttp": true}
   scrub FILE --brand-code N --type T [--message-type TICARI|BILGILENDIRME] [--recipient-type BIREYSEL|TACIR] [--annotate]
-                                 stream a call list to stdout keeping only allowed recipients
-                                 (every line with its decision with --annotate)
+        [--charset utf-8|windows-1254|iso-8859-9] [--header auto|true|false] [--delimiter auto|,|;|tab]
+                                 stream a call list to stdout keeping only allowed recipients,
+                                 each line as its original bytes (every line with its decision
+                                 with --annotate)
   upload FILE --brand-code N     validate a consent list (İYS upload layout) with İYS's rules and
                                  register it in İYS; resumable; report in FILE.report.csv
   sync status                    state of every brand (cursor, last pull, lag) and the outbox,
@@ -36,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       config: { type: 'string' }, 'brand-code': { type: 'string' }, help: { type: 'boolean', short: 'h' },
       'no-progress': { type: 'boolean' }, url: { type: 'string' }, type: { type: 'string' }, 'message-type': { type: 'string' },
       'recipient-type': { type: 'string' }, annotate: { type: 'boolean' }, 'poll-every-ms': { type: 'string' },
+      charset: { type: 'string' }, header: { type: 'string' }, delimiter: { type: 'string' },
     },
   });
   const [cmd, ...rest] = positionals;
@@ -99,11 +102,16 @@ export async function main(argv: string[]): Promise<number> {
     const type = values.type;
     const mt = values['message-type'] ?? 'TICARI';
     const rt = values['recipient-type'] ?? 'BIREYSEL';
+    const header = values.header ?? 'auto';
+    const delimiter = ({ auto: 'auto', ',': ',', comma: ',', ';': ';', semicolon: ';', tab: '\t', '\t': '\t' } as const)[values.delimiter ?? 'auto'];
     if (!file || !Number.isInteger(brand) || brand <= 0 || !['MESAJ', 'ARAMA', 'EPOSTA'].includes(type ?? '')
-      || !['TICARI', 'BILGILENDIRME'].includes(mt) || !['BIREYSEL', 'TACIR'].includes(rt)) {
-      process.stderr.write('usage: iys-gate scrub FILE --brand-code N --type MESAJ|ARAMA|EPOSTA [--message-type TICARI|BILGILENDIRME] [--recipient-type BIREYSEL|TACIR] [--annotate]\n');
+      || !['TICARI', 'BILGILENDIRME'].includes(mt) || !['BIREYSEL', 'TACIR'].includes(rt)
+      || !['auto', 'true', 'false'].includes(header) || delimiter === undefined) {
+      process.stderr.write('usage: iys-gate scrub FILE --brand-code N --type MESAJ|ARAMA|EPOSTA [--message-type TICARI|BILGILENDIRME] [--recipient-type BIREYSEL|TACIR] [--annotate] [--charset utf-8|windows-1254|iso-8859-9] [--header auto|true|false] [--delimiter auto|,|;|tab]\n');
       return 2;
     }
+    const { scrubCharset } = await import('./transports/scrub/charset.ts');
+    const charset = scrubCharset(values.charset ?? 'utf-8'); // GW_ERR_UNSUPPORTED_CHARSET names the accepted ones
     const config = loadConfig({ file: values.config });
     const store = await openStore(config);
     try {
@@ -115,6 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       const stats = await scrubFile(file, checks, {
         brandCode: brand, type: type as 'MESAJ', messageType: mt as 'TICARI', recipientType: rt as 'BIREYSEL',
         annotate: values.annotate ?? false, progress: !values['no-progress'] && process.stderr.isTTY,
+        charset, header: header as 'auto', delimiter, maxRecordBytes: config.scrubMaxRecordBytes,
       });
       process.stderr.write(JSON.stringify(stats) + '\n');
       return 0;

@@ -26,8 +26,9 @@ export interface ScrubOptions {
   /**
    * `auto` (default): the first record is a header only when it holds no recipient: no run of 7+
    * digits (single separators `space - . ( ) /` between them), no `@`, and a first field that is
-   * not a recipient (C41). `true`: it is the header, unless its first field is a recipient, which
-   * is then decided like any record (a flag never lets a refused number through). `false`: data.
+   * not a recipient (C41). `true`: it is the header, unless its first field or its first digit
+   * run is a recipient, which is then decided like any record (a flag never lets a refused
+   * number through). `false`: data.
    */
   header?: HeaderMode;
   /** Field separator; `auto` (default) judges it on the first records (csv-records.ts). */
@@ -66,6 +67,16 @@ const PHONE_RUN = /\p{Nd}(?:[\s\-.()/]{0,3}\p{Nd}){6,}/u;
 /** C41: a first line holding a phone-like digit run, an `@` or a recipient in its first field is data. */
 export function looksLikeData(text: string, first: string, type: ConsentType): boolean {
   return PHONE_RUN.test(text) || text.includes('@') || normalizeRecipient(first, type).ok;
+}
+
+/**
+ * `header=true`: the recipient a first line still holds (its first field, else its first
+ * phone-like digit run, when either normalizes for `type`), which is then decided; null: none.
+ */
+export function recipientInLine(text: string, first: string, type: ConsentType): string | null {
+  if (normalizeRecipient(first, type).ok) return first;
+  const run = PHONE_RUN.exec(text)?.[0];
+  return run !== undefined && normalizeRecipient(run, type).ok ? run : null;
 }
 
 /** Output bytes built by copying (one Buffer per batch). */
@@ -169,17 +180,22 @@ export class CallListScrub {
       if (isBlank(r)) { kinds.push(BLANK); return; }
       if (!r.ok) { firstSeen = true; kinds.push(MALFORMED); return; }
       const first = firstField(r, this.delimiter, decode);
+      let recipient = first;
       if (!firstSeen) {
         firstSeen = true;
-        if (headerMode !== 'false' && !normalizeRecipient(first, opts.type).ok
-          && (headerMode === 'true' || !looksLikeData(decode(r.buf, r.start, r.end), first, opts.type))) {
-          stats.header = true;
-          kinds.push(HEADER);
-          return;
+        if (headerMode !== 'false') {
+          const text = decode(r.buf, r.start, r.end);
+          const inside = headerMode === 'true' ? recipientInLine(text, first, opts.type) : null;
+          if (inside !== null) recipient = inside;
+          else if (headerMode === 'true' || !looksLikeData(text, first, opts.type)) {
+            stats.header = true;
+            kinds.push(HEADER);
+            return;
+          }
         }
       }
       kinds.push(recipients.length);
-      recipients.push(first);
+      recipients.push(recipient);
     };
 
     const start = (): void => {
