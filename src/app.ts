@@ -9,7 +9,7 @@ import type { ConsentStore } from './mirror/consent-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
 import { ERROR_DEFINITIONS, gatewayError } from './errors.ts';
 import auth, { servedBrandsOf } from './plugins/auth.ts';
-import errorHandler from './plugins/error-handler.ts';
+import errorHandler, { frameworkErrors } from './plugins/error-handler.ts';
 import metricsPlugin, { GatewayMetrics, registerCacheMetrics, registerIysMetrics, type CacheStatsSource } from './plugins/metrics.ts';
 import { maskDeep, maskPii } from './plugins/redact.ts';
 import { RequestBounds } from './plugins/request-bounds.ts';
@@ -86,6 +86,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
       }, handler);
       return bounds.server;
     },
+    frameworkErrors,
   });
   const requestBounds = bounds!;
   // Errors Node's HTTP parser raises before fastify sees a request (431, malformed headers) get

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_DEFINITIONS, isGatewayError, type ErrorCode } from '../errors.ts';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -27,6 +27,18 @@ function fieldOf(err: FastifyError): string | undefined {
   const extra = params.missingProperty ?? params.additionalProperty;
   const path = [base, extra].filter(Boolean).join('.');
   return path || undefined;
+}
+
+/**
+ * fastify's `frameworkErrors` option: errors raised before routing (a path find-my-way cannot
+ * decode, `%zz` or `%C0%AF`; a too long parameter) answered in the same coded shape, 400
+ * GW_ERR_BAD_REQUEST, instead of fastify's own uncoded `FST_ERR_BAD_URL`.
+ */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const bad = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  const code: ErrorCode = bad ? 'GW_ERR_BAD_REQUEST' : 'GW_ERR_INTERNAL';
+  const status = ERROR_DEFINITIONS[code].status;
+  void reply.code(status).type('application/json').send({ statusCode: status, code, error: STATUS_TEXT[status], message: bad ? 'Malformed request path (it cannot be decoded)' : ERROR_DEFINITIONS[code].message, ...(bad ? { field: 'path' } : {}) });
 }
 
 /**

@@ -13,7 +13,7 @@ import type { GatewayConfigInput } from '../../src/config/schema.ts';
 import type { ConsentType, RecipientType } from '../../src/domain/types.ts';
 import { MemoryStore } from '../../src/mirror/memory-store.ts';
 import { KeyRing } from '../../src/plugins/api-keys.ts';
-import errorHandler from '../../src/plugins/error-handler.ts';
+import errorHandler, { frameworkErrors } from '../../src/plugins/error-handler.ts';
 import metricsPlugin, { GatewayMetrics } from '../../src/plugins/metrics.ts';
 import { proxyRoutes } from '../../src/routes/proxy/index.ts';
 import { scrubRoutes } from '../../src/routes/v1/scrub.ts';
@@ -80,7 +80,7 @@ export async function makeProxy(t: Teardown, upstreams: unknown[], opts: { liste
   const keys = new KeyRing({ apiKeys: config.apiKeys, dataDir: '/nonexistent-unused' });
   const logs: string[] = [];
   const stream = new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } });
-  const app: FastifyInstance = Fastify({ logger: { level: 'warn', stream }, keepAliveTimeout: 1_000 });
+  const app: FastifyInstance = Fastify({ logger: { level: 'warn', stream }, keepAliveTimeout: 1_000, frameworkErrors });
   const deps = { config, store, checks, metrics: new GatewayMetrics({ defaultMetrics: false }), servedBrands: [BRAND, BRAND + 1], keys };
   await app.register(errorHandler);
   await app.register(auth, { keys, servedBrands: deps.servedBrands });

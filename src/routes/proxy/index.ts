@@ -8,6 +8,7 @@ import { upstreamRegistry, type Upstream } from '../../transports/http-proxy/reg
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
 import { hasDuplicateKeys } from '../../transports/http-proxy/json-keys.ts';
 import { maskUrlForLog } from '../../transports/http-proxy/log-url.ts';
+import { providerPath, providerQuery, UnsafePath, type ProviderPath } from '../../transports/http-proxy/provider-path.ts';
 import { removalReports, type RemovalReport, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
@@ -89,12 +90,21 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     const principal = authenticate(req, u.config);
     // an upstream sends for its brand: a key that does not hold it uses none of its paths (issue 10 item 9)
     if (principal && !hasBrand(principal, u.config.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${u.config.brandCode}`], { field: 'brandCode' });
-    const q = req.url.indexOf('?');
-    // The path the upstream receives is the one screened: `//`, `.` and `..` segments resolved
-    // (they let a send request slip past an exact path match), matched case-insensitively.
-    const path = canonicalPath('/' + (req.params['*'] ?? ''));
-    if (path === null) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, 'path leaves the upstream root'], { field: 'path' });
-    const pathAndQuery = q === -1 ? path : path + req.url.slice(q);
+    // C37: the path is read from the raw request target (not fastify's once-decoded params) the
+    // way a provider's server may read it; the screen matches `key`, the upstream receives `wire`
+    // (the same path, encoded once). A path that cannot be read one way only is refused unsent.
+    const target = req.url.replace(/^\/proxy\/[^/?#]*/, '');
+    const q = target.indexOf('?');
+    let path: ProviderPath;
+    let query: string;
+    try {
+      path = providerPath(q === -1 ? target : target.slice(0, q));
+      query = q === -1 ? '' : '?' + providerQuery(target.slice(q + 1));
+    } catch (err) {
+      if (err instanceof UnsafePath) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${err.message}; refused unsent`], { field: 'path' });
+      throw err;
+    }
+    const pathAndQuery = path.wire + query;
     const raw = Buffer.isBuffer(req.body) ? req.body : null;
 
     let message: ProviderMessage | null;
@@ -104,7 +114,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       const text = raw && raw.length > 0 ? raw.toString('utf8') : null;
       parsed = text === null ? undefined : tryJson(text);
       if (parsed !== undefined && hasDuplicateKeys(text!)) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
-      message = u.adapter.read({ method: req.method, path: path.toLowerCase(), headers: req.headers, body: parsed }, u.config);
+      message = u.adapter.read({ method: req.method, path: path.key, headers: req.headers, body: parsed }, u.config);
     } catch (err) {
       if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
       throw err;
@@ -114,11 +124,10 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       // Fail closed: only reads (GET/HEAD to a path that is not a send endpoint) and the upstream's
       // configured passThroughPaths go out unscreened; any other request the adapter cannot read is
       // refused, so no send API of the provider (form, XML, GET-with-query, PUT …) bypasses the check.
-      const lower = path.toLowerCase();
-      const read = (req.method === 'GET' || req.method === 'HEAD') && !/send|sms\/?$|message/.test(lower);
-      const known = (u.adapter.readOnlyPaths ?? []).includes(lower.replace(/\/+$/, ''));
-      if (!read && !known && !(u.config.passThroughPaths ?? []).includes(path)) {
-        throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
+      const read = (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key);
+      const known = path.ascii && (u.adapter.readOnlyPaths ?? []).includes(path.key);
+      if (!read && !known && !passThrough(u.config).has(path.key)) {
+        throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path.wire} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
       }
       return relay(req, reply, u, pathAndQuery, headers, raw, null, 'passthrough');
     }
@@ -138,19 +147,28 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
 }
 
 /**
- * `/a//b/./c/../d` → `/a/b/d`; null when `..` climbs above the root. Percent-encoded slashes and
- * dots are decoded first (fastify already decoded the rest of the path).
+ * A GET/HEAD to a path matching this may send something (Netgsm `/sms/send/get`, OTP, Verimor
+ * `GET /v2/send`, iletiMerkezi `/v1/send-sms/get`): not passed through as a read.
+ */
+const SEND_LIKE = /send|sms$|message|otp/;
+
+const passThroughKeys = new WeakMap<UpstreamConfig, Set<string>>();
+/** The upstream's `passThroughPaths` read like request paths (their `key`s). */
+function passThrough(c: UpstreamConfig): Set<string> {
+  let s = passThroughKeys.get(c);
+  if (!s) {
+    s = new Set((c.passThroughPaths ?? []).flatMap((p) => { try { return [providerPath(p.replace(/[^\x21-\x7e]/gu, (ch) => encodeURIComponent(ch))).key]; } catch { return []; } }));
+    passThroughKeys.set(c, s);
+  }
+  return s;
+}
+
+/**
+ * The path forwarded for a raw provider path (`/a//b/./c/../d` → `/a/b/d`), or null when it
+ * cannot be screened (see provider-path.ts). Kept for callers of the issue-3 helper.
  */
 export function canonicalPath(p: string): string | null {
-  const decoded = p.replace(/%2f/gi, '/').replace(/%2e/gi, '.');
-  const out: string[] = [];
-  for (const seg of decoded.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') { if (out.length === 0) return null; out.pop(); continue; }
-    out.push(seg);
-  }
-  const trailing = decoded.length > 1 && decoded.endsWith('/') ? '/' : '';
-  return '/' + out.join('/') + (out.length ? trailing : '');
+  try { return providerPath(p).wire; } catch (err) { if (err instanceof UnsafePath) return null; throw err; }
 }
 
 function tryJson(text: string): unknown {

@@ -31,6 +31,7 @@ function numbersOf(msg: Record<string, unknown>, at: string): string[] {
 export const iletimerkezi: ProviderAdapter = {
   name: 'iletimerkezi',
   type: 'MESAJ',
+  sendPaths: [ILETIMERKEZI_SEND_PATH],
   read(req, defaults): ProviderMessage | null {
     if (req.method !== 'POST' || req.path.replace(/\/+$/, '') !== ILETIMERKEZI_SEND_PATH) return null;
     const r = isObject(req.body) ? req.body.request : undefined;

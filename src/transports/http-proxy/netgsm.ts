@@ -24,6 +24,7 @@ export const netgsm: ProviderAdapter = {
   name: 'netgsm',
   type: 'MESAJ',
   // the other operations of Netgsm's SMS OpenAPI: none of them sends a message
+  sendPaths: [NETGSM_SEND_PATH],
   readOnlyPaths: ['/sms/rest/v2/report', '/sms/rest/v2/cancel', '/sms/rest/v2/msgheader', '/sms/rest/v2/inbox'],
   read(req, defaults): ProviderMessage | null {
     if (req.method !== 'POST' || req.path.replace(/\/+$/, '') !== NETGSM_SEND_PATH) return null;

@@ -31,6 +31,7 @@ function addressesOf(p: Record<string, unknown>, f: (typeof FIELDS)[number], at:
 export const sendgrid: ProviderAdapter = {
   name: 'sendgrid',
   type: 'EPOSTA',
+  sendPaths: [SENDGRID_SEND_PATH],
   read(req, defaults): ProviderMessage | null {
     if (req.method !== 'POST' || req.path.replace(/\/+$/, '') !== SENDGRID_SEND_PATH) return null;
     const b = req.body;

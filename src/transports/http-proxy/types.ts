@@ -76,6 +76,11 @@ export interface ProviderAdapter {
    * GET/HEAD read (routes/proxy/index.ts: fail closed).
    */
   readonly readOnlyPaths?: readonly string[];
+  /**
+   * The lower-case provider paths at which `read` reads a send request (the webhook reads every
+   * POST: its list names examples). The proxy's path property test generates encodings of each.
+   */
+  readonly sendPaths: readonly string[];
 }
 
 /** Thrown by `read` for a send request it cannot understand. */

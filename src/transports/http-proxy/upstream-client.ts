@@ -3,7 +3,9 @@ import { gatewayError, type GatewayError } from '../../errors.ts';
 import type { UpstreamConfig } from './upstream-config.ts';
 
 /** Errors raised before any byte of the request left: nothing was sent, the sender may retry. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED',
+  // undici refused the request before sending it (an invalid path or header): nothing left
+  'UND_ERR_INVALID_ARG']);
 
 /**
  * One upstream: an undici Pool to its origin with explicit timeouts, keep-alive shorter than the

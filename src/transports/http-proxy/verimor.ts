@@ -27,6 +27,7 @@ function commercialOf(v: unknown): boolean | undefined {
 export const verimor: ProviderAdapter = {
   name: 'verimor',
   type: 'MESAJ',
+  sendPaths: [VERIMOR_SEND_PATH],
   read(req, defaults): ProviderMessage | null {
     if (req.method !== 'POST' || req.path.replace(/\/+$/, '') !== VERIMOR_SEND_PATH) return null;
     const b = req.body;

@@ -57,6 +57,7 @@ export function readSendBody(b: unknown, defaults: { messageType: 'TICARI' | 'BI
 export const webhook: ProviderAdapter = {
   name: 'webhook',
   type: 'MESAJ',
+  sendPaths: ['/', '/hooks/sms'],
   read(req, defaults): ProviderMessage | null {
     if (req.method !== 'POST') return null;
     return readSendBody(req.body, defaults);
