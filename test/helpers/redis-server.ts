@@ -58,6 +58,8 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts again on the same port and dir (after stop). */
   start(): Promise<void>;
+  /** kill -9 (no shutdown, no final AOF rewrite) and waits for the exit; `start()` brings it back. */
+  kill(): Promise<void>;
   /** SIGSTOP / SIGCONT: the server keeps its sockets but answers nothing. */
   pause(): void;
   resume(): void;
@@ -109,6 +111,12 @@ export async function startRedis(extraArgs: string[] = [], opts: { port?: number
         p.once('exit', () => { clearTimeout(timer); resolve(); });
         p.kill('SIGTERM');
       });
+    },
+    async kill() {
+      const p = proc as ChildProcess | null;
+      proc = null;
+      if (!p || p.exitCode !== null) return;
+      await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill('SIGKILL'); });
     },
     async start() {
       if (proc) return;

@@ -19,8 +19,10 @@ export const DEFAULT_RET_SOURCE: Record<ConsentType, ConsentSource> = {
 };
 
 /**
- * POST /v1/rejections: a refusal the company received itself. Applied to the mirror durably
- * (journal fsync) before the 201, so the next check blocks and a crash loses nothing.
+ * POST /v1/rejections: a refusal the company received itself. Queued in the durable outbox, then
+ * applied to the mirror durably (journal fsync / Redis), both before the 201, so the next check
+ * blocks and a crash loses nothing; a 503 (store down or slow) may leave it queued, never applied
+ * unqueued.
  * `reportDeadline`: the last business day to register it in İYS (3 business days from the day
  * after receivedAt, Europe/Istanbul; regulation art. 9, DOMAIN.md §1.4).
  */
@@ -49,8 +51,6 @@ export default async function rejectionRoutes(app: FastifyInstance, deps: RouteD
       source: b.source ?? DEFAULT_RET_SOURCE[b.type], consentDate: formatIysDate(at),
       creationDate: null, transactionId: null, noncanonical: false,
     };
-    const [outcome] = await deps.store.apply([movement]);
-    deps.metrics.rejections.inc();
     let deadline: string | null = null;
     let deadlineError: string | undefined;
     try {
@@ -64,6 +64,10 @@ export default async function rejectionRoutes(app: FastifyInstance, deps: RouteD
     // Queued for İYS (the durable outbox) with its deadline, so nothing acknowledged is lost —
     // unless İYS can never register the address (e-mail with Turkish letters, H120): it still
     // blocks here, and is not sent to be refused.
+    // The outbox record is durable BEFORE the mirror write (issue 12 item 3): a mirror write that
+    // fails, times out (a hung Redis may still apply it later) or is cut by a crash leaves at worst
+    // a queued refusal the mirror lacks, which İYS answers H174/H175 (both handled) and the pull
+    // feed brings back — never a refusal in the mirror that İYS is not told of.
     const queued = n.registrable;
     if (queued) {
       await deps.iys.outbox.add([{
@@ -71,6 +75,8 @@ export default async function rejectionRoutes(app: FastifyInstance, deps: RouteD
         consent: { recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET', source: movement.source!, consentDate: movement.consentDate! },
       }]);
     }
+    const [outcome] = await deps.store.apply([movement]);
+    deps.metrics.rejections.inc();
     reply.code(201);
     return {
       recipient: n.canonical, type: b.type, recipientType: b.recipientType, status: 'RET',

@@ -1,0 +1,25 @@
+// Test-only preload for a gateway child process (`node --import tsx --import ./test/helpers/between-writes-hook.ts src/server.ts`):
+// after each durable write of a refusal — the outbox record (Outbox.add) and the mirror write
+// (RedisStore.apply / MemoryStore.apply) — it prints `HOOK <write>` and holds the request for
+// TEST_BETWEEN_WRITES_MS, so a test can kill -9 the gateway between the two writes, whichever
+// order the route makes them in. Nothing here is loaded by production code.
+import { Outbox } from '../../src/iys/outbox.ts';
+import { MemoryStore } from '../../src/mirror/memory-store.ts';
+import { RedisStore } from '../../src/mirror/redis-store.ts';
+
+const holdMs = Number(process.env.TEST_BETWEEN_WRITES_MS ?? '0');
+
+function hold(proto: object, method: string, label: string): void {
+  const p = proto as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const orig = p[method]!;
+  p[method] = async function (this: unknown, ...args: unknown[]) {
+    const r = await orig.apply(this, args);
+    process.stdout.write(`HOOK ${label}\n`);
+    if (holdMs > 0) await new Promise((res) => setTimeout(res, holdMs));
+    return r;
+  };
+}
+
+hold(Outbox.prototype, 'add', 'outbox');
+hold(RedisStore.prototype, 'apply', 'mirror');
+hold(MemoryStore.prototype, 'apply', 'mirror');
