@@ -47,3 +47,41 @@ t.test('C39 variant: the recipient field itself split inside a multi-byte e-mail
   const res = await postScrub(gw, 'type=EPOSTA&annotate=true', list);
   t.equal(res.text, expected);
 });
+
+// The other places a stream is read as text (issue 10 item 5): the CSV import (StringDecoder) and
+// İYS push (fastify's JSON body reader, setEncoding). A cut inside ş/ü/ö must not change a key.
+import { Readable } from 'node:stream';
+import { importCsv } from '../../src/mirror/importer.ts';
+import { MemoryStore } from '../../src/mirror/memory-store.ts';
+import { makeGateway } from '../helpers/gateway.ts';
+import { normalizeRecipient } from '../../src/domain/recipient.ts';
+
+const norm = normalizeRecipient('ayse@örnekçiğdem.com.tr', 'EPOSTA');
+const IDN = norm.ok ? norm.canonical : 'not normalized';
+
+t.test('C39 in imports: a RET for ayse@örnekçiğdem.com.tr imported with a chunk boundary inside every letter', async (t) => {
+  const csv = Buffer.from('creationDate,transactionId,recipient,recipientType,type,status,consentDate,source\n'
+    + `2026-03-02 09:15:02,${'ab'.repeat(32)},ayse@örnekçiğdem.com.tr,BIREYSEL,EPOSTA,RET,2026-03-02 09:14:00,HS_WEB\n`);
+  const at = csv.indexOf(Buffer.from('örnek'));
+  for (let cut = at + 1; cut < at + Buffer.byteLength('örnekçiğdem'); cut++) {
+    const store = new MemoryStore({ dataDir: null });
+    await store.open();
+    const report = await importCsv(Readable.from([csv.subarray(0, cut), csv.subarray(cut)], { objectMode: false }), { brandCode: 700001, store });
+    const rec = await store.get({ brandCode: 700001, recipientType: 'BIREYSEL', type: 'EPOSTA', recipient: IDN });
+    await store.close();
+    if (report.applied !== 1 || rec?.status !== 'RET') { t.fail(`cut at ${cut}: ${JSON.stringify(report)} ${JSON.stringify(rec)}`); return; }
+  }
+  t.pass('every cut');
+});
+
+t.test('C39 in İYS push: a RET delivered with a chunk boundary inside a letter is applied to the right key', async (t) => {
+  const PUSH = { username: 'iys-push', password: 'push-secret-123' };
+  const gw = await makeGateway(t, { iys: { baseUrl: 'http://127.0.0.1:9', iysCode: 700001, username: 'u', password: 'p', brands: [700001], push: PUSH, pullIntervalMs: 0, uploadIntervalMs: 0 }, mirrorMaxAgeMs: 0 });
+  const body = Buffer.from(JSON.stringify({ list: [{ iysCode: 700001, brandCode: 700001, recipient: 'ayse@örnekçiğdem.com.tr', recipientType: 'BIREYSEL', type: 'EPOSTA', status: 'RET', source: 'IYS_MOBIL', consentDate: '2026-01-10 10:00:00', creationDate: '2026-01-10 10:00:01', transactionId: 'ef'.repeat(32) }] }));
+  const cut = body.indexOf(Buffer.from('ö')) + 1; // between the two bytes of ö
+  const res = await gw.app.inject({ method: 'POST', url: '/v1/iys/push', headers: { authorization: 'Basic ' + Buffer.from(`${PUSH.username}:${PUSH.password}`).toString('base64'), 'content-type': 'application/json' },
+    payload: Readable.from([body.subarray(0, cut), body.subarray(cut)], { objectMode: false }) });
+  t.equal(res.statusCode, 200, res.body);
+  const check = await gw.call('POST', '/v1/check', { brandCode: 700001, recipient: 'ayse@örnekçiğdem.com.tr', type: 'EPOSTA' });
+  t.match(check.body, { decision: 'BLOCK', reason: 'CONSENT_RET' });
+});
