@@ -6,7 +6,6 @@ import type {
 import { toIstanbulIso } from '../domain/turkish-time.ts';
 import { gatewayError } from '../errors.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
-import { MemoryStore } from '../mirror/memory-store.ts';
 
 /** One check request after validation and brand resolution. */
 export interface CheckRequest {
@@ -55,14 +54,12 @@ export interface CheckServiceOptions {
  */
 export class CheckService {
   readonly #store: ConsentStore;
-  readonly #memory: MemoryStore | null;
   readonly #opts: CheckServiceOptions;
   #freshAt: number | null = null;
   #asOf: string | null = null;
 
   constructor(opts: CheckServiceOptions) {
     this.#store = opts.store;
-    this.#memory = opts.store instanceof MemoryStore ? opts.store : null;
     this.#opts = opts;
   }
 
@@ -119,9 +116,12 @@ export class CheckService {
 
   /** The record when the store answers synchronously, else undefined. */
   #recordNow(key: ConsentKey): ConsentRecord | null | undefined {
-    if (this.#memory) return this.#memory.getSync(key);
+    const store = this.#store;
+    if (store.getSync) {
+      try { return store.getSync(key); } catch { return undefined; } // the async path answers (or fails closed)
+    }
     // a warm cache answers synchronously: no promise race, no timer, no round trip
-    return this.#store.peekCached?.(key);
+    return store.peekCached?.(key);
   }
 
   #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable'): CheckAnswer {
@@ -153,7 +153,7 @@ export class CheckService {
     if (keys.length > 0 && req.messageType !== 'BILGILENDIRME') {
       const m = keys.length;
       if (ind) for (let j = 0; j < m; j++) keys.push({ ...keys[j]!, recipientType: 'BIREYSEL' });
-      const got = this.#memory ? this.#memory.peekMany(keys) : await this.#lookup(keys, true);
+      const got = this.#store.peekMany ? this.#peekMany(keys) : await this.#lookup(keys, true);
       for (let j = 0; j < keyIdx.length; j++) {
         records[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[j] ?? null);
         if (ind) ind[keyIdx[j]!] = got === 'unavailable' ? 'unavailable' : (got[m + j] ?? null);
@@ -190,6 +190,11 @@ export class CheckService {
       type: req.type, recipientType: req.recipientType, messageType: req.messageType, retailerCode: req.retailerCode,
       smsCapable: n.smsCapable, registrable: n.registrable, record, stale, bireyselRecord,
     }, this.#opts.policy);
+  }
+
+  /** The embedded store's synchronous batch read; an error fails closed like a lookup timeout. */
+  #peekMany(keys: ConsentKey[]): (PolicyRecord | null)[] | 'unavailable' {
+    try { return this.#store.peekMany!(keys); } catch { return 'unavailable'; }
   }
 
   async #lookup(keys: ConsentKey[]): Promise<(ConsentRecord | null)[] | 'unavailable'>;

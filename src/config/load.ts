@@ -32,6 +32,7 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
   if (env.IYS_GATE_HOST) raw.host = env.IYS_GATE_HOST;
   if (env.IYS_GATE_DATA_DIR) raw.dataDir = env.IYS_GATE_DATA_DIR;
   if (env.IYS_GATE_REDIS_URL) raw.redisUrl = env.IYS_GATE_REDIS_URL;
+  if (env.IYS_GATE_STORE) raw.store = env.IYS_GATE_STORE;
   if (env.IYS_GATE_API_KEY) {
     const keys = Array.isArray(raw.apiKeys) ? raw.apiKeys : [];
     raw.apiKeys = [...keys, { name: 'env:IYS_GATE_API_KEY', key: env.IYS_GATE_API_KEY, brands: '*', scopes: '*' }];

@@ -6,7 +6,6 @@ import { normalizeRecipient } from '../domain/recipient.ts';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import { CsvLineReader } from '../mirror/csv-lines.ts';
-import { MemoryStore } from '../mirror/memory-store.ts';
 import type { IysClient } from './client.ts';
 import { classifyBatchResults } from './client.ts';
 import { transitionError, validateConsent, type ConsentInput } from './consent-rules.ts';
@@ -111,7 +110,7 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
     let errs = n.ok ? validateConsent(consent, { now: at, withinUploadWindow }) : [{ code: 'H122', message: n.message }];
     if (errs.length === 0 && opts.store) {
       const key = { brandCode: opts.brandCode, recipientType: consent.recipientType!, type, recipient: consent.recipient };
-      const cur = opts.store instanceof MemoryStore ? opts.store.getSync(key) : await opts.store.get(key);
+      const cur = opts.store.getSync ? opts.store.getSync(key) : await opts.store.get(key);
       const tErr = transitionError(cur && !cur.noncanonical ? { status: cur.status, consentDate: cur.consentDate, source: cur.source } : undefined, consent);
       if (tErr) errs = [tErr];
     }

@@ -11,8 +11,8 @@ export type ApplyOutcome =
   | 'duplicate';
 
 /**
- * The consent mirror: one interface, two implementations (embedded: memory-store.ts, fleet:
- * redis-store.ts). All recipients passed in are already canonical (domain/recipient.ts).
+ * The consent mirror: one interface, three implementations (embedded: lmdb-store.ts and
+ * memory-store.ts, fleet: redis-store.ts). All recipients passed in are already canonical (domain/recipient.ts).
  *
  * Failure policy: methods reject with a `GW_ERR_STORE_UNAVAILABLE` error (src/errors.ts) when
  * the backing store cannot answer within its configured timeout; callers fail closed.
@@ -35,6 +35,19 @@ export interface ConsentStore {
    * throws. Lets a warm single check answer without a promise, a timer or a round trip.
    */
   peekCached?(key: ConsentKey): ConsentRecord | null | undefined;
+  /**
+   * Optional synchronous read of an embedded store that holds the whole mirror in process or in
+   * mapped memory (memory-store.ts, lmdb-store.ts): the record, or null when the mirror has none.
+   * Never waits on I/O. Lets a single check answer without a promise.
+   * @throws GW_ERR_STORE_UNAVAILABLE when the store cannot answer (closed, disk error); callers fail closed
+   */
+  getSync?(key: ConsentKey): ConsentRecord | null;
+  /**
+   * Optional synchronous batch read of what the decision policy needs (as getPolicyMany) for an
+   * embedded store: same order and length as `keys`, null for a miss.
+   * @throws GW_ERR_STORE_UNAVAILABLE as getSync
+   */
+  peekMany?(keys: readonly ConsentKey[]): (PolicyRecord | null)[];
   /**
    * Optional batch read of what the decision policy needs (status, non-canonical flag, dealer
    * access) of each key's record: same order and length as `keys`, null for a miss, one round

@@ -5,8 +5,10 @@ import { MemoryStore } from './memory-store.ts';
 
 /**
  * Opens the configured store: Redis when `redisUrl` is set (IYS_GATE_REDIS_URL), else the embedded
- * store under `<dataDir>/mirror`. Resolves once the store can answer.
- * @throws GW_ERR_STORE_UNAVAILABLE when Redis cannot be reached at boot
+ * store of config `store` under `<dataDir>/mirror`: `lmdb` (default; a directory written by an
+ * earlier release, `journal.log` + `snapshot.log`, is migrated first: migrate-store.ts) or
+ * `memory`. Resolves once the store can answer.
+ * @throws GW_ERR_STORE_UNAVAILABLE when Redis cannot be reached at boot or the LMDB file cannot be opened
  */
 export async function openStore(config: GatewayConfig, warn: (msg: string) => void = (m) => process.stderr.write(`iys-gate: warning: ${m}\n`)): Promise<ConsentStore> {
   if (config.redisUrl) {
@@ -21,7 +23,14 @@ export async function openStore(config: GatewayConfig, warn: (msg: string) => vo
     await store.open();
     return store;
   }
-  const store = new MemoryStore({ dataDir: join(config.dataDir, 'mirror'), warn });
+  const dir = join(config.dataDir, 'mirror');
+  if (config.store === 'lmdb') {
+    const { LmdbStore } = await import('./lmdb-store.ts');
+    const store = new LmdbStore({ dataDir: dir, warn });
+    await store.open();
+    return store;
+  }
+  const store = new MemoryStore({ dataDir: dir, warn });
   await store.open();
   return store;
 }

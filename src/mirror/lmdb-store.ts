@@ -1,0 +1,291 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { compareMovements, resolveMovement, sameMovement } from '../domain/consent-order.ts';
+import type { PolicyRecord } from '../domain/policy.ts';
+import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
+import { storeUnavailable } from '../errors.ts';
+import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
+import { acquireLock } from './dir-lock.ts';
+import {
+  FLAG_HAS_HISTORY, FLAG_NONCANONICAL, FLAG_RET, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
+  encodeValue, keyBuffer, readKey, writeKey,
+} from './lmdb-codec.ts';
+
+/** Options of the LMDB store. */
+export interface LmdbStoreOptions {
+  /** Directory of `consents.mdb` (+ `consents.mdb-lock`) and the `LOCK` file; created when missing. */
+  dataDir: string;
+  /** Movements kept per key for `history()`, current one included. Default 32 (as MemoryStore). */
+  historyPerKey?: number;
+  /** Address space reserved for the map, in bytes (virtual, not RAM). Default 256 GiB (~2.5 billion consents). */
+  mapSizeBytes?: number;
+  /** Receives warnings. Default: ignored. */
+  warn?: (msg: string) => void;
+}
+
+/** File name of the LMDB environment inside `dataDir`. */
+export const LMDB_FILE = 'consents.mdb';
+
+/** Shared policy views by the two low flag bits (RET, non-canonical), as MemoryStore's. */
+const VIEWS: readonly PolicyRecord[] = [
+  Object.freeze({ status: 'ONAY', noncanonical: false }), Object.freeze({ status: 'RET', noncanonical: false }),
+  Object.freeze({ status: 'ONAY', noncanonical: true }), Object.freeze({ status: 'RET', noncanonical: true }),
+];
+
+/**
+ * The embedded consent store on LMDB (`lmdb` on npm): records, bounded history per key and meta
+ * (sync cursors) in one memory-mapped, transactional file, `<dataDir>/consents.mdb`. The mirror
+ * lives in the OS page cache, not in the V8 heap: open is instant whatever the size, close writes
+ * nothing, and reads are synchronous (a B-tree walk in mapped memory, no I/O once the pages are
+ * cached). Layout: lmdb-codec.ts (a usual record is a 12-byte key and a 42-byte value).
+ *
+ * Writes: `apply()` runs as one lmdb-js asynchronous transaction callback (read-modify-write of
+ * each movement inside the write transaction, so concurrent calls see each other's writes in
+ * call order); callbacks queued while a commit is under way are group-committed together. The
+ * environment is opened with `overlappingSync: false`: a commit returns only after LMDB's
+ * synchronous commit (data and meta page fsynced), so a promise that resolved is durable and
+ * survives `kill -9` and power loss. A duplicate of a movement still in flight is answered with
+ * its own transaction, which commits after (or with) the original's: it never resolves first.
+ *
+ * Failure policy: a closed store or an LMDB error rejects (async) or throws (sync reads) a
+ * `GW_ERR_STORE_UNAVAILABLE`; callers fail closed.
+ */
+export class LmdbStore implements ConsentStore {
+  readonly kind = 'embedded' as const;
+  readonly #opts: LmdbStoreOptions & { historyPerKey: number };
+  #env: RootDatabase | null = null;
+  #records: Database<Buffer, Buffer> | null = null;
+  #history: Database<Buffer, Buffer> | null = null;
+  #meta: Database<string, string> | null = null;
+  #lock: (() => void) | null = null;
+  readonly #scratch = Buffer.allocUnsafe(4096);
+
+  constructor(opts: LmdbStoreOptions) {
+    this.#opts = { ...opts, historyPerKey: opts.historyPerKey ?? 32 };
+  }
+
+  /** Takes the directory lock and opens the environment (no replay: instant at any size). */
+  async open(): Promise<void> {
+    if (this.#env) return;
+    const dir = this.#opts.dataDir;
+    mkdirSync(dir, { recursive: true });
+    this.#lock = acquireLock(join(dir, 'LOCK'));
+    try {
+      const env = openLmdb({
+        path: join(dir, LMDB_FILE),
+        noSubdir: true,
+        maxDbs: 4,
+        mapSize: this.#opts.mapSizeBytes ?? 256 * 1024 ** 3,
+        overlappingSync: false, // a commit promise means fsynced (see the class docstring)
+        noMemInit: true,
+        encoding: 'binary',
+        keyEncoding: 'binary',
+      });
+      this.#env = env;
+      this.#records = env.openDB<Buffer, Buffer>({ name: 'records', encoding: 'binary', keyEncoding: 'binary' });
+      this.#history = env.openDB<Buffer, Buffer>({ name: 'history', encoding: 'binary', keyEncoding: 'binary' });
+      this.#meta = env.openDB<string, string>({ name: 'meta', encoding: 'string' });
+    } catch (err) {
+      this.#lock();
+      this.#lock = null;
+      throw storeUnavailable(err, `cannot open ${join(dir, LMDB_FILE)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Waits for writes in flight, closes the environment and releases the lock; idempotent. */
+  async close(): Promise<void> {
+    const env = this.#env;
+    if (!env) return;
+    this.#env = null;
+    this.#records = null;
+    this.#history = null;
+    this.#meta = null;
+    try {
+      await env.close();
+    } finally {
+      this.#lock?.();
+      this.#lock = null;
+    }
+  }
+
+  async get(key: ConsentKey): Promise<ConsentRecord | null> {
+    return this.getSync(key);
+  }
+
+  /**
+   * Synchronous lookup (check hot path): the committed record of `key`, or null.
+   * @throws GW_ERR_STORE_UNAVAILABLE when the store is closed or LMDB fails
+   */
+  getSync(key: ConsentKey): ConsentRecord | null {
+    const v = this.#read(key);
+    return v === undefined ? null : decodeValue(key, v);
+  }
+
+  /**
+   * What the decision policy needs of each key's record (status, non-canonical flag, dealer
+   * access), without decoding dates or transactionIds: the batch path. Same order; null = none.
+   * The common views are shared frozen objects: do not mutate.
+   * @throws GW_ERR_STORE_UNAVAILABLE when the store is closed or LMDB fails
+   */
+  peekMany(keys: readonly ConsentKey[]): (PolicyRecord | null)[] {
+    const out = new Array<PolicyRecord | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const v = this.#read(keys[i]!);
+      if (v === undefined) { out[i] = null; continue; }
+      const flags = v[0]!;
+      const r = decodeRetailer(v);
+      out[i] = r
+        ? { status: flags & FLAG_RET ? 'RET' : 'ONAY', noncanonical: (flags & FLAG_NONCANONICAL) !== 0, retailerCode: r.code, retailerAccess: r.access }
+        : VIEWS[flags & 3]!;
+    }
+    return out;
+  }
+
+  async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
+    const out = new Array<ConsentRecord | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.getSync(keys[i]!);
+    return out;
+  }
+
+  /**
+   * Applies movements in array order inside one write transaction; resolves once it is committed
+   * and fsynced (group commit with every other write queued meanwhile).
+   * @throws GW_ERR_STORE_UNAVAILABLE (rejects) when closed or when LMDB fails (disk full, map full)
+   */
+  async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+    if (movements.length === 0) return [];
+    const env = this.#live();
+    try {
+      return await env.transaction(() => {
+        const out: ApplyOutcome[] = new Array(movements.length);
+        for (let i = 0; i < movements.length; i++) out[i] = this.#applyOne(movements[i]!);
+        return out;
+      });
+    } catch (err) {
+      throw storeUnavailable(err, `LMDB write failed: ${(err as Error).message}`);
+    }
+  }
+
+  async history(key: ConsentKey): Promise<Movement[]> {
+    const v = this.#read(key);
+    if (v === undefined) return [];
+    const cur = decodeValue(key, v);
+    const older = v[0]! & FLAG_HAS_HISTORY ? this.#readHistory(key) : [];
+    return [cur, ...older].sort((a, b) => compareMovements(b, a));
+  }
+
+  /** Every current record (of one brand: one key range), in key order, from one read snapshot. */
+  async *iterate(brandCode?: number): AsyncIterable<ConsentRecord> {
+    const records = this.#liveRecords();
+    let range: Iterable<{ key: Buffer; value: Buffer }>;
+    if (brandCode === undefined) range = records.getRange({ snapshot: true });
+    else {
+      const start = Buffer.alloc(4); start.writeUInt32BE(brandCode >>> 0, 0);
+      const end = Buffer.alloc(5); end.writeUInt32BE(brandCode >>> 0, 0); end[4] = 0xff;
+      range = records.getRange({ start, end, snapshot: true });
+    }
+    let n = 0;
+    for (const { key, value } of range) {
+      yield decodeValue(readKey(key), value);
+      if (++n % 10_000 === 0) await new Promise<void>((r) => setImmediate(r)); // let the loop breathe
+    }
+  }
+
+  async size(): Promise<number> {
+    return (this.#liveRecords().getStats() as { entryCount: number }).entryCount;
+  }
+
+  async ping(): Promise<boolean> { return this.#env !== null; }
+
+  async getMeta(name: string): Promise<string | null> {
+    if (!this.#meta) throw storeUnavailable(null, 'the LMDB store is closed');
+    return this.#meta.get(name) ?? null;
+  }
+
+  /** Durable (fsynced) before it resolves. */
+  async setMeta(name: string, value: string): Promise<void> {
+    if (!this.#meta) throw storeUnavailable(null, 'the LMDB store is closed');
+    try { await this.#meta.put(name, value); } catch (err) {
+      throw storeUnavailable(err, `LMDB write failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Every meta value (migration, tests). */
+  metaEntries(): [string, string][] {
+    if (!this.#meta) throw storeUnavailable(null, 'the LMDB store is closed');
+    return [...this.#meta.getRange({})].map(({ key, value }) => [key, value]);
+  }
+
+  /**
+   * Writes a key's full state (current record and older movements, newest first) as a migration
+   * does, in one transaction per call; resolves once durable. Keys present are overwritten.
+   */
+  async putStates(states: readonly { record: Movement; older: readonly Movement[] }[]): Promise<void> {
+    const env = this.#live();
+    const records = this.#records!;
+    const history = this.#history!;
+    await env.transaction(() => {
+      for (const { record, older } of states) {
+        const k = keyBuffer(record);
+        const list = older.slice(0, this.#opts.historyPerKey - 1);
+        records.put(k, encodeValue(record, list.length > 0 ? FLAG_HAS_HISTORY : 0));
+        if (list.length > 0) history.put(k, encodeHistory(list)); else history.remove(k);
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #live(): RootDatabase {
+    if (!this.#env) throw storeUnavailable(null, 'the LMDB store is closed');
+    return this.#env;
+  }
+
+  #liveRecords(): Database<Buffer, Buffer> {
+    if (!this.#records) throw storeUnavailable(null, 'the LMDB store is closed');
+    return this.#records;
+  }
+
+  /** The stored value of `key` (a reused buffer: valid until the next read), or undefined. */
+  #read(key: ConsentKey): Buffer | undefined {
+    const records = this.#liveRecords();
+    const buf = key.recipient.length * 4 + 6 <= this.#scratch.length ? this.#scratch : Buffer.allocUnsafe(key.recipient.length * 4 + 6);
+    const n = writeKey(key, buf);
+    try {
+      return records.getBinaryFast(buf.subarray(0, n)) ?? undefined;
+    } catch (err) {
+      throw storeUnavailable(err, `LMDB read failed: ${(err as Error).message}`);
+    }
+  }
+
+  #readHistory(key: ConsentKey): Movement[] {
+    const v = this.#history!.getBinaryFast(keyBuffer(key));
+    return v ? decodeHistory(key, v) : [];
+  }
+
+  /** One movement inside the write transaction (same rules as MemoryStore's #applyOne). */
+  #applyOne(m: Movement): ApplyOutcome {
+    const records = this.#records!;
+    const k = keyBuffer(m);
+    const v = records.getBinaryFast(k);
+    if (v === undefined || v === null) {
+      records.put(k, encodeValue(m));
+      return 'applied';
+    }
+    const flags = v[0]!;
+    const cur = decodeValue(m, v); // copies out of the reused buffer before the next read
+    const hist = flags & FLAG_HAS_HISTORY ? this.#readHistory(m) : [];
+    if (hist.some((h) => sameMovement(h, m))) return 'duplicate';
+    const outcome = resolveMovement(cur, m);
+    if (outcome === 'duplicate') return outcome;
+    if (outcome === 'applied') hist.unshift(cur);
+    else { hist.push(m); hist.sort((a, b) => compareMovements(b, a)); }
+    if (hist.length > this.#opts.historyPerKey - 1) hist.length = this.#opts.historyPerKey - 1;
+    const hasHist = hist.length > 0 ? FLAG_HAS_HISTORY : 0;
+    if (outcome === 'applied') records.put(k, encodeValue(m, hasHist));
+    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, encodeValue(cur, hasHist));
+    if (hasHist) this.#history!.put(k, encodeHistory(hist));
+    return outcome;
+  }
+}
