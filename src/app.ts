@@ -35,6 +35,8 @@ declare module 'fastify' {
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
 const addFormats = ((addFormatsPlugin as unknown as { default?: typeof addFormatsPlugin }).default ?? addFormatsPlugin) as unknown as (a: Ajv) => Ajv;
 
+const OPENAPI_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'parameters', 'summary', 'description', 'servers']);
+
 /** What buildApp needs besides the config. */
 export interface AppDeps {
   store: ConsentStore;
@@ -165,13 +167,20 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     openapi: {
       openapi: '3.0.3',
       info: { title: 'iys-gate', version: '1', description: 'Pre-send İYS compliance gateway (API.md)' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' }, gateKey: { type: 'apiKey', in: 'header', name: 'x-iys-gate-key' } } },
       security: [{ bearer: [] }],
+    },
+    // `/proxy/:upstream/*` is documented as `{path}`; methods OpenAPI 3.0 has no word for (QUERY) are left out
+    transform: ({ schema, url }) => ({ schema, url: url.replace(/\/\*$/, '/:path') }),
+    transformObject: (doc) => {
+      const o = (doc as { openapiObject: { paths?: Record<string, Record<string, unknown>> } }).openapiObject;
+      for (const ops of Object.values(o.paths ?? {})) for (const m of Object.keys(ops)) if (!OPENAPI_METHODS.has(m)) delete ops[m];
+      return o as never;
     },
   });
   await app.register(errorHandler);
   await app.register(auth, { keys: deps.keys, servedBrands });
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, auth: config.metricsAuth });
   await app.register(healthRoutes, routeDeps);
   await app.register(checkRoutes, routeDeps);
   await app.register(rejectionRoutes, routeDeps);
@@ -185,7 +194,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(proxyRoutes, { ...routeDeps, keys: deps.keys });
   await app.register(scrubRoutes, routeDeps);
   await app.register(sendRoutes, routeDeps);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3)', tags: ['operations'], security: [] } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('iys', iys);
   app.decorate('requestBounds', requestBounds);

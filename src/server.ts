@@ -33,6 +33,9 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   if (keys.ignoredGenerated > 0) {
     app.log.warn(`${keys.ignoredGenerated} generated key(s) in ${config.dataDir}/api-keys.json are no longer valid: keys are configured (apiKeys / IYS_GATE_API_KEY)`);
   }
+  if (config.metricsAuth === 'none' && !/^(127\.|::1$|localhost$)/.test(config.host)) {
+    app.log.warn(`GET /metrics is open on ${config.host}: set metricsAuth (key or {username, password}) when the port is reachable from outside`);
+  }
   const address = await app.listen({ port: config.port, host: config.host });
   app.iys.start();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_DEFINITIONS, isGatewayError, type ErrorCode } from '../errors.ts';
+import { ERROR_DEFINITIONS, gatewayError, isGatewayError, type ErrorCode, type GatewayError } from '../errors.ts';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large',
@@ -17,6 +17,20 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'GW_ERR_BAD_JSON',
   FST_ERR_VALIDATION: 'GW_ERR_VALIDATION',
 };
+
+/** Media types the route of `req` takes: its schema's `consumes`, else JSON (every other body route). */
+export function acceptedMediaTypes(req: FastifyRequest): readonly string[] {
+  return (req.routeOptions.schema as { consumes?: readonly string[] } | undefined)?.consumes ?? ['application/json'];
+}
+
+/**
+ * 415 GW_ERR_UNSUPPORTED_MEDIA_TYPE naming what was sent and what the route takes (issue 10:
+ * a newcomer could not tell). Field `body`.
+ */
+export function unsupportedMediaType(req: FastifyRequest): GatewayError {
+  const sent = req.headers['content-type'] ?? 'none';
+  return gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [`${sent}; ${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]} accepts ${acceptedMediaTypes(req).join(', ')}`], { field: 'body' });
+}
 
 /** `/recipients/7312` → `recipients.7312`; adds the missing or unknown property name. */
 function fieldOf(err: FastifyError): string | undefined {
@@ -64,12 +78,13 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     } else if (err.code && FASTIFY_CODES[err.code]) {
       code = FASTIFY_CODES[err.code]!; status = ERROR_DEFINITIONS[code].status;
       if (code === 'GW_ERR_BAD_JSON') field = 'body';
+      if (code === 'GW_ERR_UNSUPPORTED_MEDIA_TYPE') { message = unsupportedMediaType(req).message; field = 'body'; }
     } else if (err instanceof SyntaxError || err.statusCode === 400) {
       code = 'GW_ERR_BAD_JSON'; status = 400; field = 'body';
     } else if (err.statusCode === 413) {
       code = 'GW_ERR_BODY_TOO_LARGE'; status = 413;
     } else if (err.statusCode === 415) {
-      code = 'GW_ERR_UNSUPPORTED_MEDIA_TYPE'; status = 415;
+      code = 'GW_ERR_UNSUPPORTED_MEDIA_TYPE'; status = 415; message = unsupportedMediaType(req).message; field = 'body';
     } else {
       code = 'GW_ERR_INTERNAL'; status = 500; message = 'Internal error';
       req.log.error({ err, reqId: req.id, route: req.routeOptions.url }, 'unhandled error');

@@ -1,5 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config/schema.ts';
+import { gatewayError } from '../errors.ts';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-metrics.ts';
 import type { ConsentType, Decision, MessageType, Reason } from '../domain/types.ts';
@@ -169,9 +172,15 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
   });
 }
 
-/** Registers `GET /metrics` and the latency hook. */
-export default fp(async function metrics(app: FastifyInstance, opts: { metrics: GatewayMetrics }) {
+/**
+ * Registers `GET /metrics` and the latency hook. `auth` (config `metricsAuth`): `none` = open;
+ * `key` = a Bearer API key with scope `metrics` (checked by plugins/auth.ts like every scoped
+ * route); `{username, password}` = HTTP Basic, compared in constant time. Refused: 401
+ * GW_ERR_UNAUTHORIZED (with `WWW-Authenticate` for Basic) or 403 GW_ERR_FORBIDDEN (scope).
+ */
+export default fp(async function metrics(app: FastifyInstance, opts: { metrics: GatewayMetrics; auth?: GatewayConfig['metricsAuth'] }) {
   const m = opts.metrics;
+  const auth = opts.auth ?? 'none';
   // routes outside this plugin's scope (proxy relay) reach the metrics through the instance
   app.decorate('gatewayMetrics', m);
   const STATUS = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
@@ -179,7 +188,27 @@ export default fp(async function metrics(app: FastifyInstance, opts: { metrics: 
     m.requestLatency(req.routeOptions.url ?? 'unmatched', req.method, STATUS[Math.min(4, Math.max(0, Math.floor(reply.statusCode / 100) - 1))]!, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  const sha = (x: string) => createHash('sha256').update(x).digest();
+  const basic = typeof auth === 'object' ? sha(`${auth.username}:${auth.password}`) : null;
+  app.get('/metrics', {
+    ...(auth === 'key' ? { config: { scope: 'metrics' as const } } : {}),
+    ...(basic ? {
+      onRequest: async (req: FastifyRequest, reply: { header(k: string, v: string): unknown }) => {
+        const h = req.headers.authorization ?? '';
+        const got = h.startsWith('Basic ') ? Buffer.from(h.slice(6), 'base64').toString('utf8') : '';
+        if (!timingSafeEqual(sha(got), basic)) {
+          reply.header('www-authenticate', 'Basic realm="iys-gate metrics"');
+          throw gatewayError('GW_ERR_UNAUTHORIZED');
+        }
+      },
+    } : {}),
+    schema: {
+      summary: `Prometheus metrics (text exposition format)${auth === 'none' ? '' : auth === 'key' ? '; Bearer key with scope metrics' : '; HTTP Basic'}`,
+      tags: ['operations'], produces: ['text/plain'],
+      ...(auth === 'none' ? { security: [] } : auth === 'key' ? {} : { security: [{ basic: [] }] }),
+      response: { 200: { type: 'string', description: 'text/plain; version=0.0.4' } },
+    },
+  }, async (_req, reply) => {
     reply.type(m.registry.contentType);
     return m.registry.metrics();
   });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { gatewayError } from '../errors.ts';
 import { markStreaming } from '../plugins/request-bounds.ts';
+import { unsupportedMediaType } from '../plugins/error-handler.ts';
 
 /** Media types the CSV routes (import, İYS upload, scrub) take. */
 export const CSV_MEDIA_TYPES = ['text/csv', 'text/plain', 'application/csv'];
@@ -8,7 +8,8 @@ export const CSV_MEDIA_TYPES = ['text/csv', 'text/plain', 'application/csv'];
 /**
  * Makes an encapsulated `scope` take only `types` bodies, handed to its handlers as the raw
  * request stream (never buffered): any other type, JSON included, is 415
- * GW_ERR_UNSUPPORTED_MEDIA_TYPE before a handler runs (newcomer trial: scrub parsed JSON).
+ * GW_ERR_UNSUPPORTED_MEDIA_TYPE before a handler runs (newcomer trial: scrub parsed JSON), naming
+ * the route's schema `consumes` (keep it equal to `types`).
  */
 export function takeStreamedBodies(scope: FastifyInstance, types: readonly string[] = CSV_MEDIA_TYPES): void {
   scope.removeAllContentTypeParsers();
@@ -23,7 +24,7 @@ export function takeStreamedBodies(scope: FastifyInstance, types: readonly strin
  */
 export function bodyStream(req: FastifyRequest): NodeJS.ReadableStream & AsyncIterable<Buffer> {
   const body = req.body as (NodeJS.ReadableStream & AsyncIterable<Buffer>) | undefined;
-  if (!body || typeof body.pipe !== 'function') throw gatewayError('GW_ERR_UNSUPPORTED_MEDIA_TYPE', [req.headers['content-type'] ?? 'none'], { field: 'body' });
+  if (!body || typeof body.pipe !== 'function') throw unsupportedMediaType(req);
   markStreaming(req.raw); // bounded by bodyIdleTimeoutMs, not by requestTimeoutMs
   return body;
 }

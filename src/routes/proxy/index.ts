@@ -69,7 +69,12 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     return p;
   };
 
-  app.get<{ Params: { id: string } }>('/proxy/_reports/:id', { schema: { hide: true } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/proxy/_reports/:id', {
+    schema: {
+      summary: 'The removal report of a screened provider request (X-IYS-Gate-Report), 15 min', tags: ['proxy'], security: [{ gateKey: [] }],
+      params: { type: 'object', properties: { id: { type: 'string' } } },
+    },
+  }, async (req, reply) => {
     const r = reports.get(req.params.id);
     if (!r) throw gatewayError('GW_ERR_UPSTREAM_REPORT_NOT_FOUND', [req.params.id]);
     if (!r.open) {
@@ -142,8 +147,17 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
     return relay(req, reply, u, pathAndQuery, headers, body, report);
   };
-  app.all('/proxy/:upstream', { schema: { hide: true } }, handler);
-  app.all('/proxy/:upstream/*', { schema: { hide: true } }, handler);
+  app.all('/proxy/:upstream', { schema: proxyDoc('') }, handler);
+  app.all('/proxy/:upstream/*', { schema: proxyDoc('/*') }, handler);
+}
+
+/** OpenAPI entry of the proxy routes (every method; the body is the provider's own format). */
+function proxyDoc(rest: string) {
+  return {
+    summary: `Provider request to upstream <upstream>${rest ? ' at its path <*>' : ''}: screened, stripped of blocked recipients, forwarded`,
+    tags: ['proxy'], security: [{ gateKey: [] }],
+    params: { type: 'object', properties: { upstream: { type: 'string' }, ...(rest ? { path: { type: 'string', description: 'the provider path' } } : {}) } },
+  };
 }
 
 /**

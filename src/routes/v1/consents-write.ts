@@ -33,7 +33,8 @@ export const consentWriteBody = {
  * H467 three business days) → 422 GW_ERR_IYS_INVALID_CONSENT with the H-code. A RET is effective
  * in the mirror before the answer; an ONAY only once İYS accepted it (unless
  * `consents.onayEffectiveBeforeAck`). Both go to the durable outbox; 202 with the item id and the
- * registration deadline.
+ * registration deadline. Without an `iys` account: 409 GW_ERR_IYS_NOT_CONFIGURED, nothing applied
+ * (a refusal received without İYS is recorded with POST /v1/rejections).
  */
 export default async function consentWriteRoutes(app: FastifyInstance, deps: RouteDeps) {
   app.post<{ Body: ConsentBody }>('/v1/consents', {
@@ -45,6 +46,8 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
   }, async (req, reply) => {
     const b = req.body;
     const brand = requireBrand(req, b.brandCode, deps.servedBrands);
+    // without an İYS account nothing could ever register it: it would stay pending forever (issue 10)
+    if (!deps.iys.client) throw gatewayError('GW_ERR_IYS_NOT_CONFIGURED');
     const n = normalizeRecipient(b.recipient, b.type);
     if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: 'recipient' });
     if (!n.registrable) throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', ['H120: address İYS cannot register'], { field: 'recipient' });

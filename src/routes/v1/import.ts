@@ -3,7 +3,7 @@ import { Transform } from 'node:stream';
 import { gatewayError } from '../../errors.ts';
 import { importCsv } from '../../mirror/importer.ts';
 import { requireBrand } from '../../plugins/auth.ts';
-import { bodyStream, takeStreamedBodies } from '../csv-body.ts';
+import { bodyStream, CSV_MEDIA_TYPES, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse, importQuery } from '../schemas.ts';
 
@@ -19,7 +19,7 @@ export default async function importRoutes(app: FastifyInstance, deps: RouteDeps
       bodyLimit: deps.config.importBodyLimitBytes,
       schema: {
         summary: 'Load İYS records (daily movement file or upload layout) into the mirror', tags: ['mirror'],
-        querystring: importQuery, consumes: ['text/csv'], response: { '4xx': errorResponse },
+        querystring: importQuery, consumes: CSV_MEDIA_TYPES, response: { '4xx': errorResponse },
       },
     }, async (req) => {
       const brandCode = requireBrand(req, req.query.brandCode, deps.servedBrands);

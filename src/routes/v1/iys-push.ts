@@ -26,7 +26,7 @@ export default async function pushRoutes(app: FastifyInstance, deps: RouteDeps) 
   app.post<{ Body: { list: RawIysMovement[] } }>('/v1/iys/push', {
     bodyLimit: 5 * 1024 * 1024,
     schema: {
-      summary: 'İYS push notifications (HTTP Basic auth)', tags: ['iys'],
+      summary: 'İYS push notifications (HTTP Basic auth, config iys.push)', tags: ['iys'], security: [{ basic: [] }],
       body: { type: 'object', required: ['list'], properties: { list: { type: 'array', maxItems: 10_000, items: { type: 'object' } } } },
     },
     onRequest: async (req, reply) => {

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { gatewayError } from '../../errors.ts';
 import { bulkUpload, type UploadSummary } from '../../iys/bulk-upload.ts';
 import { ownBrand, requireBrand } from '../../plugins/auth.ts';
-import { bodyStream, takeStreamedBodies } from '../csv-body.ts';
+import { bodyStream, CSV_MEDIA_TYPES, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
 
@@ -56,7 +56,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
       schema: {
         summary: 'Transfer a consent list to İYS (validated locally, v2 batches, resumable)', tags: ['consents'],
         querystring: { type: 'object', additionalProperties: false, required: ['brandCode'], properties: { brandCode: { type: 'integer', minimum: 1 } } },
-        consumes: ['text/csv'], response: { '4xx': errorResponse },
+        consumes: CSV_MEDIA_TYPES, response: { '4xx': errorResponse },
       },
     }, async (req, reply) => {
       const brandCode = requireBrand(req, req.query.brandCode, deps.servedBrands);

@@ -55,7 +55,7 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
       bodyLimit: deps.config.importBodyLimitBytes,
       schema: {
         summary: 'Scrub a call list: stream back the allowed recipients (or every line annotated)', tags: ['check'],
-        querystring: scrubQuery, consumes: ['text/csv', 'text/plain'], response: { '4xx': errorResponse },
+        querystring: scrubQuery, consumes: [...CSV_MEDIA_TYPES, 'application/octet-stream'], response: { '4xx': errorResponse },
       },
     }, async (req, reply) => {
       const q = req.query;
