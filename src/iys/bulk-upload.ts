@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { isWithinUploadWindow } from '../domain/calendar.ts';
@@ -6,6 +6,7 @@ import { normalizeRecipient } from '../domain/recipient.ts';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import { CsvLineReader } from '../mirror/csv-lines.ts';
+import { readStateFileSync, writeStateFileSync } from '../mirror/append-log.ts';
 import type { IysClient } from './client.ts';
 import { classifyBatchResults } from './client.ts';
 import { transitionError, validateConsent, type ConsentInput } from './consent-rules.ts';
@@ -41,7 +42,7 @@ export interface BulkUploadOptions {
   client: IysClient;
   /** The mirror, for İYS's state rules (H175/H174/H178); null skips them. */
   store: ConsentStore | null;
-  /** Resume file (JSON, fsynced at every step). */
+  /** Resume file (append-log.ts state file, fsynced at every step; a plain JSON file of the earlier release is read). */
   statePath: string;
   /** Per-line report (CSV). */
   reportPath: string;
@@ -72,10 +73,9 @@ const HEADER = ['recipient', 'type', 'source', 'status', 'consentDate', 'recipie
 export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Promise<UploadSummary> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const state: UploadState = existsSync(opts.statePath)
-    ? JSON.parse(readFileSync(opts.statePath, 'utf8')) as UploadState
-    : { brandCode: opts.brandCode, chunks: [], results: {} };
-  const save = () => writeDurable(opts.statePath, JSON.stringify(state));
+  // append-log.ts state file: CRC-framed and sealed; damage → GW_ERR_LOG_CORRUPT, never a fresh start
+  const state: UploadState = readStateFileSync<UploadState>(opts.statePath) ?? { brandCode: opts.brandCode, chunks: [], results: {} };
+  const save = () => writeStateFileSync(opts.statePath, state);
 
   // 1. validate (always redone: cheap and deterministic apart from H467's clock)
   const started = Date.now();

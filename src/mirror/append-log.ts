@@ -564,3 +564,28 @@ export function readLogFileSync(path: string, legacyWhole = true): Buffer | null
   if (!sealed) throw corrupt(path, pos, 'file ends without its seal record (incomplete)');
   return records.length === 1 ? records[0]! : Buffer.concat(records);
 }
+
+const STATE_PIECE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Writes a JSON state file (upload job state, …) durably as a sealed framed file: the JSON text in
+ * records of ≤ 16 MiB, temp file, fsync, rename, directory fsync (writeLogFileSync).
+ * @throws fs errors (ENOSPC, EIO, …); the previous state file is then unchanged
+ */
+export function writeStateFileSync(path: string, value: unknown): void {
+  const all = Buffer.from(JSON.stringify(value), 'utf8');
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < all.length; i += STATE_PIECE_BYTES) pieces.push(all.subarray(i, i + STATE_PIECE_BYTES));
+  writeLogFileSync(path, pieces, { sealed: true });
+}
+
+/**
+ * Reads a state file written by writeStateFileSync (or a plain JSON file of the earlier release);
+ * null when missing.
+ * @throws GW_ERR_LOG_CORRUPT (file, offset) when a record is damaged or the seal is missing;
+ *   SyntaxError when a legacy plain file is not JSON
+ */
+export function readStateFileSync<T>(path: string): T | null {
+  const buf = readLogFileSync(path);
+  return buf === null ? null : JSON.parse(buf.toString('utf8')) as T;
+}

@@ -64,4 +64,12 @@ t.test('resumable: a batch whose submit outcome is unknown is sent as idempotent
   // a second full rerun changes nothing and sends nothing
   const again = await bulkUpload(Readable.from([csv]), { brandCode: DEMO.brandCode, client, store: null, statePath, reportPath: join(dir, 'r.csv'), now, sleep, pollEveryMs: 1 });
   t.match(again, { registered: 5 });
+  // the state file of the earlier release (plain JSON, above) is now a framed, sealed state file
+  const { readFileSync } = await import('node:fs');
+  const framed = readFileSync(statePath);
+  t.equal(framed.subarray(0, 8).toString('latin1'), 'IYSLOG1\n', 'state rewritten in the append-log format');
+  // a damaged state file stops the job with a coded error instead of starting over (rows sent twice)
+  framed[20]! ^= 0x10;
+  writeFileSync(statePath, framed);
+  await t.rejects(bulkUpload(Readable.from([csv]), { brandCode: DEMO.brandCode, client, store: null, statePath, reportPath: join(dir, 'r.csv'), now, sleep, pollEveryMs: 1 }), { code: 'GW_ERR_LOG_CORRUPT' });
 });

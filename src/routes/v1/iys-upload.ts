@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { readStateFileSync, writeStateFileSync } from '../../mirror/append-log.ts';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -27,7 +28,8 @@ interface Job {
 export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps) {
   const dir = join(deps.config.dataDir, 'uploads');
   const jobs = new Map<string, Job>();
-  const save = (j: Job) => writeFileSync(join(dir, `${j.id}.job.json`), JSON.stringify(j));
+  // job files through append-log.ts (framed, sealed, fsynced); a damaged one refuses the start (GW_ERR_LOG_CORRUPT)
+  const save = (j: Job) => writeStateFileSync(join(dir, `${j.id}.job.json`), j);
   const run = (j: Job) => {
     const client = deps.iys.client;
     if (!client) return;
@@ -42,7 +44,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
   };
   if (existsSync(dir)) {
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.job.json'))) {
-      const j = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Job;
+      const j = readStateFileSync<Job>(join(dir, f))!;
       jobs.set(j.id, j);
       if (j.state === 'running') app.addHook('onReady', async () => run(j));
     }
