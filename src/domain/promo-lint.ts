@@ -6,12 +6,22 @@
  * consent (Ticari İletişim ve Ticari Elektronik İletiler Hakkında Yönetmelik, m. 3 "ticari
  * elektronik ileti" and m. 6/2 on informational messages carrying promotion).
  *
- * Pure: no I/O, no state. Matching runs on a folded form (Turkish lower case, then ç ğ ı ö ş ü →
- * c g i o s u) so `İNDİRİM`, `indirim` and `Indirim` match alike. Each matched rule adds its
- * weight once; the text is promotional when the score reaches the threshold (default 2): one
- * strong campaign word, or two weak signals. Service words (OTP, delivery, debt) subtract.
- * Measured on test/domain/promo-lint.test.ts's labelled corpus (precision and recall printed there).
+ * Pure: no I/O, no state. Matching runs on the text as a person reads it (`readableText`, issue 10
+ * item 3 / field case C43): NFKC (fullwidth and mathematical letters, ligatures), format and
+ * default-ignorable characters removed (zero-width space, soft hyphen, joiners, BOM), Cyrillic /
+ * Greek look-alikes folded to Latin (confusables.ts, from Unicode UTS #39 confusables.txt), then
+ * Turkish lower case with diacritics dropped (ç ğ ı ö ş ü → c g i o s u) so `İNDİRİM`, `indirim`
+ * and `Indirim` match alike. A second view (`letterView`) joins letters spelled apart
+ * (`i n d i r i m`, `k.a.m.p.a.n.y.a`) and reads digits and symbols used as letters (0→o, 1→i,
+ * 3→e, 4→a, 5→s, 7→t, @→a, $→s); the positive rules also run on it, and the strong campaign
+ * words are also sought with up to 3 symbols between their letters (`kam-panya`). Service
+ * words (OTP, delivery, debt) only count on the first view: a disguise never lowers a score.
+ * Each matched rule adds its weight once; the text is promotional when the score reaches the
+ * threshold (default 2): one strong campaign word, or two weak signals.
+ * Measured on test/domain/promo-lint.test.ts's labelled corpora, original and disguised
+ * (precision and recall printed there); cost in bench/promo-lint.bench.ts.
  */
+import { foldConfusables } from './confusables.ts';
 import type { MessageType } from './types.ts';
 
 /** What `lintPromotional` found. `hits` are rule labels (vocabulary, never message text). */
@@ -31,6 +41,61 @@ export function foldTurkish(s: string): string {
 }
 const FOLD: Record<string, string> = { 'ç': 'c', 'ğ': 'g', 'ı': 'i', 'ö': 'o', 'ş': 's', 'ü': 'u', 'â': 'a', 'î': 'i', 'û': 'u' };
 
+/** Texts needing no Unicode work beyond foldTurkish: ASCII and the Turkish letters (composed). */
+const PLAIN = /^[\x00-\x7FçğıöşüÇĞİÖŞÜâîûÂÎÛ]*$/;
+/** Format (Cf) and default-ignorable characters: invisible, so a reader joins what they split. */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+const MARKS = /\p{M}/gu;
+
+/**
+ * The text as a person reads it, folded for matching: NFKC; Unicode Cf and default-ignorable
+ * characters removed; look-alike letters folded to Latin (confusables.ts); Turkish lower case;
+ * combining marks dropped (so ç→c, ö→o, and a stray U+0307 or U+0336 disappears); ı→i.
+ * Texts of plain ASCII and Turkish letters take a fast path equal to `foldTurkish`.
+ */
+export function readableText(s: string): string {
+  if (PLAIN.test(s)) return foldTurkish(s);
+  const t = foldConfusables(s.normalize('NFKC').replace(INVISIBLE, ''));
+  return t.toLocaleLowerCase('tr').normalize('NFD').replace(MARKS, '').replace(/ı/g, 'i');
+}
+
+/** Separators a sender puts between letters of a word: spaces, dots, dashes and the like. */
+const SEP = `[\\s.\\-_*·•,/|+~:;'"‐–—=^]`;
+/**
+ * A run of ≥3 fragments (1–3 letters/digits holding a letter, or one digit) split by 1–3 separators: `i n d i r i m`,
+ * `k.a.m.p.a.n.y.a`, `kam pan ya`. (Two halves split by one space, `kam panya`, read as two words.)
+ */
+const FRAGMENT = '(?:(?=[0-9@$]{0,2}[a-z])[a-z0-9@$]{1,3}|[0-9@$])(?![a-z0-9@$])'; // 1–3 chars with a letter, or one digit
+const SPELLED = new RegExp(`(?<![a-z0-9@$])${FRAGMENT}(?:${SEP}{1,3}${FRAGMENT}){2,}`, 'g');
+const SPELLED_SEP = new RegExp(SEP, 'g');
+const WIDE_GAP = /\s{2,}/g;
+/** Digits and symbols read as letters (leetspeak), inside a word that holds a letter. */
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '€': 'e', '!': 'i', '|': 'i' };
+const LEET_WORD = /[a-z0-9@$€!|]*[a-z][a-z0-9@$€!|]*/g;
+const HAS_LEET = /[a-z][0-9@$€!|]|[0-9@$€!|][a-z]/;
+
+/**
+ * The second view of a readable text (see `readableText`): single letters spelled apart joined,
+ * and, in each word holding a letter, digits and symbols used as letters read as letters
+ * (`1nd1r1m` → `indirim`; a trailing `!` stays punctuation). The same string when there is
+ * nothing to read differently.
+ */
+export function letterView(folded: string): string {
+  // a wider gap (two spaces or more) between spelled words stays a word break: `Ü C R E T S İ Z  K A R G O`
+  let v = folded.replace(SPELLED, (m) => m.replace(WIDE_GAP, '\u0000').replace(SPELLED_SEP, '').replace(/\u0000/g, ' '));
+  if (HAS_LEET.test(v)) {
+    v = v.replace(LEET_WORD, (w) => {
+      if (!HAS_LEET.test(w)) return w;
+      let end = w.length;
+      while (end > 0 && (w[end - 1] === '!' || w[end - 1] === '|')) end--;
+      let out = '';
+      for (let i = 0; i < end; i++) out += LEET[w[i]!] ?? w[i]!;
+      return out + w.slice(end);
+    });
+  }
+  return v;
+}
+
 /** Word-start boundary on folded text (letters and digits count as word characters). */
 const B = '(?<![a-z0-9])';
 
@@ -46,7 +111,7 @@ const RULES: readonly Rule[] = [
   { label: 'promosyon', re: new RegExp(`${B}promosyon`), weight: 2 },
   { label: 'sale', re: new RegExp(`${B}(black friday|efsane (cuma|gun|kasim)|bayram(a ozel| indirim)|yilbasina ozel|super fiyat|sok fiyat|ozel fiyat|dev fiyat|outlet|sezon sonu|en dusuk fiyat)`), weight: 2 },
   { label: 'bundle', re: /(\d+\s*al(ana)?\s*\d+\s*(ode|bedava|hediye)|ikinci(si)? (urun)?\s*(yari|%|\d+ tl)|1 alana 1)/, weight: 2 },
-  { label: 'buy-now', re: new RegExp(`${B}(hemen|simdi) (al|satin al|siparis ver|alisverise|kesfet|incele|yararlan|basvur)|${B}satin al(in|abilirsiniz)?${B.replace('<!', '!')}|${B}alisverise (basla|devam)|kacirmayin|kacirma${B.replace('<!', '!')}`), weight: 2 },
+  { label: 'buy-now', re: new RegExp(`${B}(hemen|simdi) (al|satin al|siparis ver|alisverise|kesfet|incele|yararlan|basvur)|${B}satin al(in|abilirsiniz)?${B.replace('<!', '!')}|${B}alisverise (basla|devam)|kacirmayin|kacirmamak|kacirma${B.replace('<!', '!')}`), weight: 2 },
   { label: 'points', re: new RegExp(`${B}(para ?puan|bonus puan|puan kazan|\\d+ ?puan hediye|chip-?para|maxipuan|worldpuan)`), weight: 2 },
   { label: 'free-shipping', re: new RegExp(`${B}(ucretsiz|bedava) kargo`), weight: 2 },
   // weak signals (weight 1 each)
@@ -67,6 +132,16 @@ const RULES: readonly Rule[] = [
   { label: '-debt', re: new RegExp(`${B}(son odeme tarihi|borcunuz|gecikme|odenmemis|asgari odeme|fatura tutari|ekstreniz)`), weight: -1 },
 ];
 
+/**
+ * The strong campaign words sought on the letter view with up to 3 symbols (no space: `indir, im…`
+ * and `he diye` are words) between letters: `kam-panya`, `in.dirim`, `h*e*d*i*y*e`, `kam🔥panya`.
+ * Same labels as their RULES.
+ */
+const SPREAD: ReadonlyMap<string, RegExp> = new Map(
+  ['kampanya', 'indirim', 'kupon', 'hediye', 'firsat', 'bedava', 'cekilis', 'promosyon']
+    .map((w) => [w, new RegExp(`${B}${w.split('').join('[^a-z0-9\\s]{0,3}')}`, 'u')]),
+);
+
 /** Default score from which a text is promotional. */
 export const PROMO_THRESHOLD = 2;
 
@@ -77,13 +152,21 @@ export const PROMO_THRESHOLD = 2;
  * @returns `{ promotional, score, hits }`; an empty message is never promotional.
  */
 export function lintPromotional(texts: string | readonly string[], opts: { threshold?: number } = {}): PromoLintResult {
-  const folded = foldTurkish(typeof texts === 'string' ? texts : texts.join('\n'));
+  const folded = readableText(typeof texts === 'string' ? texts : texts.join('\n'));
+  const letters = letterView(folded);
+  const second = letters !== folded;
   let score = 0;
   let positive = 0;
   const hits: string[] = [];
   const negatives: string[] = [];
   for (const r of RULES) {
-    if (!r.re.test(folded)) continue;
+    let hit = r.re.test(folded);
+    if (r.weight > 0 && !hit) {
+      // a disguise can only add: positive rules also read the letter view, strong words spread out
+      if (second) hit = r.re.test(letters);
+      if (!hit) { const spread = SPREAD.get(r.label); if (spread) hit = spread.test(letters); }
+    }
+    if (!hit) continue;
     score += r.weight;
     if (r.weight > 0) { positive += r.weight; hits.push(r.label); } else negatives.push(r.label);
   }
@@ -126,14 +209,21 @@ export interface PromotionalOutcome {
   lint: PromoLintResult | null;
 }
 
+/** Hit label of a message whose text the gateway cannot see (a provider-side template). */
+export const UNSEEN_TEXT_HIT = 'unseen-text';
+
 /**
  * Applies `policy` to a message declared `declared`. Only BILGILENDIRME is linted (a TICARI
  * message needs consent anyway). `block` → the caller refuses the message; `treat-as-commercial`
  * (default) → checked as TICARI; `warn` → checked as declared, flagged.
+ * @param unseen  set (a short reason, e.g. `template_id`) when part of the message's text is not in
+ *   the request (a SendGrid dynamic template): such a message cannot prove it is informational and
+ *   is handled as promotional (hits `unseen-text` + the reason), whatever its visible parts say.
  */
-export function applyPromotionalPolicy(declared: MessageType, texts: readonly string[], policy: PromotionalPolicy = 'treat-as-commercial'): PromotionalOutcome {
+export function applyPromotionalPolicy(declared: MessageType, texts: readonly string[], policy: PromotionalPolicy = 'treat-as-commercial', unseen?: string): PromotionalOutcome {
   if (declared !== 'BILGILENDIRME') return { messageType: declared, action: 'none', lint: null };
-  const lint = lintEach(texts);
+  const seen = lintEach(texts);
+  const lint = unseen ? { promotional: true, score: Math.max(seen.score, PROMO_THRESHOLD), hits: [UNSEEN_TEXT_HIT, unseen, ...seen.hits] } : seen;
   if (!lint.promotional) return { messageType: declared, action: 'none', lint };
   return { messageType: policy === 'treat-as-commercial' ? 'TICARI' : declared, action: policy, lint };
 }

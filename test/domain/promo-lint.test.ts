@@ -3,77 +3,18 @@
  * Turkish SMS texts and e-mail subjects written for this test: delivery, OTP, debt reminders,
  * appointments, campaigns, and mixed messages (a service notice with a promotional tail, which
  * is promotional). Labels are what a compliance reviewer would say: `true` = promotes a product.
- * Prints precision and recall and holds them to thresholds.
+ * Prints precision and recall and holds them to thresholds, on the original corpus and on the
+ * disguised one (issue 10 item 3, C43: invisible characters, look-alike letters, spelled-apart
+ * letters, digits for letters, HTML; with informational look-alikes). Both corpora are in
+ * test/fixtures/promo-corpus.ts. Run: `npx tap test/domain/promo-lint.test.ts` (figures in the
+ * `# promo-lint:` comment lines).
  */
 import t from 'tap';
-import { applyPromotionalPolicy, foldTurkish, lintPromotional } from '../../src/domain/promo-lint.ts';
+import { readableParts } from '../../src/domain/html-text.ts';
+import { applyPromotionalPolicy, foldTurkish, letterView, lintEach, lintPromotional, readableText } from '../../src/domain/promo-lint.ts';
+import { DISGUISED_CORPUS, ORIGINAL_CORPUS } from '../fixtures/promo-corpus.ts';
 
-type Kind = 'delivery' | 'otp' | 'debt' | 'service' | 'campaign' | 'mixed' | 'email-subject';
-const CORPUS: Array<[promotional: boolean, kind: Kind, text: string]> = [
-  // --- delivery / order (informational) ---
-  [false, 'delivery', 'Siparişiniz kargoya verildi. Takip no: 7281946352. Gönderinizi https://kargo.example/t/7281946352 adresinden izleyebilirsiniz.'],
-  [false, 'delivery', 'Sayın müşterimiz, 48213 numaralı siparişiniz bugün 14:00-18:00 arasında teslim edilecektir.'],
-  [false, 'delivery', 'Kargonuz dağıtıma çıkmıştır. Kurye: 0555 000 00 01. İyi günler dileriz.'],
-  [false, 'delivery', 'Gönderiniz şubemize ulaştı. 3 iş günü içinde teslim alınmazsa göndericiye iade edilecektir.'],
-  [false, 'delivery', 'İade talebiniz onaylandı. Tutar 3-5 iş günü içinde kartınıza yansıyacaktır.'],
-  [false, 'delivery', 'Teslimat adresiniz güncellendi. Yeni adres: Moda Cad. No:12 Kadıköy.'],
-  // --- OTP / security (informational) ---
-  [false, 'otp', 'Doğrulama kodunuz: 482913. Bu kodu kimseyle paylaşmayınız. B001'],
-  [false, 'otp', 'Tek kullanımlık şifreniz 1934. İşlem tutarı 250,00 TL. Banka çalışanları bu şifreyi sormaz.'],
-  [false, 'otp', 'Hesabınıza yeni bir cihazdan giriş yapıldı. Siz değilseniz 0850 000 00 00 numarasını arayınız.'],
-  [false, 'otp', 'Giriş kodunuz 77120. Kod 3 dakika geçerlidir.'],
-  [false, 'otp', 'Şifre sıfırlama talebiniz alındı. Onay kodu: 550912.'],
-  // --- debt / billing (informational; a rate with % is not promotion) ---
-  [false, 'debt', 'Sayın abonemiz, 1.248,50 TL tutarlı faturanızın son ödeme tarihi 15.12.2026dır.'],
-  [false, 'debt', 'Kredi kartı ekstreniz kesildi. Dönem borcu 8.420 TL, asgari ödeme 3.368 TL, son ödeme tarihi 05.01.2027.'],
-  [false, 'debt', 'Ödenmemiş borcunuz nedeniyle hattınız 3 gün içinde kısıtlanacaktır. Gecikme faizi aylık %4,25 uygulanır.'],
-  [false, 'debt', 'Kira ödemeniz alınmıştır. Teşekkür ederiz.'],
-  [false, 'debt', 'Otomatik ödeme talimatınız 12.12.2026 tarihinde 340 TL olarak gerçekleşti.'],
-  // --- service / appointment / regulatory (informational) ---
-  [false, 'service', 'Yarın saat 10:30 Dr. Ayşe Yılmaz randevunuzu hatırlatırız. İptal için 0212 000 00 00.'],
-  [false, 'service', 'Planlı bakım nedeniyle 30 Kasım 02:00-04:00 arasında mobil uygulamamıza erişilemeyecektir.'],
-  [false, 'service', 'Sözleşmeniz 31.12.2026 tarihinde sona erecektir. Yenileme koşulları için şubenize başvurunuz.'],
-  [false, 'service', 'Poliçeniz yenilendi. Poliçe no 33019-2. Belgeniz e-posta adresinize gönderildi.'],
-  [false, 'service', 'Aboneliğiniz iptal edilmiştir. Bu işlemi siz yapmadıysanız bizimle iletişime geçin.'],
-  [false, 'service', 'KVKK aydınlatma metnimiz güncellenmiştir. Ayrıntılar web sitemizdedir.'],
-  [false, 'service', 'Uçuşunuz TK1234 kapı değişikliği: yeni kapı 212. Biniş 18:40.'],
-  // --- campaigns (promotional) ---
-  [true, 'campaign', 'KASIM İNDİRİMİ başladı! Tüm ürünlerde %50ye varan indirim sizi bekliyor. Kaçırmayın!'],
-  [true, 'campaign', 'Efsane Cuma fırsatları kaçmaz! Sepette ek %20 indirim için hemen alışverişe başla: shop.example'],
-  [true, 'campaign', 'Size özel 100 TL kupon hesabınıza tanımlandı. 500 TL ve üzeri alışverişlerde geçerli. Son gün pazar!'],
-  [true, 'campaign', 'Yeni sezon ürünlerinde 3 al 2 öde kampanyası mağazalarımızda ve online!'],
-  [true, 'campaign', 'Doğum gününüz kutlu olsun! Size özel hediye kahveniz şubelerimizde sizi bekliyor.'],
-  [true, 'campaign', 'Hafta sonuna özel tüm pizzalarda ikincisi yarı fiyatına! Sipariş için uygulamayı açın.'],
-  [true, 'campaign', 'Ücretsiz kargo fırsatı sadece bugün! 150 TL üzeri siparişlerde kargo bizden.'],
-  [true, 'campaign', 'Çekilişe katılın, iPhone kazanma şansı yakalayın! Detaylar için tıklayın.'],
-  [true, 'campaign', 'Bu ay yapacağınız her 100 TL harcamaya 10 TL ParaPuan! Kampanyaya katılmak için KATIL yazıp 4444e gönderin.'],
-  [true, 'campaign', 'Yılbaşına özel fiyatlarla tatil paketleri satışta. Erken rezervasyonda 9 taksit imkanı.'],
-  [true, 'campaign', 'Yeni koleksiyonumuz mağazalarda! Stoklarla sınırlı ürünleri hemen keşfet.'],
-  [true, 'campaign', 'Akaryakıt alımlarınızda litre başına 2 TL indirim! Kartınızla ödeyin, kazanın.'],
-  [true, 'campaign', 'Black Friday başladı: seçili ürünlerde 5.000 TLye varan fırsatlar.'],
-  [true, 'campaign', 'Bedava internet! 10 GB hediye paketini tanımlamak için HEDIYE yazıp 5555e gönder.'],
-  [true, 'campaign', 'Sadece bugün 1 alana 1 bedava burger! Kod: BURGER11'],
-  [true, 'campaign', 'Promosyon kodunuz: YAZ25. Tüm siparişlerde geçerli.'],
-  [true, 'campaign', 'Konut kredisinde faiz %2,49! Hemen başvur, avantajlı ödeme planlarıyla evin sahibi ol.'],
-  // --- mixed: service notice + promotional tail (promotional) ---
-  [true, 'mixed', 'Siparişiniz kargoya verildi. Bir sonraki alışverişinizde %15 indirim için KARGO15 kodunu kullanın.'],
-  [true, 'mixed', 'Faturanız 320 TL. Şimdi otomatik ödeme talimatı verin, 50 TL hediye çeki kazanın!'],
-  [true, 'mixed', 'Randevunuz yarın 14:00. Randevu günü tüm bakım ürünlerinde %30 indirim fırsatı!'],
-  [true, 'mixed', 'Doğrulama kodunuz 4412. Uygulamaya özel kampanyaları kaçırmamak için bildirimleri açın.'],
-  [true, 'mixed', 'Poliçeniz yenilendi. Kasko yaptıranlara trafik sigortasında %10 indirim!'],
-  // --- e-mail subjects ---
-  [false, 'email-subject', 'Siparişiniz onaylandı (#48213)'],
-  [false, 'email-subject', 'Kasım 2026 faturanız hazır'],
-  [false, 'email-subject', 'Şifre sıfırlama isteğiniz'],
-  [false, 'email-subject', 'Hesap hareketleriniz: Kasım dönemi ekstresi'],
-  [false, 'email-subject', 'Toplantı davetiniz: 3 Aralık 10:00'],
-  [false, 'email-subject', 'Kampanya katılımınız alınmıştır'], // notice about a campaign the customer joined: still informational
-  [true, 'email-subject', 'Sadece bu hafta: tüm kategorilerde %40 indirim'],
-  [true, 'email-subject', 'Sana özel kupon içeride 🎁'],
-  [true, 'email-subject', 'Son 24 saat! Fırsatları kaçırma'],
-  [true, 'email-subject', 'Yeni sezon geldi, ilk siparişe ücretsiz kargo'],
-  [true, 'email-subject', 'Hediyeni almayı unutma'],
-];
+const CORPUS = ORIGINAL_CORPUS;
 
 t.test('corpus is large enough and labelled both ways', async (t) => {
   t.ok(CORPUS.length >= 40, `${CORPUS.length} texts`);
@@ -129,4 +70,77 @@ t.test('several texts: each is linted on its own, so a service text cannot hide 
     t.equal(o.action === 'treat-as-commercial', promotional, texts.join(' | '));
     t.equal(o.messageType, promotional ? 'TICARI' : 'BILGILENDIRME');
   }
+});
+
+t.test('disguised corpus: precision and recall (issue 10 item 3, C43)', async (t) => {
+  const promo = DISGUISED_CORPUS.filter((c) => c.promotional);
+  t.ok(promo.length >= 60, `${promo.length} disguised promotional texts`);
+  t.ok(DISGUISED_CORPUS.length - promo.length >= 20, `${DISGUISED_CORPUS.length - promo.length} informational look-alikes`);
+  let tp = 0, fp = 0, fn = 0, tn = 0;
+  const misses: string[] = [];
+  const perKind = new Map<string, { n: number; right: number }>();
+  for (const c of DISGUISED_CORPUS) {
+    const parts = c.html ? readableParts(c.text, true) : [c.text];
+    const r = lintEach(parts);
+    const k = perKind.get(c.kind) ?? { n: 0, right: 0 };
+    k.n++;
+    if (r.promotional === c.promotional) k.right++;
+    perKind.set(c.kind, k);
+    if (r.promotional && c.promotional) tp++;
+    else if (r.promotional) { fp++; misses.push(`FP [${c.kind}] ${JSON.stringify(c.text)} → ${r.hits.join(',')}`); }
+    else if (c.promotional) { fn++; misses.push(`FN [${c.kind}] ${JSON.stringify(c.text)} → ${r.hits.join(',')}`); }
+    else tn++;
+  }
+  const precision = tp / (tp + fp);
+  const recall = tp / (tp + fn);
+  t.comment(`promo-lint disguised: n=${DISGUISED_CORPUS.length} tp=${tp} fp=${fp} fn=${fn} tn=${tn} precision=${precision.toFixed(3)} recall=${recall.toFixed(3)}`);
+  t.comment(`per kind (right/n): ${[...perKind].map(([k, v]) => `${k} ${v.right}/${v.n}`).join(', ')}`);
+  for (const m of misses) t.comment(m);
+  t.ok(precision >= 0.9, `precision ${precision.toFixed(3)} ≥ 0.90`);
+  t.ok(recall >= 0.9, `recall ${recall.toFixed(3)} ≥ 0.90`);
+  // every way of hiding a word is caught at least once, each look-alike kind mostly right
+  for (const [kind, v] of perKind) t.ok(v.right / v.n >= 0.8, `${kind}: ${v.right}/${v.n}`);
+});
+
+t.test('readable text: what a person reads', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['in\u200bdi\u00adrim', 'indirim'], // zero-width space, soft hyphen
+    ['k\u0430mp\u0430ny\u0430', 'kampanya'], // Cyrillic а
+    ['\u0456nd\u0456r\u0456m', 'indirim'], // Cyrillic і
+    ['h\u0435diy\u0435', 'hediye'], // Cyrillic е
+    ['kup\u043en', 'kupon'], // Cyrillic о
+    ['\u039a\u0391\u039c\u03a1\u0391\u039d\u03a5\u0391', 'kampanya'], // Greek capitals
+    ['\uff2b\uff21\uff2d\uff30\uff21\uff2e\uff39\uff21', 'kampanya'], // fullwidth (NFKC)
+    ['k\u0336a\u0336m\u0336', 'kam'], // combining long stroke
+    ['İNDİRİM FIRSATI Çekiliş', 'indirim firsati cekilis'], // plain Turkish: the foldTurkish fast path
+    ['ﬁyat', 'fiyat'], // ligature (NFKC)
+    ['c\u0327ekilis\u0327', 'cekilis'], // decomposed Turkish letters
+  ];
+  for (const [input, want] of cases) t.equal(readableText(input), want, JSON.stringify(input));
+  t.equal(readableText('Sipariş'), foldTurkish('Sipariş'), 'fast path equals foldTurkish');
+  t.equal(letterView('i n d i r i m'), 'indirim');
+  t.equal(letterView('k.a.m.p.a.n.y.a'), 'kampanya');
+  t.equal(letterView('kam pan ya'), 'kampanya');
+  t.equal(letterView('u c r e t s i z  k a r g o'), 'ucretsiz kargo', 'a wide gap stays a word break');
+  t.equal(letterView('1nd1r1m k4mp4ny4 h3d1y3 k@mp@ny@'), 'indirim kampanya hediye kampanya');
+  t.equal(letterView('kacirmayin!'), 'kacirmayin!', 'a trailing ! is punctuation');
+  t.equal(letterView('%50 indirim, 1 alana 1, 250 tl'), '%50 indirim, 1 alana 1, 250 tl', 'numbers without letters stay numbers');
+  t.equal(letterView('siparisiniz kargoya verildi.'), 'siparisiniz kargoya verildi.', 'nothing to read differently: the same string');
+});
+
+t.test('a disguise never lowers a score, and never invents a word across words', async (t) => {
+  // the service words only count as written: a disguised OTP word does not cancel a campaign
+  t.equal(lintPromotional('D0GRULAMA K0DU: %50 indirim').promotional, true);
+  for (const text of ['He diye bir cevap yeterli.', 'Uygulamayı indir, imza adımlarını tamamla.', 'Bu da mı kampanya değil?'.replace('kampanya', 'kamp'), 'kam panya']) {
+    t.equal(lintPromotional(text).promotional, false, text);
+  }
+});
+
+t.test('unseen text (a provider-side template) is not exempt', async (t) => {
+  const o = applyPromotionalPolicy('BILGILENDIRME', ['Siparişiniz kargoya verildi'], 'treat-as-commercial', 'template_id');
+  t.match(o, { messageType: 'TICARI', action: 'treat-as-commercial' });
+  t.same(o.lint?.hits.slice(0, 2), ['unseen-text', 'template_id']);
+  t.match(applyPromotionalPolicy('BILGILENDIRME', [], 'block', 'template_id'), { action: 'block' });
+  t.match(applyPromotionalPolicy('BILGILENDIRME', [], 'warn', 'template_id'), { action: 'warn', messageType: 'BILGILENDIRME' });
+  t.match(applyPromotionalPolicy('TICARI', [], 'block', 'template_id'), { action: 'none', messageType: 'TICARI' }, 'TICARI needs consent anyway');
 });

@@ -80,7 +80,7 @@ t.test('sendgrid: to/cc/bcc per personalization, header message type, drops a pe
   };
   t.same(a.read(req('/v3/mail/send', body, { 'x-iys-message-type': 'bilgilendirme' }), D), {
     type: 'EPOSTA', recipients: ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com', 'e@example.com'],
-    texts: ['Kasım bülteni', 'Size özel kupon', 'Merhaba'], messageType: 'BILGILENDIRME', recipientType: 'BIREYSEL', brandCode: null,
+    texts: ['Kasım bülteni', 'Size özel kupon', 'Merhaba', 'x'], messageType: 'BILGILENDIRME', recipientType: 'BIREYSEL', brandCode: null,
   });
   t.match(a.read(req('/v3/mail/send', body), { messageType: 'TICARI', recipientType: 'TACIR' }), { messageType: 'TICARI', recipientType: 'TACIR' }, 'upstream default');
   t.throws(() => a.read(req('/v3/mail/send', body, { 'x-iys-message-type': 'PROMO' }), D), { name: 'UnreadableRequest' });

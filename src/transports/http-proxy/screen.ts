@@ -32,7 +32,7 @@ export async function screenMessage(
   checks: CheckService, adapter: ProviderAdapter, message: ProviderMessage, body: unknown,
   brandCode: number, policy: PromotionalPolicy,
 ): Promise<Screening> {
-  const promo = applyPromotionalPolicy(message.messageType, message.texts, policy);
+  const promo = applyPromotionalPolicy(message.messageType, message.texts, policy, message.unseenText);
   if (promo.action === 'block') {
     return {
       promo, checkedMessageType: message.messageType, refused: true, keep: message.recipients.map(() => false),

@@ -1,3 +1,4 @@
+import { looksLikeHtml, readableParts, readableStrings } from '../../domain/html-text.ts';
 import { headerValue, isObject, parseMessageType, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
 
 /** SendGrid v3 mail send path. */
@@ -25,7 +26,9 @@ function addressesOf(p: Record<string, unknown>, f: (typeof FIELDS)[number], at:
  * SG…` passed through). Recipients: every `to`, `cc`, `bcc` address, personalization by
  * personalization. Message type: header `X-IYS-Message-Type`, else the upstream default. A
  * personalization whose every `to` is removed is dropped (SendGrid requires `to`), its kept
- * cc/bcc reported as dropped. Lint texts: subjects and `text/plain` content.
+ * cc/bcc reported as dropped. Lint texts: subjects, every `content[]` part (HTML read as its visible
+ * text, hidden text apart: domain/html-text.ts), `dynamic_template_data`, `substitutions` and
+ * `sections` strings; a `template_id` marks the text unseen (the policy treats it as promotional).
  * Success 202 with an empty body; errors `{ errors: [{ message, field, help }] }`.
  */
 export const sendgrid: ProviderAdapter = {
@@ -38,15 +41,25 @@ export const sendgrid: ProviderAdapter = {
     if (!isObject(b) || !Array.isArray(b.personalizations)) throw new UnreadableRequest('personalizations[] is required');
     const recipients: string[] = [];
     const texts: string[] = [];
-    if (typeof b.subject === 'string') texts.push(b.subject);
+    if (typeof b.subject === 'string') texts.push(...readableParts(b.subject, false));
     b.personalizations.forEach((p, i) => {
       if (!isObject(p)) throw new UnreadableRequest(`personalizations.${i} is not an object`);
       for (const f of FIELDS) recipients.push(...addressesOf(p, f, `personalizations.${i}`));
-      if (typeof p.subject === 'string') texts.push(p.subject);
+      if (typeof p.subject === 'string') texts.push(...readableParts(p.subject, false));
+      // what a template or a substitution puts into the mail is text the recipient reads
+      for (const k of ['dynamic_template_data', 'substitutions'] as const) if (p[k] !== undefined) texts.push(...readableStrings(p[k]));
     });
     if (Array.isArray(b.content)) {
-      for (const c of b.content) if (isObject(c) && c.type === 'text/plain' && typeof c.value === 'string') texts.push(c.value);
+      // every part: text/plain as written, text/html (and AMP, any *html*) as its visible text
+      for (const c of b.content) {
+        if (!isObject(c) || typeof c.value !== 'string') continue;
+        const type = typeof c.type === 'string' ? c.type.toLowerCase() : '';
+        texts.push(...readableParts(c.value, type.includes('html') || (type !== 'text/plain' && looksLikeHtml(c.value))));
+      }
     }
+    for (const k of ['sections', 'substitutions'] as const) if (b[k] !== undefined) texts.push(...readableStrings(b[k]));
+    // a dynamic or legacy template: its text lives at SendGrid, the gateway cannot read it
+    const unseen = typeof b.template_id === 'string' && b.template_id !== '' ? { unseenText: 'template_id' } : {};
     const mtHeader = headerValue(req.headers, MESSAGE_TYPE_HEADER);
     const messageType = parseMessageType(mtHeader);
     if (mtHeader !== undefined && !messageType) throw new UnreadableRequest(`${MESSAGE_TYPE_HEADER} must be TICARI or BILGILENDIRME`);
@@ -54,7 +67,7 @@ export const sendgrid: ProviderAdapter = {
     const recipientType = parseRecipientType(rtHeader);
     if (rtHeader !== undefined && !recipientType) throw new UnreadableRequest(`${RECIPIENT_TYPE_HEADER} must be BIREYSEL or TACIR`);
     return {
-      type: 'EPOSTA', recipients, texts,
+      type: 'EPOSTA', recipients, texts, ...unseen,
       messageType: messageType ?? defaults.messageType, recipientType: recipientType ?? defaults.recipientType, brandCode: null,
     };
   },

@@ -33,6 +33,11 @@ export interface ProviderMessage {
   recipients: string[];
   /** Message texts / e-mail subjects (for domain/promo-lint.ts). */
   texts: string[];
+  /**
+   * Set when part of the text is not in the request (a provider-side template, e.g. SendGrid
+   * `template_id`): a short reason. The promotional policy then treats the message as promotional.
+   */
+  unseenText?: string;
   messageType: MessageType;
   recipientType: RecipientType;
   /** Brand named by the request itself (webhook shape), else null: the upstream's brand applies. */

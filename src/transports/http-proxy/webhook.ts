@@ -1,4 +1,5 @@
 import { CONSENT_TYPES, type ConsentType } from '../../domain/types.ts';
+import { readableStrings } from '../../domain/html-text.ts';
 import { isObject, parseMessageType, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
 
 /**
@@ -16,19 +17,34 @@ export interface SendBody {
   message: unknown;
 }
 
-/** Texts of a `message` field: every string in it (nested up to 5 levels; HTML tags dropped). */
+/**
+ * Texts of a `message` field: every string in it (nested up to 5 levels), HTML read as its
+ * visible text with its hidden text apart (domain/html-text.ts).
+ */
 export function textsOfMessage(m: unknown): string[] {
-  // every string anywhere in the message is read (html too, tags dropped): a shape the lint does
-  // not know must not pass as informational unread (review: `{ html }` and `[…]` did)
-  const out: string[] = [];
-  const walk = (v: unknown, depth: number) => {
-    if (typeof v === 'string') { out.push(v.includes('<') ? v.replace(/<[^>]*>/g, ' ') : v); return; }
-    if (depth > 4 || v === null || typeof v !== 'object') return;
-    for (const x of Array.isArray(v) ? v : Object.values(v)) walk(x, depth + 1);
-  };
-  walk(m, 0);
-  return out;
+  // every string anywhere in the message is read: a shape the lint does not know must not pass
+  // as informational unread (review: `{ html }` and `[…]` did)
+  return readableStrings(m);
 }
+
+const TEMPLATE_KEY = /^template(?:[_-]?(?:id|name|code|key))?$/i;
+
+/**
+ * The name of a `message` key that refers to a template held elsewhere (`template`,
+ * `templateId`, `template_id`, `templateName`, … with a non-empty value, up to 5 levels deep), or
+ * undefined: its text is not in the request, so the lint cannot clear it (issue 10 item 3).
+ */
+export function templateKeyOf(m: unknown, depth = 0): string | undefined {
+  if (depth > 4 || m === null || typeof m !== 'object') return undefined;
+  for (const [k, v] of Object.entries(m)) {
+    if (TEMPLATE_KEY.test(k) && v !== null && v !== undefined && v !== '' && v !== false) return k;
+    const inner = templateKeyOf(v, depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+const unseen = (k: string | undefined): { unseenText?: string } => (k ? { unseenText: `message.${k}` } : {});
 
 /** Reads a SendBody (also used by routes/v1/send.ts). @throws UnreadableRequest */
 export function readSendBody(b: unknown, defaults: { messageType: 'TICARI' | 'BILGILENDIRME'; recipientType: 'BIREYSEL' | 'TACIR' }, fixedType?: ConsentType): ProviderMessage {
@@ -43,6 +59,7 @@ export function readSendBody(b: unknown, defaults: { messageType: 'TICARI' | 'BI
     type,
     recipients: b.recipients as string[],
     texts: textsOfMessage(b.message),
+    ...unseen(templateKeyOf(b.message)),
     messageType: parseMessageType(b.messageType as string | undefined) ?? defaults.messageType,
     recipientType: parseRecipientType(b.recipientType) ?? defaults.recipientType,
     brandCode: (b.brandCode as number | undefined) ?? null,
