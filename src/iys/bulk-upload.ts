@@ -7,6 +7,7 @@ import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import { CsvLineReader } from '../mirror/csv-lines.ts';
 import { readStateFileSync, writeStateFileSync } from '../mirror/append-log.ts';
+import { LoopSlice, feedSliced } from '../mirror/loop-slice.ts';
 import type { IysClient } from './client.ts';
 import { classifyBatchResults } from './client.ts';
 import { transitionError, validateConsent, type ConsentInput } from './consent-rules.ts';
@@ -143,12 +144,16 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
       }
       dataLines.push(line);
       await validateRow(rec, line);
+      if (slice.due) await slice.yield();
       if (dataLines.length % 5000 === 0) opts.onProgress?.({ validated: dataLines.length, sent: 0, confirmed: 0, total: 0 });
     }
   };
   const decoder = new StringDecoder('utf8');
+  // validation shares the request loop in 2 ms slices (loop-slice.ts): checks are not held behind it
+  const slice = new LoopSlice();
+  const push = (text: string) => reader.push(text);
   for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    reader.push(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    await feedSliced(typeof chunk === 'string' ? chunk : decoder.write(chunk), push, slice);
     await drain();
   }
   reader.push(decoder.end());

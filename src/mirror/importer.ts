@@ -4,8 +4,9 @@ import { formatIysDate } from '../domain/turkish-time.ts';
 import { maskPii } from '../plugins/redact.ts';
 import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
-import type { ConsentStore } from './consent-store.ts';
+import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { CsvLineReader } from './csv-lines.ts';
+import { LoopSlice, feedSliced } from './loop-slice.ts';
 import { movementFromFields } from './movement-rules.ts';
 
 /** Column sets of the two İYS layouts this importer reads (API.md `/v1/mirror/import`). */
@@ -46,6 +47,10 @@ export interface ImportOptions {
   onProgress?: (rows: number) => void;
   /** Clock (epoch ms): dates after now + 10 min are refused (İYS never produces them, H162). */
   now?: () => number;
+  /** Time slicing of parsing and applying on the event loop. Default: a 2 ms LoopSlice. */
+  slice?: LoopSlice;
+  /** Movements per store.apply call within a chunk (yields between calls). Default 250. */
+  applySliceRows?: number;
 }
 
 
@@ -54,7 +59,8 @@ export interface ImportOptions {
  * file or upload layout, columns in any order). Each row is validated; a bad row is counted in
  * `rejected` with a coded error and never stops the import. Movements are applied in file order
  * in chunks of `chunkRows`; one chunk is made durable while the next is parsed, and reading waits
- * for it (back-pressure on the input stream). Lines are split by csv-lines.ts.
+ * for it (back-pressure on the input stream). Lines are split by csv-lines.ts. Parsing and applying
+ * run in time slices (`opts.slice`, 2 ms) with yields to the event loop between them.
  *
  * @throws GW_ERR_IMPORT_FORMAT (400) when the header matches neither layout; stream errors
  *   (client abort, body over the limit) propagate.
@@ -71,15 +77,28 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   let width = 0;
   let batch: Movement[] = [];
   let inFlight: Promise<void> | null = null;
-  // One chunk is applied (journal fsync) while the next is parsed: at most one in flight.
+  // Parsing and applying share the request loop in slices (loop-slice.ts): checks wait at most
+  // about one slice behind an import (issue 12 item 6).
+  const slice = opts.slice ?? new LoopSlice();
+  const applyRows = opts.applySliceRows ?? 250;
+  // One chunk is applied (journal fsync) while the next is parsed: at most one in flight. The
+  // chunk goes to the store in `applyRows` pieces with yields between: the pieces' journal appends
+  // are group-committed together (one fsync per chunk, as before), and no piece holds the loop long.
   const flush = async () => {
     if (inFlight) await inFlight;
     inFlight = null;
     if (batch.length === 0) return;
     const chunk = batch;
     batch = [];
-    inFlight = opts.store.apply(chunk).then((outcomes) => {
-      for (const o of outcomes) report[o]++;
+    const parts: Promise<ApplyOutcome[]>[] = [];
+    for (let i = 0; i < chunk.length; i += applyRows) {
+      const part = opts.store.apply(i === 0 && chunk.length <= applyRows ? chunk : chunk.slice(i, i + applyRows));
+      part.catch(() => undefined); // observed below; a rejection while yielding is not unhandled
+      parts.push(part);
+      if (slice.due) await slice.yield();
+    }
+    inFlight = Promise.all(parts).then((all) => {
+      for (const outcomes of all) for (const o of outcomes) report[o]++;
       opts.onProgress?.(report.rows);
     });
   };
@@ -106,9 +125,10 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   });
 
   const decoder = new StringDecoder('utf8');
+  const push = (text: string) => reader.push(text);
   try {
     for await (const chunk of input as AsyncIterable<Buffer | string>) {
-      reader.push(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      await feedSliced(typeof chunk === 'string' ? chunk : decoder.write(chunk), push, slice);
       if (batch.length >= chunkRows) await flush();
     }
     reader.push(decoder.end());
