@@ -1,3 +1,4 @@
+import { assertServedBrand, servedBrandsOf } from './plugins/auth.ts';
 import { createReadStream, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     const brand = Number(values['brand-code']);
     if (!file || !Number.isInteger(brand) || brand <= 0) { process.stderr.write('usage: iys-gate import FILE --brand-code N\n'); return 2; }
     const config = loadConfig({ file: values.config });
+    assertServedBrand(brand, servedBrandsOf(config)); // a typo'd --brand-code is GW_ERR_UNKNOWN_BRAND, not a silent load
     const store = await openStore(config);
     const total = statSync(file).size;
     const progress = !values['no-progress'] && process.stderr.isTTY;
@@ -113,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     const { scrubCharset } = await import('./transports/scrub/charset.ts');
     const charset = scrubCharset(values.charset ?? 'utf-8'); // GW_ERR_UNSUPPORTED_CHARSET names the accepted ones
     const config = loadConfig({ file: values.config });
+    assertServedBrand(brand, servedBrandsOf(config)); // a typo'd --brand-code is GW_ERR_UNKNOWN_BRAND, not a silent load
     const store = await openStore(config);
     try {
       const { CheckService } = await import('./check/check-service.ts');
@@ -172,6 +175,7 @@ export async function main(argv: string[]): Promise<number> {
     const brand = Number(values['brand-code']);
     if (!file || !Number.isInteger(brand) || brand <= 0) { process.stderr.write('usage: iys-gate upload FILE --brand-code N\n'); return 2; }
     const config = loadConfig({ file: values.config });
+    assertServedBrand(brand, servedBrandsOf(config)); // a typo'd --brand-code is GW_ERR_UNKNOWN_BRAND, not a silent load
     if (!config.iys) { process.stderr.write('iys-gate upload needs the `iys` account in the configuration\n'); return 2; }
     const { IysClient } = await import('./iys/client.ts');
     const { bulkUpload } = await import('./iys/bulk-upload.ts');

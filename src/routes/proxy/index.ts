@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
 import { gatewayError, isGatewayError, type GatewayError } from '../../errors.ts';
 import { hasBrand, hasScope, type KeyRing, type Principal } from '../../plugins/api-keys.ts';
+import { assertServedBrand, servedBrandsOf } from '../../plugins/auth.ts';
 import { upstreamRegistry, type Upstream } from '../../transports/http-proxy/registry.ts';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
 import { hasDuplicateKeys } from '../../transports/http-proxy/json-keys.ts';
@@ -46,6 +47,7 @@ export interface ProxyDeps extends Pick<RouteDeps, 'config' | 'checks'> {
  */
 export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promise<void> {
   const upstreams = upstreamRegistry(deps.config);
+  const served = servedBrandsOf(deps.config);
   app.addHook('onClose', async () => { await upstreams.close(); });
   const reports = deps.reports ?? removalReports(deps.config);
   const defaultPolicy: PromotionalPolicy = (deps.config.policy as { promotionalInformational?: PromotionalPolicy }).promotionalInformational ?? 'treat-as-commercial';
@@ -141,6 +143,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     if (principal ? !hasBrand(principal, brandCode) : brandCode !== u.config.brandCode) {
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
+    assertServedBrand(brandCode, served); // a brandCode in the body the gateway does not serve: 400, never a decision
     const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy);
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
