@@ -14,7 +14,8 @@ import { removalReports, type RemovalReport, type RemovalReports } from '../../t
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
 import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
-import { UnreadableRequest, type ProviderMessage } from '../../transports/http-proxy/types.ts';
+import { UnreadableRequest, type ProviderAdapter, type ProviderMessage } from '../../transports/http-proxy/types.ts';
+import { providerAuthorized } from '../../transports/http-proxy/provider-auth.ts';
 import type { RouteDeps } from '../deps.ts';
 
 /** Header carrying the iys-gate API key on `/proxy/*` (providers' own `Authorization` passes through). */
@@ -59,7 +60,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
   // Verified keys, by presented value (sha256 per request costs ~2 µs; bounded like plugins/auth.ts).
   const verified = new Map<string, Principal>();
   const authenticate = (req: FastifyRequest, u: UpstreamConfig | null): Principal | null => {
-    if (u?.gatewayAuth === 'none') return null;
+    if (u?.gatewayAuth === 'none' || u?.gatewayAuth === 'provider') return null; // provider: checked once the body is read
     const key = req.headers[GATE_KEY_HEADER];
     let p = typeof key === 'string' ? verified.get(key) ?? null : null;
     if (!p && typeof key === 'string' && deps.keys) {
@@ -94,6 +95,20 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       authenticate(req, null);
       throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [req.params.upstream]);
     }
+    // errorFormat provider: every coded answer of this request in the provider's own error shape
+    const shape = (u.config.errorFormat ?? (u.config.gatewayAuth === 'provider' ? 'provider' : 'gateway')) === 'provider' && u.adapter.refusal
+      ? { adapter: u.adapter, path: '' } : null;
+    if (!shape) return screenAndForward(req, reply, u);
+    providerShaped.set(req, shape);
+    try {
+      return await screenAndForward(req, reply, u);
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      return coded(reply, err, { requestId: req.id, ...(err.field ? { field: err.field } : {}) });
+    }
+  };
+
+  const screenAndForward = async (req: FastifyRequest, reply: FastifyReply, u: Upstream) => {
     const principal = authenticate(req, u.config);
     // an upstream sends for its brand: a key that does not hold it uses none of its paths (issue 10 item 9)
     if (principal && !hasBrand(principal, u.config.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${u.config.brandCode}`], { field: 'brandCode' });
@@ -112,14 +127,19 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw err;
     }
     const pathAndQuery = path.wire + query;
+    const shape = providerShaped.get(req);
+    if (shape) shape.path = path.key;
     const raw = Buffer.isBuffer(req.body) ? req.body : null;
+    // decoded once: parsed, then scanned for keys named twice
+    const text = raw && raw.length > 0 ? raw.toString('utf8') : null;
+    const parsed = text === null ? undefined : tryJson(text);
+    if (u.config.gatewayAuth === 'provider'
+      && !providerAuthorized(u.config, u.adapter, { method: req.method, path: path.key, headers: req.headers, body: parsed }, new URLSearchParams(query))) {
+      throw gatewayError('GW_ERR_UNAUTHORIZED');
+    }
 
     let message: ProviderMessage | null;
-    let parsed: unknown;
     try {
-      // decoded once: parsed, then scanned for keys named twice
-      const text = raw && raw.length > 0 ? raw.toString('utf8') : null;
-      parsed = text === null ? undefined : tryJson(text);
       if (parsed !== undefined && hasDuplicateKeys(text!)) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
       message = u.adapter.read({ method: req.method, path: path.key, headers: req.headers, body: parsed }, u.config);
     } catch (err) {
@@ -150,8 +170,8 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
     return relay(req, reply, u, pathAndQuery, headers, body, report);
   };
-  app.all('/proxy/:upstream', { schema: proxyDoc('') }, handler);
-  app.all('/proxy/:upstream/*', { schema: proxyDoc('/*') }, handler);
+  app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream', { schema: proxyDoc('') }, handler);
+  app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream/*', { schema: proxyDoc('/*') }, handler);
 }
 
 /** OpenAPI entry of the proxy routes (every method; the body is the provider's own format). */
@@ -292,10 +312,22 @@ export function answerScreening(
   return { report, stopped: coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] }) };
 }
 
+/** Requests of an upstream with `errorFormat: provider`: their adapter and key path (for `coded`). */
+const providerShaped = new WeakMap<FastifyRequest, { adapter: ProviderAdapter; path: string }>();
+
+/**
+ * Answers a coded error: the API.md error shape plus `extra` (proxy fields), or — for a request
+ * of an upstream with `errorFormat: provider` — that answer inside the provider's own error shape
+ * (adapter `refusal`).
+ */
 export function coded(reply: FastifyReply, err: GatewayError, extra: Record<string, unknown>) {
-  return reply.code(err.statusCode).type('application/json').send({
-    statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message, ...extra,
-  });
+  const answer = { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message, ...extra };
+  const shape = providerShaped.get(reply.request);
+  if (shape?.adapter.refusal) {
+    const r = shape.adapter.refusal(answer, shape.path);
+    return reply.code(r.statusCode).type(r.contentType).send(r.body);
+  }
+  return reply.code(err.statusCode).type('application/json').send(answer);
 }
 
 export default proxyRoutes;

@@ -1,4 +1,4 @@
-import { isObject, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
+import { isObject, parseRecipientType, presentStrings, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
 
 /** iletiMerkezi JSON send path (iletimerkezi.com docs, "Send SMS API (send-sms)"). */
 export const ILETIMERKEZI_SEND_PATH = '/v1/send-sms/json';
@@ -69,5 +69,16 @@ export const iletimerkezi: ProviderAdapter = {
   markCommercial(body, recipientType) {
     const b = body as { request: Record<string, unknown> & { order: Record<string, unknown> } };
     return { ...b, request: { ...b.request, order: { ...b.request.order, iys: '1', iysList: recipientType } } };
+  },
+  providerUsers(req, query) {
+    const r = isObject(req.body) && isObject(req.body.request) ? req.body.request : {};
+    const a = isObject(r.authentication) ? r.authentication : {};
+    return [...new Set(presentStrings(a.key, query.get('key')))];
+  },
+  /** iletiMerkezi's shape `{ response: { status: { code, message } } }`, HTTP status = code: 401 auth, 452 recipients, 400 other; 5xx kept. */
+  refusal(answer) {
+    const s = answer.statusCode;
+    const code = s === 401 || s === 403 ? 401 : s >= 500 ? s : answer.code === 'GW_ERR_UPSTREAM_ALL_BLOCKED' ? 452 : 400;
+    return { statusCode: code, contentType: 'application/json', body: JSON.stringify({ response: { status: { code: String(code), message: `${answer.code}: ${answer.message}` }, iysGate: answer } }) };
   },
 };

@@ -33,7 +33,9 @@ export async function screenMessage(
   brandCode: number, policy: PromotionalPolicy,
 ): Promise<Screening> {
   const promo = applyPromotionalPolicy(message.messageType, message.texts, policy, message.unseenText);
-  if (promo.action === 'block') {
+  // a request that cannot be declared commercial (Netgsm OTP) is refused rather than sent as informational
+  const undeclarable = promo.action === 'treat-as-commercial' && adapter.markCommercial?.(body, message.recipientType) === null;
+  if (promo.action === 'block' || undeclarable) {
     return {
       promo, checkedMessageType: message.messageType, refused: true, keep: message.recipients.map(() => false),
       removed: [], body: null, rewritten: false, forwarded: 0,

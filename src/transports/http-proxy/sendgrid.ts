@@ -1,5 +1,5 @@
 import { looksLikeHtml, readableParts, readableStrings } from '../../domain/html-text.ts';
-import { headerValue, isObject, parseMessageType, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
+import { headerValue, isObject, presentStrings, parseMessageType, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
 
 /** SendGrid v3 mail send path. */
 export const SENDGRID_SEND_PATH = '/v3/mail/send';
@@ -92,5 +92,13 @@ export const sendgrid: ProviderAdapter = {
       else dropped.push(...keptIdx);
     });
     return { body: { ...b, personalizations }, dropped };
+  },
+  providerUsers(req) {
+    const a = headerValue(req.headers, 'authorization');
+    return presentStrings(a && /^bearer /i.test(a) ? a.slice(7).trim() : undefined);
+  },
+  /** SendGrid's shape `{ errors: [{ message, field, help }] }` with the gateway's status (@sendgrid/client: `err.code`, `err.response.body`). */
+  refusal(answer) {
+    return { statusCode: answer.statusCode, contentType: 'application/json', body: JSON.stringify({ errors: [{ message: `${answer.code}: ${answer.message}`, field: answer.field ?? null, help: null }], iysGate: answer }) };
   },
 };

@@ -72,7 +72,9 @@ export interface ProviderAdapter {
    * A copy of `body` that declares the message commercial (TICARI, to `recipientType`) in the
    * provider's own field, for a message sent as informational whose text promotes something
    * (policy `treat-as-commercial`: it lost the exemption, so the provider must not file it as
-   * informational). Absent when the provider's request has no such field (SendGrid).
+   * informational). Absent when the provider's request has no such field (SendGrid): checked as
+   * TICARI, forwarded as is. Returns null when this request cannot carry the declaration (Netgsm
+   * OTP): the message is then refused like policy `block` would.
    */
   markCommercial?(body: unknown, recipientType: RecipientType): unknown;
   /**
@@ -86,6 +88,37 @@ export interface ProviderAdapter {
    * POST: its list names examples). The proxy's path property test generates encodings of each.
    */
   readonly sendPaths: readonly string[];
+  /**
+   * Every provider user the request names (`gatewayAuth: provider`): Basic-auth user, body or
+   * query field, API key. All must be allowed; none found → unauthorised. Absent: the adapter
+   * has no provider credential (webhook).
+   */
+  providerUsers?(req: ProviderRequest, query: URLSearchParams): string[];
+  /**
+   * The gateway's refusal `answer` in the provider's own error shape (`errorFormat: provider`),
+   * with a code the provider's SDK surfaces and `answer` itself inside. `path` is the request's key path.
+   */
+  refusal?(answer: GatewayAnswer, path: string): ProviderRefusal;
+}
+
+/** A coded answer of the gateway (API.md error shape plus proxy fields: requestId, outcome, counts, removed …). */
+export interface GatewayAnswer { statusCode: number; code: string; message: string; field?: string; [k: string]: unknown }
+
+/** A refusal as the provider would have written it. */
+export interface ProviderRefusal { statusCode: number; contentType: string; body: string }
+
+/** `user` of an `Authorization: Basic` header, or undefined. */
+export function basicUser(h: IncomingHttpHeaders): string | undefined {
+  const a = headerValue(h, 'authorization');
+  if (!a || !/^basic /i.test(a)) return undefined;
+  const dec = Buffer.from(a.slice(6).trim(), 'base64').toString('utf8');
+  const i = dec.indexOf(':');
+  return i === -1 ? dec : dec.slice(0, i);
+}
+
+/** The strings among `values` (first of each), for credential fields read from bodies and queries. */
+export function presentStrings(...values: unknown[]): string[] {
+  return values.filter((v): v is string => typeof v === 'string' && v !== '');
 }
 
 /** Thrown by `read` for a send request it cannot understand. */

@@ -21,10 +21,27 @@ export const upstreamSchema = z.object({
   /**
    * How senders prove they may use this upstream: `key` (default) = header `X-IYS-Gate-Key: <api
    * key>` holding scope `proxy` and this upstream's brand; `none` = no gateway key (for clients
-   * that can change only their base URL; restrict by network). The provider's own credentials
-   * always pass through untouched.
+   * that can change only their base URL; restrict by network); `provider` = the provider's own
+   * user, as the adapter reads it (Netgsm Basic-auth user or `usercode`, Verimor `username`,
+   * iletiMerkezi `authentication.key`, SendGrid API key), must be in `providerUsers` or its sha256
+   * in `providerUsersSha256` (issue 10 item 12: official SDKs work unchanged, no open proxy). The
+   * provider's own credentials always pass through untouched.
    */
-  gatewayAuth: z.enum(['key', 'none']).default('key'),
+  gatewayAuth: z.enum(['key', 'none', 'provider']).default('key'),
+  /** `gatewayAuth: provider`: provider users allowed through this upstream, exact. Default none. */
+  providerUsers: z.array(z.string().min(1)).default([]),
+  /**
+   * `gatewayAuth: provider`: lower-case hex sha256 of allowed provider users (UTF-8), for users
+   * that are secrets themselves (a SendGrid API key). Default none.
+   */
+  providerUsersSha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case hex sha256')).default([]),
+  /**
+   * Shape of the gateway's own refusals (auth, unreadable, all blocked, promotional, upstream
+   * failures) on this upstream: `gateway` = API.md error JSON; `provider` = the provider's own
+   * error shape with a code its SDK surfaces and iys-gate's answer inside (`iysGate`). Default
+   * `provider` with `gatewayAuth: provider`, else `gateway`.
+   */
+  errorFormat: z.enum(['gateway', 'provider']).optional(),
   /** BILGILENDIRME text that reads as promotional: overrides `policy.promotionalInformational`. */
   promotionalInformational: z.enum(PROMOTIONAL_POLICIES).optional(),
   /** TCP+TLS connect timeout in ms. Nothing was sent when it fires (503/504, safe to retry). Default 2,000. */
@@ -47,7 +64,11 @@ export const upstreamSchema = z.object({
   passThroughPaths: z.array(z.string().startsWith('/')).default([]),
   /** Max sockets to this upstream. Default 64. */
   connections: z.number().int().positive().default(64),
-}).strict();
+}).strict().superRefine((u, ctx) => {
+  if (u.gatewayAuth !== 'provider') return;
+  if (u.adapter === 'webhook') ctx.addIssue({ code: 'custom', path: ['gatewayAuth'], message: 'the webhook adapter has no provider credential: use key or none' });
+  if (u.providerUsers.length + u.providerUsersSha256.length === 0) ctx.addIssue({ code: 'custom', path: ['providerUsers'], message: 'gatewayAuth provider needs providerUsers or providerUsersSha256' });
+});
 
 export type UpstreamConfig = z.infer<typeof upstreamSchema>;
 

@@ -1,4 +1,4 @@
-import { isObject, parseRecipientType, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
+import { isObject, parseRecipientType, presentStrings, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from './types.ts';
 
 /** Verimor JSON send path (github.com/verimor/SMS-API user guide). */
 export const VERIMOR_SEND_PATH = '/v2/send.json';
@@ -59,5 +59,14 @@ export const verimor: ProviderAdapter = {
   },
   markCommercial(body, recipientType) {
     return { ...(body as Record<string, unknown>), is_commercial: true, iys_recipient_type: recipientType };
+  },
+  providerUsers(req, query) {
+    const b = isObject(req.body) ? req.body : {};
+    return [...new Set(presentStrings(b.username, query.get('username')))];
+  },
+  /** Verimor's shape: `text/plain` error text, 401 auth, 400 other refusals, 5xx kept (the gateway's code first, then its message and request id). */
+  refusal(answer) {
+    const s = answer.statusCode;
+    return { statusCode: s === 401 || s === 403 ? 401 : s >= 500 ? s : 400, contentType: 'text/plain; charset=utf-8', body: `${answer.code}: ${answer.message} (requestId ${String(answer.requestId ?? '')})` };
   },
 };
