@@ -91,7 +91,10 @@ export function decodeEntities(s: string): string {
   return s.replace(REF, (all, dec: string | undefined, hex: string | undefined, name: string | undefined, semi: string) => {
     if (name !== undefined) {
       const v = named(name, semi === ';');
-      return v === undefined ? all : v;
+      if (v !== undefined) return v;
+      // `&nbspx`: a legacy name a browser reads as a prefix, the rest as text
+      if (semi === '') for (let k = name.length - 1; k >= 2; k--) { const p = name.slice(0, k); if (LEGACY.has(p)) return named(p, false)! + name.slice(k); }
+      return all;
     }
     const cp = dec !== undefined ? Number(dec) : parseInt(hex!, 16);
     // NUL, surrogates and out-of-range read as U+FFFD (HTML Living Standard §13.2.5.80)
@@ -112,6 +115,7 @@ export function htmlToText(html: string): HtmlText {
   let hidden = '';
   // open elements: name and whether it hides (NEVER: dropped; 'hidden': apart)
   const stack: Array<{ name: string; mode: 0 | 1 | 2 }> = [];
+  const open = new Map<string, number>(); // open elements by name: a stray end tag costs no stack walk
   let never = 0; // open elements whose content is never read
   let hiding = 0; // open hidden elements
   const emit = (text: string) => {
@@ -159,11 +163,12 @@ export function htmlToText(html: string): HtmlText {
     const attrs = html.slice(j, k);
     i = textStart = k < n ? k + 1 : n;
     if (closing) {
-      const at = stack.findLastIndex((e) => e.name === name);
-      if (at >= 0) {
-        while (stack.length > at) {
+      if ((open.get(name) ?? 0) > 0) {
+        for (;;) {
           const e = stack.pop()!;
+          open.set(e.name, open.get(e.name)! - 1);
           if (e.mode === 2) never--; else if (e.mode === 1) hiding--;
+          if (e.name === name) break;
         }
       }
       if (BLOCK.has(name)) sep();
@@ -199,6 +204,7 @@ export function htmlToText(html: string): HtmlText {
     }
     if (VOID.has(name) || selfClosing) continue;
     stack.push({ name, mode });
+    open.set(name, (open.get(name) ?? 0) + 1);
     if (mode === 2) never++; else if (mode === 1) hiding++;
   }
   emit(html.slice(textStart));
