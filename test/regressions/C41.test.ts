@@ -73,7 +73,7 @@ t.test('C41 via the CLI: iys-gate scrub FILE --header auto|true, with a 1254 `;`
   writeFileSync(file, Buffer.concat([line1, line2]));
   const run = promisify(execFile);
   const root = new URL('../..', import.meta.url).pathname;
-  const env = { ...process.env, IYS_GATE_DATA_DIR: dir };
+  const env = { ...process.env, IYS_GATE_DATA_DIR: dir, IYS_GATE_STORE: 'memory' }; // the store seeded above
   const args = ['bin/iys-gate.js', 'scrub', file, '--brand-code', String(BRAND), '--type', 'ARAMA', '--charset', 'windows-1254', '--no-progress'];
   const auto = await run(process.execPath, args, { cwd: root, env, encoding: 'buffer' });
   t.ok(auto.stdout.equals(line2), 'auto: the RET line 1 is refused; line 2 comes back in its 1254 bytes with CRLF');

@@ -32,6 +32,8 @@ t.test('C44 variants: an allowed multi-line record comes back whole; CRLF inside
   // a separator given explicitly wins over detection: `;` list read with `,` has whole lines as the first field
   t.equal((await postScrub(gw, 'type=ARAMA&delimiter=%2C', 'telefon;ad\n05550000001;Ali\n')).text, 'telefon;ad\n', 'wrong separator: fail closed');
   t.equal((await postScrub(gw, 'type=ARAMA&delimiter=pipe', 'x\n')).status, 400);
+  // detection: a `;` list whose names hold commas, no header (counts tie; the first column decides)
+  t.equal((await postScrub(gw, 'type=ARAMA', '05550000001;Yılmaz, Ayşe\n05550000002;Öz, Can\n05550000003;Işık, Ece\n')).text, '05550000001;Yılmaz, Ayşe\n05550000003;Işık, Ece\n');
 });
 
 t.test('C44 variants: broken quoting is blocked, never guessed', async (t) => {

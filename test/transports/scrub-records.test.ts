@@ -83,6 +83,12 @@ t.test('detectDelimiter', async (t) => {
   t.equal(detectDelimiter(Buffer.from('tel\tad\n1\tx, y\n')), '\t');
   t.equal(detectDelimiter(Buffer.from('05550000001\n+90 555 000 00 02\n')), null);
   t.equal(detectDelimiter(Buffer.from('')), null);
+  // ties on counts are settled by which split gives recipients in the first column
+  const isPhone = (f: string) => /^0\d{10}$/.test(f);
+  t.equal(detectDelimiter(Buffer.from('05550000001;Ali, Veli\n05550000002;Can, Ece\n'), isPhone), ';');
+  t.equal(detectDelimiter(Buffer.from('05550000001,Ali; Veli\n05550000002,Can; Ece\n'), isPhone), ',');
+  t.equal(detectDelimiter(Buffer.from('05550000001\tAli, Veli\n05550000002\tCan, Ece\n'), isPhone), '\t');
+  t.equal(detectDelimiter(Buffer.from('05550000001\tAli, Veli\n05550000002\tCan, Ece\n')), ',', 'without the recipient test: the earlier candidate');
 });
 
 t.test('charset helpers', async (t) => {

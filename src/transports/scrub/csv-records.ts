@@ -168,10 +168,12 @@ export class RecordSplitter {
 
 /**
  * The separator of a list, judged on its first records (up to 10 in `sample`, quotes honoured by
- * parity): the candidate that occurs, the same number of times, in the most records (ties: `,`
- * then `;` then tab). null when none occurs: a one-column list.
+ * parity). Each candidate (`,` `;` tab) that occurs is ranked by: how many of those records have
+ * a first field that `isRecipient` accepts when split on it (the recipient is the first column,
+ * so `0555…;Ali, Veli` is `;`), then in how many records it occurs the same number of times, then
+ * that number, then the order `,` `;` tab. null when none occurs: a one-column list.
  */
-export function detectDelimiter(sample: Buffer): Delimiter | null {
+export function detectDelimiter(sample: Buffer, isRecipient?: (field: string) => boolean, decode?: RangeDecoder): Delimiter | null {
   const counts: number[][] = [[], [], []];
   const cur = [0, 0, 0];
   let quoted = false;
@@ -191,14 +193,34 @@ export function detectDelimiter(sample: Buffer): Delimiter | null {
   }
   if (nonEmpty && records < 10) for (let k = 0; k < 3; k++) counts[k]!.push(cur[k]!);
   let best: Delimiter | null = null;
-  let bestScore = 0;
+  let bestRank: number[] = [];
   for (let k = 0; k < 3; k++) {
     const freq = new Map<number, number>();
     for (const v of counts[k]!) if (v > 0) freq.set(v, (freq.get(v) ?? 0) + 1);
-    const score = Math.max(0, ...freq.values());
-    if (score > bestScore) { bestScore = score; best = DELIMITERS[k]!; }
+    if (freq.size === 0) continue;
+    let score = 0, modal = 0;
+    for (const [v, n] of freq) if (n > score || (n === score && v > modal)) { score = n; modal = v; }
+    const d = DELIMITERS[k]!;
+    const rank = [isRecipient ? recipientHits(sample, d, isRecipient, decode ?? ((b, s, e) => b.toString('utf8', s, e))) : 0, score, modal];
+    if (best === null || ranksAbove(rank, bestRank)) { best = d; bestRank = rank; }
   }
   return best;
+}
+
+/** `a` > `b`, compared element by element (lexicographic). */
+function ranksAbove(a: number[], b: number[]): boolean {
+  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return a[j]! > b[j]!;
+  return false;
+}
+
+/** Of the first 10 records of `sample` split on `d`, how many have a first field `isRecipient` accepts. */
+function recipientHits(sample: Buffer, d: Delimiter, isRecipient: (field: string) => boolean, decode: RangeDecoder): number {
+  const sp = new RecordSplitter({ delimiter: d, maxRecordBytes: Number.MAX_SAFE_INTEGER });
+  const recs: CsvRecord[] = [];
+  sp.push(sample, recs);
+  let hits = 0;
+  for (const r of recs.slice(0, 10)) if (r.ok && isRecipient(firstField(r, d, decode))) hits++;
+  return hits;
 }
 
 /**

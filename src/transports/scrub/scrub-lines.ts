@@ -209,7 +209,7 @@ export class CallListScrub {
         out.bytes(all, 0, bom.length);
         body = all.subarray(bom.length);
       }
-      this.delimiter = opts.delimiter && opts.delimiter !== 'auto' ? opts.delimiter : detectDelimiter(body.subarray(0, 64 * 1024));
+      this.delimiter = opts.delimiter && opts.delimiter !== 'auto' ? opts.delimiter : detectDelimiter(body.subarray(0, 64 * 1024), (f) => normalizeRecipient(f, opts.type).ok, decode);
       if (this.delimiter !== null) sep = this.delimiter;
       splitter = new RecordSplitter({ delimiter: this.delimiter, maxRecordBytes: opts.maxRecordBytes ?? DEFAULT_SCRUB_MAX_RECORD_BYTES });
       splitter.push(body, records);
