@@ -92,11 +92,16 @@ t.test('no encoding of a send path reaches the provider unscreened; unscreenable
   const H = { 'content-type': 'application/json', 'x-iys-gate-key': KEY };
   const tally = { screened: 0, refused: 0, elsewhere: 0 };
   const failures: string[] = [];
-  const check = async (adapter: AdapterName, method: string, path: string, body: string | undefined, send: boolean) => {
+  // requests run a few at a time; each carries a probe id (forwarded like any header) to find what the stub got
+  let probe = 0;
+  const send = async (method: string, target: string, headers: Record<string, string>, body: string | undefined) => {
+    const id = String(++probe);
+    const r = await rawRequest(gw.url, method, target, { ...headers, 'x-probe-id': id }, body);
+    return { r, reached: stub.requests.filter((x) => x.headers['x-probe-id'] === id) };
+  };
+  const check = async (adapter: AdapterName, method: string, path: string, body: string | undefined, send2: boolean) => {
     const { ret } = SEND[adapter];
-    const before = stub.requests.length;
-    const r = await rawRequest(gw.url, method, `/proxy/a-${adapter}${path}`, H, body);
-    const reached = stub.requests.slice(before);
+    const { r, reached } = await send(method, `/proxy/a-${adapter}${path}`, H, body);
     if (r.status >= 500) failures.push(`${method} ${adapter} ${path}: ${r.status} ${r.body.slice(0, 120)}`);
     if (reached.length === 0) {
       const code = (JSON.parse(r.body) as { code?: string }).code ?? '';
@@ -107,35 +112,37 @@ t.test('no encoding of a send path reaches the provider unscreened; unscreenable
     }
     const got = reached[0]!;
     const [gotPath, gotQuery = ''] = got.url.split('?');
-    if (!send) failures.push(`${method} ${adapter} ${path}: reached the provider as ${got.url} (expected screened and all blocked, or refused)`);
+    if (!send2) failures.push(`${method} ${adapter} ${path}: reached the provider as ${got.url} (expected screened and all blocked, or refused)`);
     if (got.body.toString().includes(ret) || decodeURIComponent(gotQuery).includes(ret)) failures.push(`${method} ${adapter} ${path}: RET recipient reached the provider`);
     if (r.headers['x-iys-gate-counts'] !== 'received=2, forwarded=1, removed=1') failures.push(`${method} ${adapter} ${path}: forwarded without screening (${String(r.headers['x-iys-gate-counts'])})`);
     if (decodeURIComponent(gotPath!).includes('%')) failures.push(`${method} ${adapter} ${path}: forwarded with an octet encoded twice (${gotPath})`);
     if (adapter !== 'webhook' && providerPath(gotPath!).key !== ADAPTERS[adapter].sendPaths[0]) failures.push(`${method} ${adapter} ${path}: forwarded to ${gotPath}, not the screened path`);
     tally.screened++;
   };
+  const jobs: Array<() => Promise<void>> = [];
   for (const adapter of ADAPTER_NAMES) {
     const body = JSON.stringify(SEND[adapter].body);
     for (const sendPath of ADAPTERS[adapter].sendPaths) {
       const otp = sendPath === OTP.path;
-      for (const v of variants(sendPath, rnd)) await check(adapter, 'POST', v, otp ? JSON.stringify(OTP.body) : body, !otp);
+      for (const v of variants(sendPath, rnd)) jobs.push(() => check(adapter, 'POST', v, otp ? JSON.stringify(OTP.body) : body, !otp));
     }
   }
   for (const [adapter, method, target, body] of OTHER_SENDS) {
     const q = target.indexOf('?');
     const [p, query] = q === -1 ? [target, ''] : [target.slice(0, q), target.slice(q)];
     const hdr = body?.startsWith('<') ? 'application/xml' : 'application/x-www-form-urlencoded';
-    for (const v of [p, ...variants(p, rnd)]) {
-      const before = stub.requests.length;
-      const r = await rawRequest(gw.url, method, `/proxy/a-${adapter}${v}${query}`, { ...H, ...(body ? { 'content-type': hdr } : {}) }, body);
-      const got = stub.requests[before];
+    for (const v of [p, ...variants(p, rnd)]) jobs.push(async () => {
+      const { r, reached } = await send(method, `/proxy/a-${adapter}${v}${query}`, { ...H, ...(body ? { 'content-type': hdr } : {}) }, body);
+      const got = reached[0];
       // a variant that resolves elsewhere (`/v2/send/..` is `/v2`) may pass as the read it is
       if (got && /send|otp|sms$/.test(providerPath(got.url.split('?')[0]!).key)) failures.push(`${method} ${adapter} ${v}${query}: another send API reached the provider as ${got.url}`);
       else if (got) tally.elsewhere++;
       else if (!(r.status >= 400 && r.status < 500)) failures.push(`${method} ${adapter} ${v}: ${r.status}`);
       if (!got) tally.refused++;
-    }
+    });
   }
+  const CONCURRENCY = 4;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => { for (let job = jobs.shift(); job; job = jobs.shift()) await job(); }));
   t.same(failures.slice(0, 20), [], `${failures.length} failures`);
   t.ok(tally.screened > 200, `screened variants: ${tally.screened}`);
   t.ok(tally.refused > 500, `refused variants: ${tally.refused}`);
