@@ -96,3 +96,15 @@ t.test('an upstream call undici refuses before sending is "not sent", never "del
   t.equal(err?.code, 'GW_ERR_UPSTREAM_UNAVAILABLE');
   t.equal(UpstreamClient.deliveryUnknown(err as never), false);
 });
+
+t.test('variant: a header that makes some servers act on another path or method is never forwarded', async (t) => {
+  const { stub, gw } = await setup(t);
+  const r = await rawRequest(gw.url, 'GET', '/proxy/netgsm/sms/rest/v2/msgheader', {
+    ...H, 'x-original-url': `/sms/send/get${QUERY}`, 'x-rewrite-url': `/sms/send/get${QUERY}`, 'x-http-method-override': 'POST', 'x-forwarded-prefix': '/sms/send',
+  });
+  t.equal(r.status, 200, 'the read itself passes');
+  const got = stub.requests[0]!;
+  t.equal(got.url, '/sms/rest/v2/msgheader');
+  for (const h of ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-forwarded-prefix']) t.notOk(got.headers[h], `${h} not forwarded`);
+  t.equal(got.headers.authorization, H.authorization, 'other headers still pass');
+});

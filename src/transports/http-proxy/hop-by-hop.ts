@@ -9,19 +9,27 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'http2-settings',
 ]);
 
+/**
+ * Headers with which some servers replace the request's path or method (IIS / Symfony / Zend
+ * `X-Original-URL`, `X-Rewrite-URL`; method overrides): the proxy screens the path and method it
+ * forwards (C37), so a header that would make the provider act on another is never forwarded.
+ */
+const PATH_OR_METHOD_OVERRIDES = new Set(['x-original-url', 'x-rewrite-url', 'x-override-url', 'x-http-method-override', 'x-http-method', 'x-method-override', 'x-forwarded-prefix', 'x-forwarded-uri', 'x-original-uri']);
+
 /** Headers of the gateway itself, consumed here and never sent upstream. */
 export const GATEWAY_HEADER_PREFIX = 'x-iys-';
 
 /**
  * Request headers to send upstream: inbound ones minus hop-by-hop, minus every name listed in
- * `Connection`, minus `x-iys-*` (gateway controls such as the key). Provider auth
+ * `Connection`, minus `x-iys-*` (gateway controls such as the key), minus path and method
+ * overrides (`X-Original-URL`, `X-HTTP-Method-Override`, …). Provider auth
  * (`authorization`, api keys) passes unchanged.
  */
 export function forwardRequestHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
   const drop = connectionTokens(h.connection);
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || drop.has(k) || k.startsWith(GATEWAY_HEADER_PREFIX)) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || drop.has(k) || k.startsWith(GATEWAY_HEADER_PREFIX) || PATH_OR_METHOD_OVERRIDES.has(k)) continue;
     out[k] = v;
   }
   return out;
