@@ -71,3 +71,21 @@ t.test('variant: a long line after the answer began aborts the response (no clea
   t.equal(err?.code, 'GW_ERR_SCRUB_LINE_TOO_LONG');
   t.match(err?.message, /^Line 10001:/);
 });
+
+t.test('variant via the CLI: iys-gate scrub on a file whose line 3 passes the bound exits 1 with the coded error', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { promisify } = await import('node:util');
+  const dir = mkdtempSync(join(tmpdir(), 'iysgate-scrub-bound-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'list.txt');
+  writeFileSync(file, '05550000001\n05550000003\n' + '5'.repeat(3 * MiB));
+  const root = new URL('../..', import.meta.url).pathname;
+  const r = await promisify(execFile)(process.execPath, ['bin/iys-gate.js', 'scrub', file, '--brand-code', '600001', '--type', 'ARAMA', '--no-progress'],
+    { cwd: root, env: { ...process.env, IYS_GATE_DATA_DIR: dir, IYS_GATE_STORE: 'memory' } }).then(() => null, (e: { code: number; stderr: string; stdout: string }) => e);
+  t.equal(r?.code, 1);
+  t.match(r?.stderr, /^iys-gate: GW_ERR_SCRUB_LINE_TOO_LONG: Line 3: a record longer than 65536 bytes/m);
+  t.equal(r?.stdout, '', 'nothing written: the fault is in the first batch');
+});
