@@ -7,6 +7,8 @@ import t from 'tap';
 import { providerPath, UnsafePath } from '../../src/transports/http-proxy/provider-path.ts';
 import { UpstreamClient } from '../../src/transports/http-proxy/upstream-client.ts';
 import { parseUpstreams } from '../../src/transports/http-proxy/upstream-config.ts';
+import net from 'node:net';
+import { makeGateway } from '../helpers/gateway.ts';
 import { BRAND, KEY, makeProxy, startStub } from '../transports/harness.ts';
 import { closeRawAgent, rawRequest } from '../transports/raw-http.ts';
 
@@ -107,4 +109,25 @@ t.test('variant: a header that makes some servers act on another path or method 
   t.equal(got.url, '/sms/rest/v2/msgheader');
   for (const h of ['x-original-url', 'x-rewrite-url', 'x-http-method-override', 'x-forwarded-prefix']) t.notOk(got.headers[h], `${h} not forwarded`);
   t.equal(got.headers.authorization, H.authorization, 'other headers still pass');
+});
+
+t.test('the whole app: raw (unencoded) UTF-8 bytes and undecodable paths get a coded 400, nothing sent', async (t) => {
+  const stub = await startStub(t);
+  const gw = await makeGateway(t, { upstreams: [{ name: 'netgsm', adapter: 'netgsm', url: stub.url, brandCode: BRAND, gatewayAuth: 'none' }] });
+  const base = await gw.app.listen({ port: 0, host: '127.0.0.1' });
+  const port = Number(new URL(base).port);
+  const raw = (target: string) => new Promise<string>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(Buffer.from(`GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 'latin1')));
+    let d = '';
+    s.setTimeout(5_000, () => s.destroy(new Error('timeout')));
+    s.on('data', (c: Buffer) => { d += c.toString('latin1'); });
+    s.on('end', () => resolve(d));
+    s.on('error', reject);
+  });
+  for (const target of [`/proxy/netgsm/sms/\xc3\xa7/get${QUERY}`, `/proxy/netgsm/sms/s\xd1\x95nd/get${QUERY}`, `/proxy/netgsm/sms/%zz/get${QUERY}`, `/proxy/netgsm/sms/rest/v2/%C0%AFsend`]) {
+    const answer = await raw(target);
+    t.match(answer, /^HTTP\/1\.1 400 /, JSON.stringify(target));
+    t.match(answer, /"code":"GW_ERR_BAD_REQUEST"/, `${JSON.stringify(target)}: coded`);
+  }
+  t.equal(stub.requests.length, 0);
 });
