@@ -99,3 +99,27 @@ t.test('which keys are live: config keys and IYS_GATE_API_KEY together; the gene
   t.equal((await check(generated!)).status, 401);
   t.equal((await check(generated!)).body.code, 'GW_ERR_UNAUTHORIZED');
 });
+
+t.test('the process: a placeholder key stops the start; the boot log names the live keys', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { startGatewayProcess, killHard } = await import('../helpers/process.ts');
+  const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-keys-boot-'));
+  // refused: exit 1 with the coded line, never listening
+  const bad = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root, env: { ...process.env, IYS_GATE_PORT: '0', IYS_GATE_DATA_DIR: dataDir, IYS_GATE_API_KEY: 'change-me-operator-key-0123456789' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  bad.stderr.on('data', (d) => { err += d; });
+  const timer = setTimeout(() => bad.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => bad.once('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  t.equal(code, 1);
+  t.match(err, /^iys-gate: GW_ERR_CONFIG_INVALID: .*env:IYS_GATE_API_KEY uses a placeholder secret/m);
+  // an earlier generated key, then a start with IYS_GATE_API_KEY: the log says which keys are live
+  new KeyRing(loadConfig({ env: {}, overrides: { dataDir } })).ensureKey();
+  const gw = await startGatewayProcess({ IYS_GATE_DATA_DIR: dataDir, IYS_GATE_API_KEY: 'boot-key-0123456789abcdef' });
+  t.teardown(() => killHard(gw.child));
+  t.match(gw.output(), /API keys live: env:IYS_GATE_API_KEY"/);
+  t.match(gw.output(), /1 generated key\(s\) in .*api-keys\.json are no longer valid/);
+  t.notMatch(gw.output(), /boot-key-0123456789abcdef/, 'never the key itself');
+});
