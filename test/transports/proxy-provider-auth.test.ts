@@ -146,3 +146,12 @@ t.test('@sendgrid/client: API key matched by sha256; screened send; refusals in 
   t.match(stranger?.response.body, { errors: [{ message: /^GW_ERR_UNAUTHORIZED: / }] });
   t.equal(stub.requests.length, 1);
 });
+
+t.test('Netgsm SDK: an upstream failure keeps its status and says why (not "HTTP Error")', async (t) => {
+  const gw = await makeProxy(t, [{ name: 'netgsm', adapter: 'netgsm', url: 'http://127.0.0.1:9', brandCode: BRAND, gatewayAuth: 'provider', providerUsers: [USER] }], { listen: true });
+  await gw.seed([{ recipient: '+905550000001', status: 'ONAY' }]);
+  const c = new Netgsm({ username: USER, password: PASS });
+  (c as unknown as { baseURL: string }).baseURL = `${gw.url}/proxy/netgsm`;
+  const e = await thrown(c.sendRestSms({ msgheader: 'FIRMA', iysfilter: '11', messages: [{ msg: 'x', no: ONAY }] } as never));
+  t.match(e, { status: 503, code: '100', description: /^GW_ERR_UPSTREAM_UNAVAILABLE: .*nothing was sent/ });
+});
