@@ -19,7 +19,7 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { AUTH, benchMirror, batchBodies, startBaseline, startGateway, tally } from './lib/workload.ts';
+import { AUTH, benchMirror, batchBodies, startBaseline, startGateway, storeUnavailableCount, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, size: { type: 'string' },
@@ -63,6 +63,10 @@ console.log(`gateway:  ${fmt(gwRps)} recipients/s (p99 ${G.p99.toFixed(1)} ms/re
 const TARGET = redis ? (redis.cache ? null : 300_000) : 500_000;
 console.log(`target ${TARGET === null ? '(none for this mode)' : `≥ ${fmt(TARGET)} recipients/s: ${gwRps >= TARGET ? 'PASS' : 'FAIL'}`}; ratio to baseline ${ratio.toFixed(3)}×`);
 
+// issue 12 item 7: with Redis healthy no recipient may answer STORE_UNAVAILABLE (a false BLOCK)
+const storeUnavailable = await storeUnavailableCount(gateway);
+const totalBatches = gw.reduce((a, r) => a + r.requests, 0);
+console.log(`STORE_UNAVAILABLE answers: ${storeUnavailable} recipients (≈ ${(storeUnavailable / SIZE).toFixed(1)} batches of ${SIZE}) over the whole run (tally, warm-up and ${fmt(totalBatches)} measured batches)${redis ? ' — Redis healthy: target 0' : ''}`);
 await stopChild(gateway, 'SIGTERM');
 await stopChild(baseline, 'SIGTERM');
 let profile: ReturnType<typeof topSelf> | null = null;
@@ -96,7 +100,7 @@ const file = writeResult(mode === 'embedded' ? 'batch' : `batch-${mode}`, {
   params, rounds: ROUNDS, size: SIZE, rows: ROWS, consents: mirror.consents, counts: gwCounts,
   baseline: { runs: bl, aggregate: B, recipientsPerSec: blRps }, gateway: { runs: gw, aggregate: G, recipientsPerSec: gwRps, cpuUsPerRecipient: usPerRecipient },
   ratios: { recipientsPerSec: ratio },
-  mode,
+  mode, storeUnavailable, measuredBatches: totalBatches,
   targets: TARGET === null ? {} : { recipientsPerSec: { value: gwRps, target: `≥ ${fmt(TARGET)}`, ok: gwRps >= TARGET } },
   ...(profile ? { profile: { top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });

@@ -23,7 +23,7 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { AUTH, benchMirror, checkBodies, startBaseline, startGateway, tally } from './lib/workload.ts';
+import { AUTH, benchMirror, checkBodies, startBaseline, startGateway, storeUnavailableCount, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, rows: { type: 'string' },
@@ -67,6 +67,10 @@ const TARGET = redis ? (redis.cache ? 0.7 : 0.45) : 0.75;
 console.log(`ratios: req/s ${rpsRatio.toFixed(3)}× (target ≥ ${TARGET}: ${rpsRatio >= TARGET ? 'PASS' : 'FAIL'}), p99 ${p99Ratio.toFixed(2)}× (target ≤ 2: ${p99Ratio <= 2 ? 'PASS' : 'FAIL'}), server CPU per request ${cpuRatio.toFixed(2)}×`);
 if (B.clientCpuPct > 90) console.log(`note: the client used ${fmt(B.clientCpuPct)}% of a core during baseline runs; the baseline may be client-bound (its req/s is then a floor and the ratio flatters the gateway; see the CPU-per-request ratio).`);
 
+// issue 12 item 7: with Redis healthy no check may answer STORE_UNAVAILABLE (a false BLOCK)
+const storeUnavailable = await storeUnavailableCount(gateway);
+const totalChecks = gw.reduce((a, r) => a + r.requests, 0);
+console.log(`STORE_UNAVAILABLE answers: ${storeUnavailable} over the whole run (tally, warm-up and ${fmt(totalChecks)} measured checks)${redis ? ' — Redis healthy: target 0' : ''}`);
 await stopChild(gateway, 'SIGTERM');
 await stopChild(baseline, 'SIGTERM');
 let profile: ReturnType<typeof topSelf> | null = null;
@@ -101,7 +105,7 @@ const file = writeResult(mode === 'embedded' ? 'check' : `check-${mode}`, {
   params, rounds: ROUNDS, rows: ROWS, consents: mirror.consents, bodies: bodies.length, decisions,
   baseline: { runs: bl, aggregate: B }, gateway: { runs: gw, aggregate: G },
   ratios: { reqPerSec: rpsRatio, p99: p99Ratio, serverCpuPerReq: cpuRatio },
-  mode,
+  mode, storeUnavailable, measuredChecks: totalChecks,
   targets: { reqPerSec: { value: rpsRatio, target: `≥ ${TARGET}`, ok: rpsRatio >= TARGET }, p99: { value: p99Ratio, target: '≤ 2', ok: p99Ratio <= 2 } },
   ...(profile ? { profile: { run: profiled, top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });

@@ -193,3 +193,19 @@ export async function benchMirror(redisFlag: string | undefined, rows: number) {
   const mode: 'embedded' | 'redis-warm' | 'redis-cold' = redis ? (redis.cache ? 'redis-warm' : 'redis-cold') : 'embedded';
   return { redis, mirror, mode };
 }
+
+/**
+ * Decisions the gateway answered `STORE_UNAVAILABLE` since it started (one per recipient, batch
+ * items included), summed over `iysgate_decisions_total{reason="STORE_UNAVAILABLE"}` from its
+ * `/metrics` (issue 12 item 7: a healthy Redis must give none), plus HTTP 503 answers are not
+ * decisions and are counted by the caller's tally.
+ */
+export async function storeUnavailableCount(gateway: Child): Promise<number> {
+  const res = await fetch(`http://${HOST}:${gateway.port}/metrics`);
+  const text = await res.text();
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('iysgate_decisions_total{') && line.includes('reason="STORE_UNAVAILABLE"')) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return n;
+}

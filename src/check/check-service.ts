@@ -6,6 +6,7 @@ import type {
 import { toIstanbulIso } from '../domain/turkish-time.ts';
 import { gatewayError } from '../errors.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
+import { withDeadline } from '../mirror/deadline.ts';
 
 /** One check request after validation and brand resolution. */
 export interface CheckRequest {
@@ -37,7 +38,10 @@ export interface CheckServiceOptions {
   policy: PolicyOptions;
   /** Freshness bound in ms; 0 disables MIRROR_STALE. */
   mirrorMaxAgeMs: number;
-  /** Max time in ms a store lookup may take before the answer fails closed. Default 200. */
+  /**
+   * Max time in ms a store lookup may take before the answer fails closed, on top of the store's
+   * own bound for the lookup (`ConsentStore.readBoundMs`, when it has one). Default 200.
+   */
   lookupTimeoutMs?: number;
   /** Called once per decision (metrics). */
   onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, count: number) => void;
@@ -200,18 +204,14 @@ export class CheckService {
   async #lookup(keys: ConsentKey[]): Promise<(ConsentRecord | null)[] | 'unavailable'>;
   async #lookup(keys: ConsentKey[], policyOnly: true): Promise<(PolicyRecord | null)[] | 'unavailable'>;
   async #lookup(keys: ConsentKey[], policyOnly = false): Promise<(PolicyRecord | null)[] | 'unavailable'> {
-    const ms = this.#opts.lookupTimeoutMs ?? 200;
-    let timer: NodeJS.Timeout | undefined;
+    // the store's own bound (scaled to the work: issue 12 item 7) plus this backstop's margin
+    const ms = (this.#opts.lookupTimeoutMs ?? 200) + (this.#store.readBoundMs?.(keys.length) ?? 0);
     const store = this.#store;
     try {
-      return await Promise.race([
-        policyOnly && store.getPolicyMany ? store.getPolicyMany(keys) : store.getMany(keys),
-        new Promise<'unavailable'>((resolve) => { timer = setTimeout(resolve, ms, 'unavailable'); }),
-      ]);
+      const read = policyOnly && store.getPolicyMany ? store.getPolicyMany(keys) : store.getMany(keys);
+      return await withDeadline(read, ms, () => 'unavailable' as const);
     } catch {
       return 'unavailable';
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -44,8 +44,12 @@ export const configSchema = z.object({
     cluster: z.boolean().default(false),
     /** Prefix of every Redis key. Default `iysgate:`. */
     keyPrefix: z.string().min(1).default('iysgate:'),
-    /** Per-command timeout in ms; a lookup past it fails closed. Default 30 (p99 ≤ 50 ms with Redis hung). */
+    /** Base bound of one Redis round trip in ms; a lookup past its bound fails closed. Default 30 (p99 ≤ 50 ms with Redis hung). */
     commandTimeoutMs: z.number().int().positive().default(30),
+    /** Bound added per key of work Redis does before it answers a lookup (its own and what is in flight ahead of it), in µs. Default 50. */
+    timeoutPerKeyUs: z.number().int().min(0).default(50),
+    /** Keys per pipelined Redis call of a batch lookup (each call its own bound). Default 500. */
+    readSliceKeys: z.number().int().positive().default(500),
     /** In-process cache: max entries (0 disables the cache). Default 100,000. */
     cacheMaxEntries: z.number().int().min(0).default(100_000),
     /** In-process cache: max bytes (approximate). Default 64 MiB. */

@@ -56,6 +56,12 @@ export interface ConsentStore {
    */
   getPolicyMany?(keys: readonly ConsentKey[]): Promise<(PolicyRecord | null)[]>;
   /**
+   * Optional: the bound (ms) the store itself puts on a read of `keys` keys issued now (it grows
+   * with the work queued ahead, redis-store.ts). Callers that add a backstop bound of their own
+   * (CheckService) add it to this, so the backstop never cuts a read the store still waits for.
+   */
+  readBoundMs?(keys: number): number;
+  /**
    * Applies movements in array order, each atomically, keeping the newer record per key
    * (consent-order.ts). Durable before the promise resolves: a movement whose apply resolved
    * survives `kill -9`. Returns one outcome per movement.

@@ -18,6 +18,8 @@ export async function openStore(config: GatewayConfig, warn: (msg: string) => vo
       cluster: config.redis.cluster,
       keyPrefix: config.redis.keyPrefix,
       commandTimeoutMs: config.redis.commandTimeoutMs,
+      timeoutPerKeyUs: config.redis.timeoutPerKeyUs,
+      readSliceKeys: config.redis.readSliceKeys,
       cache: config.redis.cacheMaxEntries > 0 ? { maxEntries: config.redis.cacheMaxEntries, maxBytes: config.redis.cacheMaxBytes } : false,
     });
     await store.open();

@@ -1,20 +1,17 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import { gatewayError, storeUnavailable } from '../errors.ts';
+import { withDeadline } from './deadline.ts';
 
 /** A single Redis connection or a Redis Cluster client (ioredis). */
 export type RedisClient = Redis | Cluster;
 
 /**
- * Rejects `p` with GW_ERR_STORE_UNAVAILABLE when it does not settle within `ms` (a late
- * rejection of `p` is swallowed: it was already reported as the timeout).
+ * Rejects `p` with GW_ERR_STORE_UNAVAILABLE when it does not settle within `ms` (deadline.ts: a
+ * reply already received when the timer fires wins, so a busy event loop is not taken for a slow
+ * Redis; a late rejection of `p` is swallowed: it was already reported as the timeout).
  */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what} timed out after ${ms} ms`])), ms);
-  });
-  p.catch(() => { /* settled after the timeout: already reported */ });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(p, ms, () => { throw gatewayError('GW_ERR_STORE_UNAVAILABLE', [`${what} timed out after ${ms} ms`]); });
 }
 
 /**

@@ -62,6 +62,31 @@ export function planRead<T>(
   return { out, fields, missing, groups, keys: bucketKeys, lists, order };
 }
 
+/** One Lua call of a sliced read: its bucket keys, its argument and its key indexes in reply order. */
+export interface ReadSlice { keys: string[]; lists: string; order: number[] }
+
+/**
+ * Splits a read plan's misses into calls of about `maxKeys` keys each, whole buckets per call
+ * (getRecords-n.lua reads a bucket's fields in one HMGET), in the plan's bucket order. A bucket
+ * with more than `maxKeys` misses is one call of its own.
+ */
+export function sliceRead(groups: ReadonlyMap<number, readonly number[]>, fields: readonly string[], maxKeys: number, bucketKey: (bucket: number) => string): ReadSlice[] {
+  const out: ReadSlice[] = [];
+  let cur: ReadSlice = { keys: [], lists: '', order: [] };
+  for (const [b, idx] of groups) {
+    if (cur.order.length > 0 && cur.order.length + idx.length > maxKeys) { out.push(cur); cur = { keys: [], lists: '', order: [] }; }
+    cur.keys.push(bucketKey(b));
+    if (cur.lists !== '') cur.lists += '\t';
+    for (let j = 0; j < idx.length; j++) {
+      if (j > 0) cur.lists += '\n';
+      cur.lists += fields[idx[j]!]!;
+      cur.order.push(idx[j]!);
+    }
+  }
+  if (cur.order.length > 0) out.push(cur);
+  return out;
+}
+
 /**
  * What a batched read returns and how: whole records (getMany) or policy views (getPolicyMany),
  * both read by getRecords-n.lua in the matching mode, with the matching cache calls.

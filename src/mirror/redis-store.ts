@@ -7,7 +7,7 @@ import type { PolicyRecord } from '../domain/policy.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { ConsentCache, validateCacheOptions, type ConsentCacheOptions } from './cached-store.ts';
 import { decodeField, decodeHistory, decodeValue, encodeField, encodeValue, fnv1a } from './redis-codec.ts';
-import { planRead, POLICY_VIEWS, WHOLE_RECORDS, type ReadKind } from './redis-reads.ts';
+import { planRead, POLICY_VIEWS, sliceRead, WHOLE_RECORDS, type ReadKind } from './redis-reads.ts';
 import { createClient, positiveInt, quit, unavailable, waitReady, withTimeout, type RedisClient } from './redis-connection.ts';
 import { InvalidationFeed } from './redis-invalidation.ts';
 import { checkRedisSettings } from './redis-settings.ts';
@@ -29,13 +29,42 @@ export interface RedisStoreOptions {
    */
   keyPrefix?: string;
   /**
-   * Bound of one read (get/getMany/history/ping/getMeta) in ms, default 40. A read that Redis has
-   * not answered by then rejects with `GW_ERR_STORE_UNAVAILABLE`; callers fail closed.
+   * Base bound of one Redis round trip of a read (get/getMany/history/ping/getMeta) in ms, default
+   * 40. A read that Redis has not answered by its bound rejects with `GW_ERR_STORE_UNAVAILABLE`;
+   * callers fail closed. The bound of a lookup grows with the work Redis has to do before it can
+   * answer (see `timeoutPerKeyUs`), so a healthy Redis busy with a big batch is not taken for a
+   * hung one (issue 12 item 7); a Redis that is down answers at once and a hung one (SIGSTOP) fails
+   * at the bound.
    */
   commandTimeoutMs?: number;
   /**
-   * Bound of a getMany that has to fetch more than 64 records from Redis (batch checks), in ms,
-   * default 200 (never below commandTimeoutMs). Single lookups keep commandTimeoutMs.
+   * Bound added per key (or movement) of work Redis must do before it answers a read, in µs,
+   * default 50: the read's own keys, and those of every read and write this store has in flight
+   * on the connection before it (Redis answers a connection in order). Redis spends ~3–4 µs per
+   * key inside the scripts on a quiet 2-core box (bench/README-redis.md) and a 10,000-key batch
+   * took up to 265 ms on the same box under a load average of 15; 50 µs covers that. A single
+   * lookup alone: commandTimeoutMs + 0.05 ms; a cold 10,000-key batch: + 500 ms.
+   */
+  timeoutPerKeyUs?: number;
+  /**
+   * Most the base bound of a read may grow to while recent round trips of a healthy but loaded
+   * Redis were slow, in ms, default 10 × commandTimeoutMs. The base bound is commandTimeoutMs, or
+   * twice the slowest recent round trip of a small read (halving every 2 s) when that is more, up
+   * to this cap; likewise the per-key allowance is timeoutPerKeyUs or twice the slowest recent
+   * time per key of a big read, up to 10 × timeoutPerKeyUs. A Redis starved of CPU keeps
+   * answering; a hung one (no answers) is failed at the caps at worst, and at the configured
+   * bounds again within seconds.
+   */
+  timeoutCapMs?: number;
+  /**
+   * Keys per Lua call of a batched read (default 500): a 10,000-key batch goes out as 20 pipelined
+   * calls, each with its own bound (the batch's work and what was in flight ahead of it), so single
+   * lookups interleave between them instead of waiting behind one long script.
+   */
+  readSliceKeys?: number;
+  /**
+   * Lowest bound of a read that fetches more than 64 records from Redis (batch checks), in ms,
+   * default 200 (never below commandTimeoutMs).
    */
   batchTimeoutMs?: number;
   /**
@@ -78,6 +107,8 @@ export interface RedisStoreOptions {
 const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
 const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
+/** Half-life of the slow round trips that widen read bounds (ms). */
+const HALF_LIFE_MS = 2000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
 
 type Client = RedisClient;
@@ -108,6 +139,17 @@ export class RedisStore implements ConsentStore {
   private readonly opts: RedisStoreOptions;
   private readonly readMs: number;
   private readonly batchMs: number;
+  private readonly perKeyMs: number;
+  private readonly sliceKeys: number;
+  /** Keys of reads and movements of writes sent to Redis and not settled (nor timed out) yet. */
+  private pendingWork = 0;
+  private readonly capMs: number;
+  /** Slowest recent round trip of a small read (≤ 64 keys of work), ms, as of `slowAt` (performance.now()). */
+  private slowMs = 0;
+  private slowAt = 0;
+  /** Slowest recent time per key of work of a big read (> 64 keys), ms, as of `slowKeyAt`. */
+  private slowKeyMs = 0;
+  private slowKeyAt = 0;
   private readonly writeMs: number;
   private readonly connectMs: number;
   private readonly chunk: number;
@@ -130,6 +172,9 @@ export class RedisStore implements ConsentStore {
     if (/[{}]/.test(this.keyPrefix)) throw gatewayError('GW_ERR_CONFIG_INVALID', ['keyPrefix must not contain { or }']);
     this.readMs = positiveInt('commandTimeoutMs', opts.commandTimeoutMs, 40);
     this.batchMs = Math.max(this.readMs, positiveInt('batchTimeoutMs', opts.batchTimeoutMs, 200));
+    this.perKeyMs = positiveInt('timeoutPerKeyUs', opts.timeoutPerKeyUs, 50, 0) / 1000;
+    this.sliceKeys = positiveInt('readSliceKeys', opts.readSliceKeys, 500);
+    this.capMs = Math.max(this.readMs, positiveInt('timeoutCapMs', opts.timeoutCapMs, 10 * this.readMs));
     this.writeMs = positiveInt('writeTimeoutMs', opts.writeTimeoutMs, 2000);
     this.connectMs = positiveInt('connectTimeoutMs', opts.connectTimeoutMs, 2000);
     this.bucketCount = positiveInt('bucketCount', opts.bucketCount, 16384);
@@ -244,8 +289,9 @@ export class RedisStore implements ConsentStore {
    * Current records for `keys` (same order, null for a miss): cache hits first, then the misses in
    * one round trip: one getRecords-n.lua call on a single node, HMGET per bucket pipelined per
    * node on a cluster.
-   * @throws `GW_ERR_STORE_UNAVAILABLE` after commandTimeoutMs (batchTimeoutMs for more than 64
-   *   misses) or on any Redis error;
+   * @throws `GW_ERR_STORE_UNAVAILABLE` past its bound ({@link RedisStore.readBoundMs}: commandTimeoutMs
+   *   plus timeoutPerKeyUs per key of work ahead and its own; batchTimeoutMs at least for more
+   *   than 64 misses) or on any Redis error;
    *   `GW_ERR_VALIDATION` for a key that cannot be encoded
    */
   async getMany(keys: readonly ConsentKey[]): Promise<(ConsentRecord | null)[]> {
@@ -277,6 +323,52 @@ export class RedisStore implements ConsentStore {
     return this.readMany(keys, POLICY_VIEWS);
   }
 
+  /**
+   * The bound of a read of `keys` keys sent now, in ms: commandTimeoutMs (or twice the slowest
+   * recent round trip, up to timeoutCapMs) plus timeoutPerKeyUs for each key of it and of the work
+   * already in flight ahead of it (batchTimeoutMs at least for more than 64 keys). For callers' own backstops (CheckService), which must not cut a read the
+   * store still waits for.
+   */
+  readBoundMs(keys: number): number {
+    return this.#bound(this.pendingWork + keys, keys);
+  }
+
+  #bound(work: number, keys: number): number {
+    const now = performance.now();
+    const base = 2 * this.slowMs * 0.5 ** ((now - this.slowAt) / HALF_LIFE_MS);
+    const perKey = 2 * this.slowKeyMs * 0.5 ** ((now - this.slowKeyAt) / HALF_LIFE_MS);
+    const ms = Math.min(this.capMs, Math.max(this.readMs, base)) + Math.min(10 * this.perKeyMs, Math.max(this.perKeyMs, perKey)) * work;
+    return keys > 64 ? Math.max(ms, this.batchMs) : ms;
+  }
+
+  /**
+   * Notes a read round trip of `ms` for `work` keys (ahead included) that Redis answered: the
+   * slowest recent ones (decaying, half-life 2 s) widen later bounds, up to their caps.
+   */
+  #observe(ms: number, work: number): void {
+    const now = performance.now();
+    if (work <= 64) {
+      if (ms > this.slowMs * 0.5 ** ((now - this.slowAt) / HALF_LIFE_MS)) { this.slowMs = ms; this.slowAt = now; }
+      return;
+    }
+    const perKey = (ms - this.readMs) / work;
+    if (perKey > this.slowKeyMs * 0.5 ** ((now - this.slowKeyAt) / HALF_LIFE_MS)) { this.slowKeyMs = perKey; this.slowKeyAt = now; }
+  }
+
+  /**
+   * Runs `send` as one Redis round trip of `n` keys of work, bounded by the work ahead of it and
+   * its own; the work counts as in flight until it settles, times out, or `release()` is called.
+   */
+  #bounded<R>(n: number, ownKeys: number, send: () => Promise<R>, what: string, ahead = this.pendingWork): { p: Promise<R>; release: () => void } {
+    this.pendingWork += n;
+    let counted = true;
+    const release = () => { if (counted) { counted = false; this.pendingWork -= n; } };
+    const t0 = performance.now();
+    const p = withTimeout(send(), this.#bound(ahead + n, ownKeys), what);
+    p.then(() => { this.#observe(performance.now() - t0, ahead + n); release(); }, release);
+    return { p, release };
+  }
+
   /** The batched read behind getMany and getPolicyMany (redis-reads.ts). */
   private async readMany<T>(keys: readonly ConsentKey[], kind: ReadKind<T>, encoded?: readonly string[]): Promise<(T | null)[]> {
     const cache = this.cache;
@@ -288,12 +380,11 @@ export class RedisStore implements ConsentStore {
       out[i] = rec;
       if (cache) kind.fill(cache, token, plan.fields[i]!, rec);
     };
-    const ms = plan.missing > 64 ? this.batchMs : this.readMs;
     try {
       if (this.client instanceof Cluster) {
         // HMGET per bucket, auto-pipelined per node in one tick
         const entries = [...plan.groups];
-        const replies = await withTimeout(Promise.all(entries.map(([b, idx]) => this.client.hmgetBuffer(this.curKey(b), ...idx.map((i) => plan.fields[i]!)))), ms, 'read');
+        const replies = await this.#bounded(plan.missing, plan.missing, () => Promise.all(entries.map(([b, idx]) => this.client.hmgetBuffer(this.curKey(b), ...idx.map((i) => plan.fields[i]!)))), 'read').p;
         for (let g = 0; g < entries.length; g++) {
           const idx = entries[g]![1];
           const vals = replies[g]!;
@@ -305,8 +396,24 @@ export class RedisStore implements ConsentStore {
         return out;
       }
       const get = (this.client as unknown as { iysGetBuffer: GetFn }).iysGetBuffer;
-      const blob = await withTimeout(get.call(this.client, plan.keys.length, ...plan.keys, plan.lists, kind.mode), ms, 'read');
-      kind.fromReply(blob, plan.order, keys, put);
+      if (plan.missing <= this.sliceKeys) {
+        const blob = await this.#bounded(plan.missing, plan.missing, () => get.call(this.client, plan.keys.length, ...plan.keys, plan.lists, kind.mode), 'read').p;
+        kind.fromReply(blob, plan.order, keys, put);
+        return out;
+      }
+      // slices of ≤ readSliceKeys keys (whole buckets), pipelined in one tick: single lookups sent
+      // meanwhile are served between them instead of behind one long script, and each slice's work
+      // stops counting for later reads' bounds once it is answered. Each slice is bounded by the
+      // whole batch's work and what was in flight before it (a loaded host answers a pipeline in
+      // one burst, not slice by slice).
+      const slices = sliceRead(plan.groups, plan.fields, this.sliceKeys, (b) => this.curKey(b));
+      const ahead = this.pendingWork;
+      const calls = slices.map((sl) => this.#bounded(sl.order.length, plan.missing,
+        () => get.call(this.client, sl.keys.length, ...sl.keys, sl.lists, kind.mode), 'read', ahead + plan.missing - sl.order.length));
+      // one slice past its bound fails the batch (closed), and its other slices no longer
+      // lengthen the bounds of later reads: Redis is not keeping pace
+      const blobs = await Promise.all(calls.map((c) => c.p)).catch((err: unknown) => { for (const c of calls) c.release(); throw err; });
+      for (let k = 0; k < slices.length; k++) kind.fromReply(blobs[k]!, slices[k]!.order, keys, put);
       return out;
     } catch (err) {
       throw unavailable('read', err);
@@ -356,6 +463,8 @@ export class RedisStore implements ConsentStore {
     }
     const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(n);
     const run = this.applyFn;
+    // Redis works these off before any read sent after them: reads meanwhile get longer bounds
+    this.pendingWork += n;
     try {
       await withTimeout(Promise.all(calls.map(async (idx) => {
         const keyIndex = new Map<number, number>();
@@ -387,6 +496,7 @@ export class RedisStore implements ConsentStore {
     } catch (err) {
       throw unavailable('apply', err);
     } finally {
+      this.pendingWork -= n;
       this.cache?.invalidate(fields);
     }
     return outcomes;

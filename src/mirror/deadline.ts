@@ -1,0 +1,45 @@
+/**
+ * A bound on a promise that measures the store, not this process's event loop.
+ *
+ * A plain `setTimeout` race fails a read whose reply is already in the socket whenever the event
+ * loop was busy past the bound (a GC pause, a 10,000-recipient batch being encoded): Node runs
+ * expired timers before it polls sockets, so the timer wins although the store answered in time
+ * (issue 12 item 7: 43 of 97,711 single checks answered STORE_UNAVAILABLE on a healthy Redis).
+ * Here the expired timer only schedules a `setImmediate`, which runs after the next poll phase:
+ * a reply that has arrived is read first and wins. A timer that fires more than 2 ms late (the
+ * loop was blocked, so queued commands were not even written yet) waits once more for as long as
+ * it was late (at most `ms`). A store that really does not answer (down, hung: SIGSTOP) fails at
+ * `ms` plus one turn of an idle event loop, and at most 2 × `ms` plus the blocking on a busy one.
+ *
+ * @param p the operation
+ * @param ms the bound in ms
+ * @param onTimeout the value (or a rejection, by throwing) when `p` has not settled by then
+ * @returns `p`'s outcome, or `onTimeout()`'s; a late rejection of `p` is swallowed
+ */
+export function withDeadline<T, U = never>(p: Promise<T>, ms: number, onTimeout: () => U): Promise<T | U> {
+  return new Promise<T | U>((resolve, reject) => {
+    let done = false;
+    let extended = false;
+    const expire = () => {
+      if (done) return;
+      done = true;
+      try { resolve(onTimeout()); } catch (e) { reject(e); }
+    };
+    const arm = (after: number) => {
+      const due = performance.now() + after;
+      return setTimeout(() => {
+        // fired late: the loop was blocked, and so was the sending of queued commands (ioredis
+        // writes auto-pipelined commands on the next tick) and the reading of replies. That time
+        // was not the store's: wait it once more (at most `ms`), then decide after a poll phase.
+        const late = performance.now() - due;
+        if (!extended && late > 2) { extended = true; timer = arm(Math.min(ms, late)); return; }
+        setImmediate(expire);
+      }, after);
+    };
+    let timer = arm(ms);
+    p.then(
+      (v) => { if (done) return; done = true; clearTimeout(timer); resolve(v); },
+      (e: unknown) => { if (done) return; done = true; clearTimeout(timer); reject(e); },
+    );
+  });
+}
