@@ -276,6 +276,8 @@ export class AppendLog {
   #pending: Buffer[] = [];
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #flushing: Promise<void> | null = null;
+  /** The batch being written and fdatasynced now (settles with it), or null. */
+  #inflight: Promise<void> | null = null;
   #bytes = 0;
   #failed: Error | null = null;
   readonly #fs: LogFs;
@@ -327,12 +329,8 @@ export class AppendLog {
    */
   sync(): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
-    if (this.#pending.length > 0) return this.#waitPending();
-    if (this.#flushing) {
-      const failedBefore = this.#failed;
-      return this.#flushing.then(() => { if (this.#failed && this.#failed !== failedBefore) throw this.#failed; });
-    }
-    return Promise.resolve();
+    if (this.#pending.length > 0) return this.#waitPending(); // written after the batch in flight
+    return this.#inflight ?? Promise.resolve();
   }
 
   #waitPending(): Promise<void> {
@@ -349,13 +347,20 @@ export class AppendLog {
         this.#pending = [];
         this.#waiters = [];
         if (this.#failed) { for (const w of waiters) w.reject(this.#failed); continue; }
+        let settle!: (err: Error | null) => void;
+        this.#inflight = new Promise<void>((resolve, reject) => { settle = (err) => (err ? reject(err) : resolve()); });
+        this.#inflight.catch(() => undefined); // observed by sync() callers only
         try {
           await this.#fs.write(this.#fh!, data, this.path);
           await this.#fs.datasync(this.#fh!, this.path);
           for (const w of waiters) w.resolve();
+          settle(null);
         } catch (err) {
           this.#failed = err instanceof Error ? err : new Error(String(err));
           for (const w of waiters) w.reject(this.#failed);
+          settle(this.#failed);
+        } finally {
+          this.#inflight = null;
         }
       }
     } finally {
