@@ -19,13 +19,15 @@
  * (re-executes itself with --expose-gc when it is missing).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
 import { importCsv } from '../src/mirror/importer.ts';
 import { MemoryStore } from '../src/mirror/memory-store.ts';
+import { LmdbStore, LMDB_FILE } from '../src/mirror/lmdb-store.ts';
+import type { ConsentStore } from '../src/mirror/consent-store.ts';
 import { generateDaily } from './gen-daily.ts';
 import { DATA_DIR, ROOT, fmt, freePort, startChild, stopChild, writeResult } from './lib/harness.ts';
 
@@ -35,10 +37,19 @@ if (!gc) {
   process.exit(r.status ?? 1);
 }
 const forceGc = async () => { for (let i = 0; i < 4; i++) { gc!(); await new Promise((r) => setImmediate(r)); } };
-const resident = () => { const m = process.memoryUsage(); return { heap: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss }; };
+/** RssAnon (process-private memory: heap, malloc) and RssFile (mapped file pages resident: LMDB's map, in the OS page cache) in bytes. */
+const procRss = () => {
+  const s = readFileSync('/proc/self/status', 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN) * 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile') };
+};
+const resident = () => { const m = process.memoryUsage(); return { heap: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, ...procRss() }; };
 
-const { values } = parseArgs({ options: { rows: { type: 'string' }, 'no-cli': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string' }, 'no-cli': { type: 'boolean' }, store: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 1_000_000);
+const KIND = (values.store ?? 'memory') as 'memory' | 'lmdb';
+if (KIND !== 'memory' && KIND !== 'lmdb') throw new Error('--store memory|lmdb');
+const makeStore = (dir: string): ConsentStore => (KIND === 'lmdb' ? new LmdbStore({ dataDir: dir }) : new MemoryStore({ dataDir: dir }));
 const BRAND = 7;
 const file = join(DATA_DIR, ROWS === 1_000_000 ? 'iys-daily-1m.csv' : `iys-daily-${ROWS}.csv`);
 const warmFile = join(DATA_DIR, 'iys-daily-warm-20k.csv');
@@ -83,8 +94,9 @@ const before = resident();
 // The import.
 const dir = mkdtempSync(join(tmpdir(), 'iysgate-bench-import-'));
 const storeDir = join(dir, 'mirror');
-const store = new MemoryStore({ dataDir: storeDir });
+const store = makeStore(storeDir);
 await store.open();
+console.log(`store: ${KIND}`);
 t = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
 const report = await importCsv(createReadStream(file), { brandCode: BRAND, store });
@@ -93,7 +105,7 @@ const cpuUse = process.cpuUsage(cpu0);
 const importCpuS = (cpuUse.user + cpuUse.system) / 1e6;
 const consents = await store.size();
 const rowsPerSec = report.rows / importS;
-console.log(`import (importCsv → MemoryStore)       ${fmt(rowsPerSec).padStart(12)} rows/s (${importS.toFixed(2)} s wall, ${importCpuS.toFixed(2)} s CPU → ${fmt(report.rows / importCpuS)} rows per CPU-second; rows ${fmt(report.rows)}, applied ${fmt(report.applied)}, ignoredOlder ${fmt(report.ignoredOlder)}, duplicate ${fmt(report.duplicate)}, rejected ${fmt(report.rejected)})`);
+console.log(`import (importCsv → ${KIND})       ${fmt(rowsPerSec).padStart(12)} rows/s (${importS.toFixed(2)} s wall, ${importCpuS.toFixed(2)} s CPU → ${fmt(report.rows / importCpuS)} rows per CPU-second; rows ${fmt(report.rows)}, applied ${fmt(report.applied)}, ignoredOlder ${fmt(report.ignoredOlder)}, duplicate ${fmt(report.duplicate)}, rejected ${fmt(report.rejected)})`);
 if (report.rejected > 0) console.log(`  first errors: ${JSON.stringify(report.errors.slice(0, 3))}`);
 
 await forceGc();
@@ -101,7 +113,9 @@ const after = resident();
 const deltaHeap = after.heap - before.heap;
 const deltaExt = after.external - before.external;
 const bytesPerConsent = (deltaHeap + deltaExt) / consents;
-console.log(`mirror memory: heap +${(deltaHeap / 1e6).toFixed(1)} MB, external/arrayBuffers +${(deltaExt / 1e6).toFixed(1)} MB → ${bytesPerConsent.toFixed(1)} bytes/consent (${fmt(consents)} consents; rss +${((after.rss - before.rss) / 1e6).toFixed(0)} MB)`);
+const anonPerConsent = (after.anon - before.anon) / consents;
+const filePerConsent = (after.file - before.file) / consents;
+console.log(`mirror memory: heap +${(deltaHeap / 1e6).toFixed(1)} MB, external/arrayBuffers +${(deltaExt / 1e6).toFixed(1)} MB → ${bytesPerConsent.toFixed(1)} bytes/consent (${fmt(consents)} consents; rss +${((after.rss - before.rss) / 1e6).toFixed(0)} MB = RssAnon +${((after.anon - before.anon) / 1e6).toFixed(0)} MB (${anonPerConsent.toFixed(1)} B/consent, process-private) + RssFile +${((after.file - before.file) / 1e6).toFixed(0)} MB (${filePerConsent.toFixed(1)} B/consent, mapped file pages = OS page cache))`);
 
 // Baseline 2: the same number of keys in a plain Map<recipient, 42-byte record> (memory floor).
 let mapBytesPerKey = NaN;
@@ -128,9 +142,9 @@ let mapBytesPerKey = NaN;
 t = process.hrtime.bigint();
 await store.close();
 const closeS = Number(process.hrtime.bigint() - t) / 1e9;
-const snapshotBytes = statSync(join(storeDir, 'snapshot.log')).size;
+const snapshotBytes = statSync(join(storeDir, KIND === 'lmdb' ? LMDB_FILE : 'snapshot.log')).size;
 await forceGc();
-const store2 = new MemoryStore({ dataDir: storeDir });
+const store2 = makeStore(storeDir);
 t = process.hrtime.bigint();
 const cpu1 = process.cpuUsage();
 await store2.open();
@@ -139,18 +153,20 @@ const reopenCpu = process.cpuUsage(cpu1);
 const reopenCpuS = (reopenCpu.user + reopenCpu.system) / 1e6;
 const reopened = await store2.size();
 await store2.close();
-console.log(`close (snapshot ${(snapshotBytes / 1e6).toFixed(0)} MB) ${closeS.toFixed(2)} s; restart: new MemoryStore().open() ${reopenS.toFixed(2)} s wall, ${reopenCpuS.toFixed(2)} s CPU (${fmt(reopened)} consents${reopened === consents ? '' : ` — MISMATCH, expected ${fmt(consents)}`})`);
+console.log(`close (${KIND === 'lmdb' ? 'LMDB file' : 'snapshot'} ${(snapshotBytes / 1e6).toFixed(0)} MB) ${closeS.toFixed(2)} s; restart: new ${KIND} store open() ${reopenS.toFixed(2)} s wall, ${reopenCpuS.toFixed(2)} s CPU (${fmt(reopened)} consents${reopened === consents ? '' : ` — MISMATCH, expected ${fmt(consents)}`})`);
 
 // Whole gateway process on the same data dir until /readyz = 200 (includes node + tsx start-up).
 const port = await freePort();
 t = process.hrtime.bigint();
 const gw = await startChild({
   name: 'gateway', script: 'src/server.ts', port, readyPath: '/readyz', timeoutMs: 60_000,
-  env: { IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: 'bench-key-0123456789abcdef' },
+  env: { IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', IYS_GATE_DATA_DIR: dir, IYS_GATE_STORE: KIND, IYS_GATE_API_KEY: 'bench-key-0123456789abcdef' },
 });
 const processReadyS = Number(process.hrtime.bigint() - t) / 1e9;
-await stopChild(gw, 'SIGTERM');
-console.log(`restart: gateway process spawn → /readyz 200: ${processReadyS.toFixed(2)} s`);
+t = process.hrtime.bigint();
+await stopChild(gw, 'SIGTERM', 120_000);
+const processCloseS = Number(process.hrtime.bigint() - t) / 1e9;
+console.log(`restart: gateway process spawn → /readyz 200: ${processReadyS.toFixed(2)} s; SIGTERM → exit ${processCloseS.toFixed(2)} s`);
 rmSync(dir, { recursive: true, force: true });
 
 // CLI end to end.
@@ -160,7 +176,7 @@ if (!values['no-cli']) {
   t = process.hrtime.bigint();
   const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const p = spawn(process.execPath, [join(ROOT, 'bin/iys-gate.js'), 'import', file, '--brand-code', String(BRAND), '--no-progress'], {
-      cwd: ROOT, env: { ...process.env, IYS_GATE_DATA_DIR: cliDir }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT, env: { ...process.env, IYS_GATE_DATA_DIR: cliDir, IYS_GATE_STORE: KIND }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = ''; let stderr = '';
     p.stdout.on('data', (d: Buffer) => { stdout += d; });
@@ -186,12 +202,14 @@ console.log(`ratios to the csv-parse + Map.set baseline: wall ${(rowsPerSec / ((
 console.log(`\ntargets: import ${fmt(rowsPerSec)} rows/s (≥ 100,000: ${targets.rowsPerSec.ok ? 'PASS' : 'FAIL'}), ` +
   `memory ${bytesPerConsent.toFixed(1)} B/consent (≤ 200: ${targets.bytesPerConsent.ok ? 'PASS' : 'FAIL'}), ` +
   `restart ${reopenS.toFixed(2)} s (≤ 5: ${targets.restartOpenS.ok ? 'PASS' : 'FAIL'})`);
-writeResult('import', {
+writeResult(KIND === 'memory' && ROWS === 1_000_000 ? 'import' : `import-${KIND}-${ROWS}`, {
+  store: KIND,
   input: { file: file.slice(ROOT.length + 1), rows: gen.rows, keys: gen.keys, bytes: gen.bytes },
   baseline: { readRowsPerSec: (lines - 1) / readS, csvParseMapRowsPerSec: (csvRows - 1) / csvS, csvParseMapRowsPerCpuSecond: (csvRows - 1) / csvCpuS, mapBytesPerKey },
   import: { seconds: importS, cpuSeconds: importCpuS, rowsPerCpuSecond: report.rows / importCpuS, rowsPerSec, report: { ...report, errors: report.errors.slice(0, 5) }, consents },
-  memory: { heapDelta: deltaHeap, externalDelta: deltaExt, rssDelta: after.rss - before.rss, bytesPerConsent },
-  restart: { closeSeconds: closeS, snapshotBytes, openSeconds: reopenS, openCpuSeconds: reopenCpuS, consentsAfter: reopened, processReadySeconds: processReadyS },
+  memory: { heapDelta: deltaHeap, externalDelta: deltaExt, rssDelta: after.rss - before.rss, rssAnonDelta: after.anon - before.anon, rssFileDelta: after.file - before.file, bytesPerConsent, anonPerConsent, filePerConsent },
+  restart: { closeSeconds: closeS, fileBytes: snapshotBytes, openSeconds: reopenS, openCpuSeconds: reopenCpuS, consentsAfter: reopened, processReadySeconds: processReadyS, processCloseSeconds: processCloseS },
+  loadavg: loadavg(),
   cli,
   targets,
 });

@@ -41,6 +41,12 @@ export interface ImportOptions {
   store: ConsentStore;
   /** Movements applied per store call (one durable journal write each). Default 5,000. */
   chunkRows?: number;
+  /**
+   * Chunks handed to the store and not yet durable, at most (reading waits past it: back-pressure).
+   * Stores apply calls in call order, so file order holds; more than one lets a store group-commit
+   * several chunks in one transaction while the next ones are parsed (LMDB). Default 4.
+   */
+  chunksInFlight?: number;
   /** Errors kept in the report. Default 100 (API.md). */
   maxErrors?: number;
   /** Called after each chunk with rows read so far (progress bars). */
@@ -58,9 +64,10 @@ export interface ImportOptions {
  * Streams a CSV of İYS records into the mirror. The header row selects the layout (daily movement
  * file or upload layout, columns in any order). Each row is validated; a bad row is counted in
  * `rejected` with a coded error and never stops the import. Movements are applied in file order
- * in chunks of `chunkRows`; one chunk is made durable while the next is parsed, and reading waits
- * for it (back-pressure on the input stream). Lines are split by csv-lines.ts. Parsing and applying
- * run in time slices (`opts.slice`, 2 ms) with yields to the event loop between them.
+ * in chunks of `chunkRows`; up to `chunksInFlight` chunks are made durable while the next is
+ * parsed, and reading waits for them (back-pressure on the input stream). Lines are split by
+ * csv-lines.ts. Parsing and applying run in time slices (`opts.slice`, 2 ms) with yields to the
+ * event loop between them.
  *
  * @throws GW_ERR_IMPORT_FORMAT (400) when the header matches neither layout; stream errors
  *   (client abort, body over the limit) propagate.
@@ -76,20 +83,23 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const latest = formatIysDate(new Date((opts.now ?? Date.now)() + 10 * 60_000));
   let width = 0;
   let batch: Movement[] = [];
-  let inFlight: Promise<void> | null = null;
   // Parsing and applying share the request loop in slices (loop-slice.ts): checks wait at most
   // about one slice behind an import (issue 12 item 6).
   const slice = opts.slice ?? new LoopSlice();
   const applyRows = opts.applySliceRows ?? 250;
-  // One chunk is applied (journal fsync) while the next is parsed: at most one in flight. The
-  // chunk goes to the store in `applyRows` pieces with yields between: the pieces' journal appends
-  // are group-committed together (one fsync per chunk, as before), and no piece holds the loop long.
+  // Chunks are applied (made durable) while the next ones are parsed: at most maxInFlight at once.
+  // A chunk goes to the store in `applyRows` pieces with yields between: the pieces' writes are
+  // group-committed together (journal fsync, LMDB transaction), and no piece holds the loop long.
+  const maxInFlight = Math.max(1, opts.chunksInFlight ?? 4);
+  const pending: Promise<void>[] = [];
+  let failed: unknown = null;
   const flush = async () => {
-    if (inFlight) await inFlight;
-    inFlight = null;
+    while (pending.length >= maxInFlight) await pending[0];
+    if (failed !== null) throw failed;
     if (batch.length === 0) return;
     const chunk = batch;
     batch = [];
+    const rowsSoFar = report.rows;
     const parts: Promise<ApplyOutcome[]>[] = [];
     for (let i = 0; i < chunk.length; i += applyRows) {
       const part = opts.store.apply(i === 0 && chunk.length <= applyRows ? chunk : chunk.slice(i, i + applyRows));
@@ -97,11 +107,13 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
       parts.push(part);
       if (slice.due) await slice.yield();
     }
-    inFlight = Promise.all(parts).then((all) => {
+    const p: Promise<void> = Promise.all(parts).then((all) => {
       for (const outcomes of all) for (const o of outcomes) report[o]++;
-      opts.onProgress?.(report.rows);
-    });
+      opts.onProgress?.(rowsSoFar);
+    }, (err: unknown) => { failed ??= err; }).finally(() => { pending.splice(pending.indexOf(p), 1); });
+    pending.push(p);
   };
+  const drain = async () => { while (pending.length > 0) await pending[0]; if (failed !== null) throw failed; };
   const reader = new CsvLineReader((rec, line) => {
     if (cols === null) {
       const layout = detectLayout(rec);
@@ -135,12 +147,12 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
     reader.end();
   } catch (err) {
     input.resume();
-    if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
+    await drain().catch(() => undefined);
     throw err;
   }
   if (cols === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
   await flush();
-  if (inFlight) await inFlight;
+  await drain();
   return report;
 }
 

@@ -17,9 +17,8 @@ import { RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource 
  * retailer (flag RETAILER): retailerCode int32 LE (-1 = null) · count uint16 LE · count × uint32 LE.
  * A usual İYS record is 42 bytes.
  *
- * History value: the older movements of a key (current record excluded), newest first, each
- * `length uint8/uint16?` → always uint16 LE length + record value (flag HAS_HISTORY is not used
- * inside it).
+ * History value: the older movements of a key (current record excluded), newest first, each as
+ * uint16 LE length + record value (flag HAS_HISTORY unused inside it).
  */
 
 export const FLAG_RET = 1;
@@ -29,7 +28,16 @@ export const FLAG_HAS_HISTORY = 4;
 const FLAG_TX_HEX = 8;
 const FLAG_TX_TEXT = 16;
 const FLAG_RETAILER = 32;
-const HEX64 = /^[0-9a-f]{64}$/;
+
+/** True for 64 lower-case hex digits (the usual İYS transactionId: stored as 32 raw bytes). */
+function isHex64(s: string): boolean {
+  if (s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 
 const TAG_PHONE = 1;
 const TAG_TEXT = 2;
@@ -85,7 +93,7 @@ export function readKey(buf: Uint8Array): ConsentKey {
 export function valueLength(m: Movement): number {
   let n = 10;
   const tx = m.transactionId;
-  if (tx !== null) n += HEX64.test(tx) ? 32 : 2 + Buffer.byteLength(tx, 'utf8');
+  if (tx !== null) n += isHex64(tx) ? 32 : 2 + Buffer.byteLength(tx, 'utf8');
   if (hasRetailer(m)) n += 6 + 4 * (m.retailerAccess?.length ?? 0);
   return n;
 }
@@ -103,7 +111,7 @@ export function encodeValueInto(m: Movement, buf: Buffer, off: number, extraFlag
   let o = off + 10;
   const tx = m.transactionId;
   if (tx !== null) {
-    if (HEX64.test(tx)) { flags |= FLAG_TX_HEX; buf.write(tx, o, 32, 'hex'); o += 32; } else {
+    if (isHex64(tx)) { flags |= FLAG_TX_HEX; buf.write(tx, o, 32, 'hex'); o += 32; } else {
       flags |= FLAG_TX_TEXT;
       const n = buf.write(tx, o + 2, 'utf8');
       buf.writeUInt16LE(n, o);

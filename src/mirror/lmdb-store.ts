@@ -9,7 +9,7 @@ import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { acquireLock } from './dir-lock.ts';
 import {
   FLAG_HAS_HISTORY, FLAG_NONCANONICAL, FLAG_RET, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
-  encodeValue, keyBuffer, readKey, writeKey,
+  encodeValue, encodeValueInto, keyBuffer, readKey, valueLength, writeKey,
 } from './lmdb-codec.ts';
 
 /** Options of the LMDB store. */
@@ -60,6 +60,9 @@ export class LmdbStore implements ConsentStore {
   #meta: Database<string, string> | null = null;
   #lock: (() => void) | null = null;
   readonly #scratch = Buffer.allocUnsafe(4096);
+  /** Key and value scratch of the write path: inside a write transaction lmdb-js copies both at once. */
+  readonly #wkey = Buffer.allocUnsafe(4096);
+  readonly #wval = Buffer.allocUnsafe(4096);
 
   constructor(opts: LmdbStoreOptions) {
     this.#opts = { ...opts, historyPerKey: opts.historyPerKey ?? 32 };
@@ -267,10 +270,10 @@ export class LmdbStore implements ConsentStore {
   /** One movement inside the write transaction (same rules as MemoryStore's #applyOne). */
   #applyOne(m: Movement): ApplyOutcome {
     const records = this.#records!;
-    const k = keyBuffer(m);
+    const k = m.recipient.length * 4 + 6 <= this.#wkey.length ? this.#wkey.subarray(0, writeKey(m, this.#wkey)) : keyBuffer(m);
     const v = records.getBinaryFast(k);
     if (v === undefined || v === null) {
-      records.put(k, encodeValue(m));
+      records.put(k, this.#valueOf(m, 0));
       return 'applied';
     }
     const flags = v[0]!;
@@ -283,9 +286,15 @@ export class LmdbStore implements ConsentStore {
     else { hist.push(m); hist.sort((a, b) => compareMovements(b, a)); }
     if (hist.length > this.#opts.historyPerKey - 1) hist.length = this.#opts.historyPerKey - 1;
     const hasHist = hist.length > 0 ? FLAG_HAS_HISTORY : 0;
-    if (outcome === 'applied') records.put(k, encodeValue(m, hasHist));
-    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, encodeValue(cur, hasHist));
+    if (outcome === 'applied') records.put(k, this.#valueOf(m, hasHist));
+    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, this.#valueOf(cur, hasHist));
     if (hasHist) this.#history!.put(k, encodeHistory(hist));
     return outcome;
+  }
+
+  /** The value of `m` in the write scratch (valid until the next call), or a fresh buffer when large. */
+  #valueOf(m: Movement, extraFlags: number): Buffer {
+    const n = valueLength(m);
+    return n <= this.#wval.length ? this.#wval.subarray(0, encodeValueInto(m, this.#wval, 0, extraFlags)) : encodeValue(m, extraFlags);
   }
 }
