@@ -21,6 +21,9 @@ Commands:
                                  with --annotate)
   upload FILE --brand-code N     validate a consent list (İYS upload layout) with İYS's rules and
                                  register it in İYS; resumable; report in FILE.report.csv
+  migrate                        move a mirror of the memory store (journal.log + snapshot.log) into
+                                 the LMDB store, with a progress bar (a start with store=lmdb does
+                                 the same; the old files are kept in mirror/legacy-memory-store-*)
   sync status                    state of every brand (cursor, last pull, lag) and the outbox,
                                  from the running gateway (--url, default http://127.0.0.1:$IYS_GATE_PORT;
                                  key from IYS_GATE_API_KEY)
@@ -97,6 +100,26 @@ export async function main(argv: string[]): Promise<number> {
       bar?.stop();
       await store.close();
     }
+  }
+  if (cmd === 'migrate') {
+    const config = { ...loadConfig({ file: values.config }), store: 'lmdb' as const };
+    if (config.redisUrl) { process.stderr.write('iys-gate migrate: the embedded store only (unset IYS_GATE_REDIS_URL)\n'); return 2; }
+    let bar: { start(t: number, v: number): void; update(v: number): void; stop(): void } | null = null;
+    const cp = !values['no-progress'] && process.stderr.isTTY ? await import('cli-progress') : null;
+    const store = await openStore(config, undefined, {
+      onMigrationProgress: (done, total) => {
+        if (!cp) { process.stderr.write(`migration ${done}/${total} records\n`); return; }
+        if (!bar) {
+          bar = new cp.SingleBar({ format: 'migrate [{bar}] {percentage}% | {value}/{total} records | {eta}s left' }, cp.Presets.shades_classic);
+          bar.start(total, 0);
+        }
+        bar.update(done);
+      },
+    }).finally(() => bar?.stop());
+    const size = await store.size();
+    await store.close();
+    process.stdout.write(JSON.stringify({ store: 'lmdb', records: size }) + '\n');
+    return 0;
   }
   if (cmd === 'scrub') {
     const file = rest[0];

@@ -112,6 +112,12 @@ export class LmdbStore implements ConsentStore {
     }
   }
 
+  /**
+   * The lmdb-js root database while open, else null: for tools and tests (a test holds a write
+   * transaction open with `environment.transaction(() => promise)` to stand for a slow disk).
+   */
+  get environment(): RootDatabase | null { return this.#env; }
+
   async get(key: ConsentKey): Promise<ConsentRecord | null> {
     return this.getSync(key);
   }

@@ -2,6 +2,18 @@ import { join } from 'node:path';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { ConsentStore } from './consent-store.ts';
 import { MemoryStore } from './memory-store.ts';
+import type { MigrationProgress } from './migrate-store.ts';
+
+/** Migration progress as a stderr line every 10%. */
+function stderrProgress(): MigrationProgress {
+  let next = 0;
+  return (done, total) => {
+    const pct = total === 0 ? 100 : Math.floor((done * 100) / total);
+    if (pct < next && done < total) return;
+    next = pct + 10;
+    process.stderr.write(`iys-gate: migration ${done}/${total} records (${pct}%)\n`);
+  };
+}
 
 /**
  * Opens the configured store: Redis when `redisUrl` is set (IYS_GATE_REDIS_URL), else the embedded
@@ -10,7 +22,11 @@ import { MemoryStore } from './memory-store.ts';
  * `memory`. Resolves once the store can answer.
  * @throws GW_ERR_STORE_UNAVAILABLE when Redis cannot be reached at boot or the LMDB file cannot be opened
  */
-export async function openStore(config: GatewayConfig, warn: (msg: string) => void = (m) => process.stderr.write(`iys-gate: warning: ${m}\n`)): Promise<ConsentStore> {
+export async function openStore(
+  config: GatewayConfig,
+  warn: (msg: string) => void = (m) => process.stderr.write(`iys-gate: warning: ${m}\n`),
+  opts: { onMigrationProgress?: MigrationProgress } = {},
+): Promise<ConsentStore> {
   if (config.redisUrl) {
     const { createRedisStore } = await import('./redis-store.ts');
     const store = createRedisStore({
@@ -30,6 +46,21 @@ export async function openStore(config: GatewayConfig, warn: (msg: string) => vo
     const { LmdbStore } = await import('./lmdb-store.ts');
     const store = new LmdbStore({ dataDir: dir, warn });
     await store.open();
+    try {
+      const { migrateLegacyMirror, needsMigration } = await import('./migrate-store.ts');
+      if (await needsMigration(dir, store)) {
+        process.stderr.write(`iys-gate: migrating the mirror in ${dir} (journal.log + snapshot.log of the memory store) to LMDB\n`);
+        const reports = await migrateLegacyMirror(dir, store, {
+          brands: config.iys?.brands ?? [], warn, onProgress: opts.onMigrationProgress ?? stderrProgress(),
+        });
+        for (const r of reports) {
+          process.stderr.write(`iys-gate: migrated ${r.records} records, ${r.history} older movements, ${r.meta} meta values in ${r.seconds.toFixed(1)} s; the old files are kept in ${r.movedTo}\n`);
+        }
+      }
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return store;
   }
   const store = new MemoryStore({ dataDir: dir, warn });
