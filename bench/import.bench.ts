@@ -202,7 +202,7 @@ console.log(`ratios to the csv-parse + Map.set baseline: wall ${(rowsPerSec / ((
 console.log(`\ntargets: import ${fmt(rowsPerSec)} rows/s (≥ 100,000: ${targets.rowsPerSec.ok ? 'PASS' : 'FAIL'}), ` +
   `memory ${bytesPerConsent.toFixed(1)} B/consent (≤ 200: ${targets.bytesPerConsent.ok ? 'PASS' : 'FAIL'}), ` +
   `restart ${reopenS.toFixed(2)} s (≤ 5: ${targets.restartOpenS.ok ? 'PASS' : 'FAIL'})`);
-writeResult(KIND === 'memory' && ROWS === 1_000_000 ? 'import' : `import-${KIND}-${ROWS}`, {
+writeResult(values.store === undefined && ROWS === 1_000_000 ? 'import' : `import-${KIND}-${ROWS}`, {
   store: KIND,
   input: { file: file.slice(ROOT.length + 1), rows: gen.rows, keys: gen.keys, bytes: gen.bytes },
   baseline: { readRowsPerSec: (lines - 1) / readS, csvParseMapRowsPerSec: (csvRows - 1) / csvS, csvParseMapRowsPerCpuSecond: (csvRows - 1) / csvCpuS, mapBytesPerKey },
