@@ -103,6 +103,9 @@ export function decodeEntities(s: string): string {
   });
 }
 
+const ATTR_HINT = /hidden|style|alt/i;
+/** Cheap test before HIDING_STYLE: a style that hides names one of these (`&` for an encoded one). */
+const STYLE_HINT = /none|hidden|mso-hide|:\s*0|&/i;
 const ATTR = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
 
 /**
@@ -111,19 +114,19 @@ const ATTR = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
  * rest; a `<` that starts no tag is text).
  */
 export function htmlToText(html: string): HtmlText {
-  let visible = '';
-  let hidden = '';
+  const visible: string[] = [];
+  const hidden: string[] = [];
   // open elements: name and whether it hides (NEVER: dropped; 'hidden': apart)
   const stack: Array<{ name: string; mode: 0 | 1 | 2 }> = [];
   const open = new Map<string, number>(); // open elements by name: a stray end tag costs no stack walk
   let never = 0; // open elements whose content is never read
   let hiding = 0; // open hidden elements
+  // raw text chunks (references decoded once at the end: a tag always ends a reference)
   const emit = (text: string) => {
     if (text === '' || never > 0) return;
-    const t = decodeEntities(text);
-    if (hiding > 0) hidden += t; else visible += t;
+    (hiding > 0 ? hidden : visible).push(text);
   };
-  const sep = () => { if (never > 0) return; if (hiding > 0) hidden += ' '; else visible += ' '; };
+  const sep = () => { if (never === 0) (hiding > 0 ? hidden : visible).push(' '); };
   const n = html.length;
   let i = 0;
   let textStart = 0;
@@ -149,7 +152,10 @@ export function htmlToText(html: string): HtmlText {
     if (!((first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a))) { i = lt + 1; continue; } // text '<'
     emit(html.slice(textStart, lt));
     let j = nameStart;
-    while (j < n && !/[\s/>]/.test(html[j]!)) j++;
+    for (; j < n; j++) {
+      const ch = html.charCodeAt(j);
+      if (ch === 0x3e || ch === 0x2f || ch === 0x20 || (ch >= 0x09 && ch <= 0x0d)) break;
+    }
     const name = html.slice(nameStart, j).toLowerCase();
     // end of the tag: the first '>' outside quotes
     let k = j;
@@ -157,7 +163,11 @@ export function htmlToText(html: string): HtmlText {
     for (; k < n; k++) {
       const ch = html.charCodeAt(k);
       if (q !== 0) { if (ch === q) q = 0; continue; }
-      if (ch === 0x22 || ch === 0x27) { if (/[=\s]/.test(html[k - 1] ?? '')) q = ch; continue; }
+      if (ch === 0x22 || ch === 0x27) {
+        const p = html.charCodeAt(k - 1);
+        if (p === 0x3d || p === 0x20 || (p >= 0x09 && p <= 0x0d)) q = ch;
+        continue;
+      }
       if (ch === 0x3e) break;
     }
     const attrs = html.slice(j, k);
@@ -176,11 +186,11 @@ export function htmlToText(html: string): HtmlText {
     }
     let mode: 0 | 1 | 2 = NEVER.has(name) ? 2 : 0;
     let alt = '';
-    if (mode === 0 && attrs.length > 1) {
+    if (mode === 0 && attrs.length > 1 && ATTR_HINT.test(attrs)) {
       for (const m of attrs.matchAll(ATTR)) {
         const an = m[1]!.toLowerCase();
         const av = m[2] ?? m[3] ?? m[4] ?? '';
-        if (an === 'hidden' || (an === 'style' && HIDING_STYLE.test(decodeEntities(av)))) mode = 1;
+        if (an === 'hidden' || (an === 'style' && STYLE_HINT.test(av) && HIDING_STYLE.test(decodeEntities(av)))) mode = 1;
         else if (an === 'alt' && name === 'img') alt = av;
       }
     }
@@ -208,7 +218,7 @@ export function htmlToText(html: string): HtmlText {
     if (mode === 2) never++; else if (mode === 1) hiding++;
   }
   emit(html.slice(textStart));
-  return { visible, hidden };
+  return { visible: decodeEntities(visible.join('')), hidden: decodeEntities(hidden.join('')) };
 }
 
 /** True when a string is worth reading as HTML (holds a tag, a comment or a character reference). */

@@ -41,8 +41,18 @@ export function foldTurkish(s: string): string {
 }
 const FOLD: Record<string, string> = { 'ç': 'c', 'ğ': 'g', 'ı': 'i', 'ö': 'o', 'ş': 's', 'ü': 'u', 'â': 'a', 'î': 'i', 'û': 'u' };
 
-/** Texts needing no Unicode work beyond foldTurkish: ASCII and the Turkish letters (composed). */
-const PLAIN = /^[\x00-\x7FçğıöşüÇĞİÖŞÜâîûÂÎÛ]*$/;
+/**
+ * Texts needing no Unicode work beyond foldTurkish: ASCII, the Turkish letters (composed), no-break
+ * space (`\s` to the rules) and typographic signs NFKC leaves as they are (– — ‘ ’ “ ” • · « » © ® € ₺ …).
+ */
+const PLAIN_EXTRA = new Set([...'\u00a0çğıöşüÇĞİÖŞÜâîûÂÎÛ–—‘’‚“”„•·«»©®€₺£°×÷±'].map((c) => c.charCodeAt(0)));
+function isPlain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 && !PLAIN_EXTRA.has(c)) return false;
+  }
+  return true;
+}
 /** Format (Cf) and default-ignorable characters: invisible, so a reader joins what they split. */
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const MARKS = /\p{M}/gu;
@@ -54,7 +64,7 @@ const MARKS = /\p{M}/gu;
  * Texts of plain ASCII and Turkish letters take a fast path equal to `foldTurkish`.
  */
 export function readableText(s: string): string {
-  if (PLAIN.test(s)) return foldTurkish(s);
+  if (isPlain(s)) return foldTurkish(s);
   const t = foldConfusables(s.normalize('NFKC').replace(INVISIBLE, ''));
   return t.toLocaleLowerCase('tr').normalize('NFD').replace(MARKS, '').replace(/ı/g, 'i');
 }
@@ -72,12 +82,16 @@ const WIDE_GAP = /\s{2,}/g;
 /** Digits and symbols read as letters (leetspeak), inside a word that holds a letter. */
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '€': 'e', '!': 'i', '|': 'i' };
 const LEET_WORD = /[a-z0-9@$€!|]*[a-z][a-z0-9@$€!|]*/g;
-const HAS_LEET = /[a-z][0-9@$€!|]|[0-9@$€!|][a-z]/;
+/** A digit or symbol between two letters (`k4mp`, `ind!r`): `B001`, `KARGO15`, `%50ye` are not read as words. */
+const HAS_LEET = /[a-z][0-9@$€!|]+[a-z]/;
+/** Letters split by symbols (no space): the only case the SPREAD patterns can add to the plain rules. */
+const SPLIT_WORD = /[a-z][^a-z0-9\s]{1,3}[a-z]/u;
 
 /**
  * The second view of a readable text (see `readableText`): single letters spelled apart joined,
  * and, in each word holding a letter, digits and symbols used as letters read as letters
- * (`1nd1r1m` → `indirim`; a trailing `!` stays punctuation). The same string when there is
+ * (`1nd1r1m` → `indirim`, when a digit or symbol stands between two letters; a trailing `!` stays
+ * punctuation). The same string when there is
  * nothing to read differently.
  */
 export function letterView(folded: string): string {
@@ -152,26 +166,42 @@ export const PROMO_THRESHOLD = 2;
  * @returns `{ promotional, score, hits }`; an empty message is never promotional.
  */
 export function lintPromotional(texts: string | readonly string[], opts: { threshold?: number } = {}): PromoLintResult {
-  const folded = readableText(typeof texts === 'string' ? texts : texts.join('\n'));
+  return scoreOf(matchRules(typeof texts === 'string' ? texts : texts.join('\n')), opts.threshold);
+}
+
+/** Which RULES match `text` (one flag per rule, RULES order), read as `readableText` + `letterView`. */
+function matchRules(text: string): boolean[] {
+  const folded = readableText(text);
   const letters = letterView(folded);
   const second = letters !== folded;
-  let score = 0;
-  let positive = 0;
-  const hits: string[] = [];
-  const negatives: string[] = [];
-  for (const r of RULES) {
+  const split = SPLIT_WORD.test(letters);
+  const out = new Array<boolean>(RULES.length);
+  for (let i = 0; i < RULES.length; i++) {
+    const r = RULES[i]!;
     let hit = r.re.test(folded);
     if (r.weight > 0 && !hit) {
       // a disguise can only add: positive rules also read the letter view, strong words spread out
       if (second) hit = r.re.test(letters);
-      if (!hit) { const spread = SPREAD.get(r.label); if (spread) hit = spread.test(letters); }
+      if (!hit && split) { const spread = SPREAD.get(r.label); if (spread) hit = spread.test(letters); }
     }
-    if (!hit) continue;
+    out[i] = hit;
+  }
+  return out;
+}
+
+/** Score, verdict and labels of a set of matched rules. */
+function scoreOf(matched: readonly boolean[], threshold = PROMO_THRESHOLD): PromoLintResult {
+  let score = 0;
+  let positive = 0;
+  const hits: string[] = [];
+  const negatives: string[] = [];
+  for (let i = 0; i < RULES.length; i++) {
+    if (!matched[i]) continue;
+    const r = RULES[i]!;
     score += r.weight;
     if (r.weight > 0) { positive += r.weight; hits.push(r.label); } else negatives.push(r.label);
   }
   // A strong campaign word (or two) outweighs service context: "Siparişiniz kargoda; %20 indirim…" is mixed, hence promotional.
-  const threshold = opts.threshold ?? PROMO_THRESHOLD;
   const promotional = positive >= 4 || score >= threshold;
   return { promotional, score, hits: [...hits, ...negatives] };
 }
@@ -185,14 +215,18 @@ export function lintPromotional(texts: string | readonly string[], opts: { thres
  */
 export function lintEach(texts: readonly string[]): PromoLintResult {
   let best: PromoLintResult | null = null;
+  const all: boolean[][] = [];
   for (const t of texts) {
-    const r = lintPromotional(t);
+    const m = matchRules(t);
+    all.push(m);
+    const r = scoreOf(m);
     if (best === null || (r.promotional && !best.promotional) || (r.promotional === best.promotional && r.score > best.score)) best = r;
   }
   if (best === null) return lintPromotional('');
   if (best.promotional || texts.length < 2) return best;
-  // parts of one message (an e-mail's subject and body) may only read as a campaign together
-  const together = lintPromotional(texts);
+  // parts of one message (an e-mail's subject and body) may only read as a campaign together:
+  // the rules matched by any part (each rule counts once, as in one joined text)
+  const together = scoreOf(RULES.map((_r, i) => all.some((m) => m[i])));
   return together.promotional ? together : best;
 }
 
