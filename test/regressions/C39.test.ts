@@ -85,3 +85,25 @@ t.test('C39 in İYS push: a RET delivered with a chunk boundary inside a letter 
   const check = await gw.call('POST', '/v1/check', { brandCode: 700001, recipient: 'ayse@örnekçiğdem.com.tr', type: 'EPOSTA' });
   t.match(check.body, { decision: 'BLOCK', reason: 'CONSENT_RET' });
 });
+
+t.test('C39 in İYS uploads: an IDN e-mail consent cut inside a letter is registered under its own address', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { bulkUpload } = await import('../../src/iys/bulk-upload.ts');
+  const { DEMO, simulatorClient, startTestSimulator } = await import('../../src/simulator/testing.ts');
+  const sim = await startTestSimulator({ batchDelayMs: 1000, clockStartAt: '2026-03-12T12:00:00+03:00', clockFrozen: true });
+  t.teardown(() => sim.close());
+  const { client, now } = await simulatorClient(sim, { perSecond: 9, retryBaseMs: 5 });
+  const dir = mkdtempSync(join(tmpdir(), 'iysgate-c39-upload-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const csv = Buffer.from('recipient,type,source,status,consentDate,recipientType\nayse@örnekçiğdem.com.tr,EPOSTA,HS_WEB,ONAY,2026-03-11 10:00:00,BIREYSEL\n');
+  const cut = csv.indexOf(Buffer.from('ç')) + 1; // between the two bytes of ç
+  const summary = await bulkUpload(Readable.from([csv.subarray(0, cut), csv.subarray(cut)], { objectMode: false }), {
+    brandCode: DEMO.brandCode, client, store: null, statePath: join(dir, 's'), reportPath: join(dir, 'r.csv'), now, sleep: async () => { await sim.advance(2000); }, pollEveryMs: 1,
+  });
+  t.match(summary, { rows: 1, invalid: 0, registered: 1 });
+  const inIys = JSON.stringify((await sim.http('GET', `/_sim/consents?brandCode=${DEMO.brandCode}`)).body);
+  t.ok(inIys.includes(IDN) || inIys.includes('ayse@örnekçiğdem.com.tr'), `registered as ${IDN}`);
+  t.notOk(inIys.includes('\uFFFD'), 'no U+FFFD');
+});
