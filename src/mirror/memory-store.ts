@@ -6,6 +6,7 @@ import { resolveMovement, sameMovement, compareMovements } from '../domain/conse
 import type { PolicyRecord } from '../domain/policy.ts';
 import { CONSENT_SOURCES, type ConsentKey, type ConsentRecord, type ConsentSource, type Movement } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
+import { storeUnavailable } from '../errors.ts';
 import { AppendLog, readLogFile, writeLogFileSync, type LegacyFormat, type LogFs } from './append-log.ts';
 import {
   RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource, lineToMovement, movementToLine,
@@ -173,7 +174,7 @@ export class MemoryStore implements ConsentStore {
   async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
     const { outcomes, lines } = this.applyInMemory(movements);
     if (this.#log && lines.length > 0) {
-      await this.#log.append(lines.join(''));
+      await this.#log.append(lines.join('')).catch((err: unknown) => { throw journalFailed(err); });
       if (this.#log.bytes >= this.#opts.compactJournalBytes) {
         this.maybeCompact().catch((err: unknown) => this.#opts.warn?.(`journal compaction failed: ${(err as Error).message}`));
       }
@@ -181,7 +182,7 @@ export class MemoryStore implements ConsentStore {
       // A duplicate of a movement whose journal write may still be in flight (issue 12 item 2):
       // answer only once everything written before is durable, so a crash cannot undo the original
       // after this call was acknowledged. At once when nothing is pending.
-      await this.#log.sync();
+      await this.#log.sync().catch((err: unknown) => { throw journalFailed(err); });
     }
     return outcomes;
   }
@@ -224,7 +225,8 @@ export class MemoryStore implements ConsentStore {
   }
 
   async size(): Promise<number> { return this.#count; }
-  async ping(): Promise<boolean> { return this.#opened; }
+  /** False once the journal failed a write or fsync (it then refuses writes until a restart). */
+  async ping(): Promise<boolean> { return this.#opened && !this.#log?.failure; }
 
   async getMeta(name: string): Promise<string | null> { return this.#meta.get(name) ?? null; }
 
@@ -406,6 +408,11 @@ export class MemoryStore implements ConsentStore {
     }
     writeLogFileSync(join(this.#opts.dataDir!, 'snapshot.log'), records(), { sealed: true });
   }
+}
+
+/** A failed journal write or fsync as GW_ERR_STORE_UNAVAILABLE (503; the fs error is its cause). */
+function journalFailed(err: unknown): Error {
+  return storeUnavailable(err, `journal write failed (${(err as Error).message}); writes are refused until a restart`);
 }
 
 /**

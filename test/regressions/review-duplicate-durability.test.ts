@@ -97,9 +97,10 @@ t.test('store: when the original write fails, its duplicate fails too (never a d
   fail = true;
   const first = s.apply([ret('+905321110003')]);
   const second = s.apply([ret('+905321110003')]);
-  await t.rejects(first, { code: 'EIO' });
-  await t.rejects(second, { code: 'EIO' });
-  await t.rejects(s.apply([ret('+905321110003')]), { code: 'EIO' }, 'the journal stays failed: no later duplicate answer either');
+  await t.rejects(first, { code: 'GW_ERR_STORE_UNAVAILABLE', statusCode: 503, cause: { code: 'EIO' } });
+  await t.rejects(second, { code: 'GW_ERR_STORE_UNAVAILABLE', cause: { code: 'EIO' } });
+  await t.rejects(s.apply([ret('+905321110003')]), { code: 'GW_ERR_STORE_UNAVAILABLE', message: /writes are refused until a restart/ }, 'the journal stays failed: no later duplicate answer either');
+  t.equal(await s.ping(), false, 'readiness reports the failed journal');
 });
 
 t.test('routes: a second identical refusal, import row or push item is acknowledged only after the first is on disk', async (t) => {
