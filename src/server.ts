@@ -6,6 +6,7 @@ import { loadConfig } from './config/load.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import { assertIstanbulOffset } from './domain/turkish-time.ts';
 import type { ConsentStore } from './mirror/consent-store.ts';
+import { prewarmImportWorker } from './mirror/import-worker.ts';
 import { openStore } from './mirror/open-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
 
@@ -38,6 +39,7 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   }
   const address = await app.listen({ port: config.port, host: config.host });
   app.iys.start();
+  if (config.importParser === 'worker') prewarmImportWorker();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdown(app, store, config));

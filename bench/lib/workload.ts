@@ -135,13 +135,14 @@ export async function startBaseline(m: Mirror, aliases: Array<[string, string, s
 /**
  * Starts the gateway as `npm start` does (`src/server.ts`: config, store, keys, app, listen) on the
  * mirror's data dir, embedded store, logs at level warn (config file), API key from the env.
- * `nodeArgs` e.g. `['--cpu-prof', '--cpu-prof-dir', DIR]`.
+ * `nodeArgs` e.g. `['--cpu-prof', '--cpu-prof-dir', DIR]`; `extraConfig` adds config keys.
  */
-export async function startGateway(m: Mirror, nodeArgs: string[] = []): Promise<Child> {
+export async function startGateway(m: Mirror, nodeArgs: string[] = [], extraConfig: Record<string, unknown> = {}): Promise<Child> {
   const port = await freePort();
   const configFile = join(m.dataDir, 'bench-config.json');
   writeFileSync(configFile, JSON.stringify({
     logLevel: 'warn',
+    ...extraConfig,
     ...(m.redis ? { redis: { keyPrefix: m.redis.keyPrefix, cacheMaxEntries: m.redis.cache ? 200_000 : 0 } } : {}),
   }));
   // BENCH_GATEWAY_NODE_ARGS: extra node flags for the gateway (e.g. GC tuning experiments)

@@ -107,6 +107,12 @@ export const configSchema = z.object({
    * process exits with status 1. Default 10,000.
    */
   shutdownTimeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * Where `POST /v1/mirror/import` parses and validates its CSV: `worker` (a worker thread per
+   * import; the request loop only applies the movements) or `loop` (the request loop, in 2 ms
+   * slices). Default `worker` (bench/README.md, "Imports and checks").
+   */
+  importParser: z.enum(['worker', 'loop']).default('worker'),
   /** Max recipients in one /v1/check/batch. Default 10,000 (API.md). */
   batchMaxRecipients: z.number().int().positive().max(100_000).default(10_000),
   /**

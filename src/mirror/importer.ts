@@ -1,28 +1,14 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { formatIysDate } from '../domain/turkish-time.ts';
-import { maskPii } from '../plugins/redact.ts';
 import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
-import { CsvLineReader } from './csv-lines.ts';
+import { ImportRowParser, type ImportError } from './import-rows.ts';
+import { WorkerRowSource } from './import-worker.ts';
 import { LoopSlice, feedSliced } from './loop-slice.ts';
-import { movementFromFields } from './movement-rules.ts';
 
-/** Column sets of the two İYS layouts this importer reads (API.md `/v1/mirror/import`). */
-export const DAILY_COLUMNS = ['creationDate', 'transactionId', 'recipient', 'recipientType', 'type', 'status', 'consentDate', 'source'] as const;
-export const UPLOAD_COLUMNS = ['recipient', 'type', 'source', 'status', 'consentDate', 'recipientType'] as const;
-const UPLOAD_OPTIONAL = ['retailerCode', 'retailerAccess'] as const;
-
-/** Row-level error codes (listed in the README's error table; they never stop an import). */
-export const IMPORT_ROW_CODES = {
-  GW_ERR_IMPORT_ROW_SHAPE: 'row does not have the header\'s columns, or is not valid CSV',
-  GW_ERR_IMPORT_INVALID_RECIPIENT: 'recipient cannot be normalized',
-  GW_ERR_IMPORT_INVALID_FIELD: 'a field holds a value İYS never produces',
-} as const;
-export type ImportRowCode = keyof typeof IMPORT_ROW_CODES;
-
-export interface ImportError { line: number; code: ImportRowCode; message: string; field?: string }
+export { DAILY_COLUMNS, UPLOAD_COLUMNS, IMPORT_ROW_CODES, type ImportRowCode, type ImportError } from './import-rows.ts';
 
 /** Summary of an import (API.md). */
 export interface ImportReport {
@@ -57,6 +43,11 @@ export interface ImportOptions {
   slice?: LoopSlice;
   /** Movements per store.apply call within a chunk (yields between calls). Default 250. */
   applySliceRows?: number;
+  /**
+   * Where CSV parsing and row validation run: `loop` (this event loop, in `slice`s) or `worker`
+   * (a worker thread, import-worker.ts). Default `loop`.
+   */
+  parser?: 'loop' | 'worker';
 }
 
 
@@ -66,8 +57,9 @@ export interface ImportOptions {
  * `rejected` with a coded error and never stops the import. Movements are applied in file order
  * in chunks of `chunkRows`; up to `chunksInFlight` chunks are made durable while the next is
  * parsed, and reading waits for them (back-pressure on the input stream). Lines are split by
- * csv-lines.ts. Parsing and applying run in time slices (`opts.slice`, 2 ms) with yields to the
- * event loop between them.
+ * csv-lines.ts. Parsing and validation run on a worker thread (`opts.parser: 'worker'`) or on this
+ * loop; either way applying, and parsing on the loop, run in time slices (`opts.slice`, 2 ms) with
+ * yields to the event loop between them (issue 12 item 6).
  *
  * @throws GW_ERR_IMPORT_FORMAT (400) when the header matches neither layout; stream errors
  *   (client abort, body over the limit) propagate.
@@ -78,10 +70,8 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const report: ImportReport = { layout: 'daily', rows: 0, applied: 0, ignoredOlder: 0, duplicate: 0, rejected: 0, errors: [] };
   const addError = (e: ImportError) => { report.rejected++; if (report.errors.length < maxErrors) report.errors.push(e); };
 
-  let cols: Columns | null = null;
   // the latest date a row may carry: İYS dates are Turkish wall time (UTC+03:00), 10 min of skew
   const latest = formatIysDate(new Date((opts.now ?? Date.now)() + 10 * 60_000));
-  let width = 0;
   let batch: Movement[] = [];
   // Parsing and applying share the request loop in slices (loop-slice.ts): checks wait at most
   // about one slice behind an import (issue 12 item 6).
@@ -114,89 +104,64 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
     pending.push(p);
   };
   const drain = async () => { while (pending.length > 0) await pending[0]; if (failed !== null) throw failed; };
-  const reader = new CsvLineReader((rec, line) => {
-    if (cols === null) {
-      const layout = detectLayout(rec);
-      if (layout === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', [maskPii(rec.join(',').slice(0, 200))]);
-      if (new Set(rec).size !== rec.length) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['a column appears twice']);
-      report.layout = layout;
-      cols = columnsOf(Object.fromEntries(rec.map((h, i) => [h, i])));
-      width = rec.length;
-      return;
-    }
-    report.rows++;
-    if (rec.length !== width) {
-      addError({ line, code: 'GW_ERR_IMPORT_ROW_SHAPE', message: `expected ${width} columns, got ${rec.length}` });
-      return;
-    }
-    const m = toMovement(rec, cols, opts.brandCode, line, addError, latest, report.layout);
-    if (m) batch.push(m);
-  }, (line, message) => {
-    report.rows++;
-    addError({ line, code: 'GW_ERR_IMPORT_ROW_SHAPE', message });
-  });
+  // rows: parsed and validated on this loop in slices, or on a worker thread (import-worker.ts)
+  const source: RowSource = opts.parser === 'worker'
+    ? new WorkerRowSource({ brandCode: opts.brandCode, latest, maxErrors }, (movements, errors, rejected) => {
+      for (const m of movements) batch.push(m);
+      report.rejected += rejected;
+      for (const e of errors) if (report.errors.length < maxErrors) report.errors.push(e);
+    })
+    : loopSource(new ImportRowParser(opts.brandCode, latest, (m) => { batch.push(m); }, addError), slice);
+  // the worker gets the next piece while the last one is parsed (two in flight)
+  const depth = opts.parser === 'worker' ? 2 : 1;
+  const feeding: Promise<void>[] = [];
 
   const decoder = new StringDecoder('utf8');
-  const push = (text: string) => reader.push(text);
   try {
     for await (const chunk of input as AsyncIterable<Buffer | string>) {
-      await feedSliced(typeof chunk === 'string' ? chunk : decoder.write(chunk), push, slice);
+      const fed = source.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      fed.catch(() => undefined); // awaited below
+      feeding.push(fed);
+      if (feeding.length >= depth) await feeding.shift();
+      report.rows = source.rows;
       if (batch.length >= chunkRows) await flush();
     }
-    reader.push(decoder.end());
-    reader.end();
+    for (const f of feeding.splice(0)) await f;
+    await source.feed(decoder.end());
+    await source.end();
   } catch (err) {
     input.resume();
+    await source.close();
     await drain().catch(() => undefined);
     throw err;
   }
-  if (cols === null) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
+  await source.close();
+  report.rows = source.rows;
+  report.layout = source.layout;
+  if (!source.headerSeen) throw gatewayError('GW_ERR_IMPORT_FORMAT', ['empty body']);
   await flush();
   await drain();
   return report;
 }
 
-function detectLayout(header: string[]): 'daily' | 'upload' | null {
-  const set = new Set(header);
-  if (DAILY_COLUMNS.every((c) => set.has(c)) && header.length === DAILY_COLUMNS.length) return 'daily';
-  if (UPLOAD_COLUMNS.every((c) => set.has(c))
-    && header.every((h) => (UPLOAD_COLUMNS as readonly string[]).includes(h) || (UPLOAD_OPTIONAL as readonly string[]).includes(h))) return 'upload';
-  return null;
+/** Where an import's rows come from: the same parser on this loop or on a worker. */
+interface RowSource {
+  feed(text: string): Promise<void>;
+  end(): Promise<void>;
+  close(): Promise<void>;
+  readonly rows: number;
+  readonly layout: 'daily' | 'upload';
+  readonly headerSeen: boolean;
 }
 
-/** Column positions of a header (-1 = absent), resolved once per import. */
-interface Columns {
-  recipient: number; type: number; status: number; recipientType: number; source: number; consentDate: number;
-  creationDate: number; transactionId: number; retailerCode: number; retailerAccess: number;
-}
-
-function columnsOf(idx: Record<string, number>): Columns {
-  const at = (c: string) => idx[c] ?? -1;
+function loopSource(parser: ImportRowParser, slice: LoopSlice): RowSource {
+  const push = (text: string) => parser.push(text);
   return {
-    recipient: at('recipient'), type: at('type'), status: at('status'), recipientType: at('recipientType'), source: at('source'),
-    consentDate: at('consentDate'), creationDate: at('creationDate'), transactionId: at('transactionId'),
-    retailerCode: at('retailerCode'), retailerAccess: at('retailerAccess'),
+    feed: (text) => feedSliced(text, push, slice),
+    end: async () => { parser.end(); },
+    close: async () => undefined,
+    get rows() { return parser.rows; },
+    get layout() { return parser.layout; },
+    get headerSeen() { return parser.headerSeen; },
   };
-}
-
-const cell = (rec: string[], i: number): string => (i < 0 ? '' : (rec[i] ?? ''));
-
-/** Row → Movement (rules: movement-rules.ts), or an error recorded through `addError`. */
-function toMovement(
-  rec: string[], cols: Columns, brandCode: number, line: number, addError: (e: ImportError) => void,
-  latest: string, layout: 'daily' | 'upload',
-): Movement | null {
-  const r = movementFromFields(brandCode, {
-    recipient: cell(rec, cols.recipient), type: cell(rec, cols.type), status: cell(rec, cols.status),
-    recipientType: cell(rec, cols.recipientType), source: cell(rec, cols.source), consentDate: cell(rec, cols.consentDate),
-    creationDate: cell(rec, cols.creationDate), transactionId: cell(rec, cols.transactionId),
-    retailerCode: cell(rec, cols.retailerCode), retailerAccess: cell(rec, cols.retailerAccess),
-  }, latest, layout);
-  if ('field' in r) return rowError(addError, line, r.field, r.message, r.recipient ? 'GW_ERR_IMPORT_INVALID_RECIPIENT' : 'GW_ERR_IMPORT_INVALID_FIELD');
-  return r;
-}
-
-function rowError(addError: (e: ImportError) => void, line: number, field: string, message: string, code: ImportRowCode = 'GW_ERR_IMPORT_INVALID_FIELD'): null {
-  addError({ line, code, message, field });
-  return null;
 }

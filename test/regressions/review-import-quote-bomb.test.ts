@@ -13,7 +13,10 @@ async function listening(t: Parameters<typeof makeGateway>[0]) {
   const gw = await makeGateway(t);
   await gw.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = gw.app.server.address();
-  return { ...gw, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  // the import worker's first start (compiling TypeScript sources here) is not what is measured
+  await fetch(`${base}/v1/mirror/import?brandCode=100003`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'text/csv' }, body: `${HEADER}\n` });
+  return { ...gw, base };
 }
 
 /** POSTs the import and, 30 ms in, a check; returns both answers and the check's latency. */

@@ -35,7 +35,7 @@ export default async function importRoutes(app: FastifyInstance, deps: RouteDeps
       const body = bodyStream(req);
       body.on('error', (e) => counter.destroy(e));
       body.pipe(counter);
-      const report = await importCsv(counter, { brandCode, store: deps.store, now: deps.now });
+      const report = await importCsv(counter, { brandCode, store: deps.store, now: deps.now, parser: deps.config.importParser });
       deps.metrics.importRows.labels('applied').inc(report.applied);
       deps.metrics.importRows.labels('ignoredOlder').inc(report.ignoredOlder);
       deps.metrics.importRows.labels('duplicate').inc(report.duplicate);

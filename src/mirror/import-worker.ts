@@ -1,0 +1,162 @@
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Movement } from '../domain/types.ts';
+import { gatewayError } from '../errors.ts';
+import { ImportRowParser, type ImportError } from './import-rows.ts';
+
+/** What the worker answers for each text piece (and at the end). */
+interface RowsMessage {
+  id: number;
+  movements: Movement[];
+  /** Row errors, at most the report's remaining budget; `rejected` counts them all. */
+  errors: ImportError[];
+  rejected: number;
+  rows: number;
+  layout: 'daily' | 'upload';
+  headerSeen: boolean;
+  /** Set when the parser threw: GW_ERR_IMPORT_FORMAT's argument, or another error's message. */
+  fatal?: { format: string | null; message: string };
+}
+
+/** Main → worker: `init` starts an import (a fresh parser), then text pieces, then `end`. */
+type WorkerCommand =
+  | { id: number; init: { brandCode: number; latest: string; maxErrors: number } }
+  | { id: number; text: string }
+  | { id: number; end: true };
+
+/** Running from TypeScript sources (`node --import tsx`, tests): the worker needs tsx's loader too. */
+const TS_SOURCE = import.meta.url.endsWith('.ts');
+const KIND = 'iysgate-import-rows';
+
+/** Idle workers kept for the next import (a worker's start, with its modules, costs 0.1–1 s). */
+const idle: Worker[] = [];
+const MAX_IDLE = 2;
+
+function startWorker(): Worker {
+  const url = new URL(`./import-worker${TS_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+  // From sources, tsx's loader is registered in the worker before the .ts entry is imported
+  // (Node 20 does not carry `--import tsx` hooks into a worker's entry module).
+  const w = TS_SOURCE
+    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: { kind: KIND } })
+    : new Worker(url, { workerData: { kind: KIND } });
+  w.unref();
+  return w;
+}
+
+/** Starts one idle worker ahead of the first import (server start with `importParser: worker`). */
+export function prewarmImportWorker(): void {
+  if (idle.length === 0) idle.push(startWorker());
+}
+
+/**
+ * An import's CSV parsing and row validation (ImportRowParser) on a worker thread (issue 12 item 6:
+ * imports starved checks): the request loop only decodes bytes, posts text and applies the
+ * movements that come back. Pieces are answered in order; the caller bounds how many are in
+ * flight (back-pressure on the request). Workers are reused across imports (up to two kept idle).
+ */
+export class WorkerRowSource {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #id = 0;
+  #failed: Error | null = null;
+  #closed = false;
+  rows = 0;
+  layout: 'daily' | 'upload' = 'daily';
+  headerSeen = false;
+  readonly #onMessage = (m: RowsMessage) => this.#answer(m);
+  readonly #onError = (err: Error) => this.#fail(err);
+  readonly #onExit = (code: number) => this.#fail(new Error(`import worker exited (${code})`));
+
+  /**
+   * @param init brandCode, `latest` (the latest consentDate a row may carry) and the report's error budget
+   * @param onRows receives each answer's movements (file order) and row errors (with the count of
+   *   all rejected rows; errors past `maxErrors` are counted, not sent)
+   */
+  constructor(init: { brandCode: number; latest: string; maxErrors: number }, private readonly onRows: (movements: Movement[], errors: ImportError[], rejected: number) => void) {
+    this.#worker = idle.pop() ?? startWorker();
+    this.#worker.on('message', this.#onMessage);
+    this.#worker.on('error', this.#onError);
+    this.#worker.on('exit', this.#onExit);
+    void this.#post({ init }).catch(() => undefined); // a failure shows on the next feed
+  }
+
+  #answer(m: RowsMessage): void {
+    const w = this.#waiting.get(m.id);
+    this.#waiting.delete(m.id);
+    this.rows = m.rows; this.layout = m.layout; this.headerSeen = m.headerSeen;
+    if (m.fatal) {
+      const err = m.fatal.format !== null ? gatewayError('GW_ERR_IMPORT_FORMAT', [m.fatal.format]) : new Error(m.fatal.message);
+      this.#fail(err);
+      w?.reject(err);
+      return;
+    }
+    this.onRows(m.movements, m.errors, m.rejected);
+    w?.resolve();
+  }
+
+  #fail(err: Error): void {
+    this.#failed ??= err;
+    for (const w of this.#waiting.values()) w.reject(this.#failed);
+    this.#waiting.clear();
+  }
+
+  /** Posts a text piece; resolves once its movements were handed to `onRows`. */
+  feed(text: string): Promise<void> { return this.#post({ text }); }
+
+  /** End of input: resolves once the last rows were handed over. */
+  end(): Promise<void> { return this.#post({ end: true }); }
+
+  #post(msg: { init: { brandCode: number; latest: string; maxErrors: number } } | { text: string } | { end: true }): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    const id = ++this.#id;
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, ...msg } as WorkerCommand);
+    });
+  }
+
+  /**
+   * Gives the worker back (idle pool) when it finished cleanly, else stops it. Idempotent. A worker
+   * still busy with pieces of an aborted import is stopped, never reused.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#worker.off('message', this.#onMessage);
+    this.#worker.off('error', this.#onError);
+    this.#worker.off('exit', this.#onExit);
+    const clean = this.#waiting.size === 0 && (this.#failed === null || (this.#failed as { code?: string }).code === 'GW_ERR_IMPORT_FORMAT');
+    if (clean && idle.length < MAX_IDLE) idle.push(this.#worker);
+    else await this.#worker.terminate();
+  }
+}
+
+// --- the worker side -------------------------------------------------------------------------
+if (!isMainThread && (workerData as { kind?: string } | undefined)?.kind === KIND) {
+  let parser: ImportRowParser | null = null;
+  let maxErrors = 0;
+  let movements: Movement[] = [];
+  let errors: ImportError[] = [];
+  let rejected = 0;
+  let sent = 0;
+  parentPort!.on('message', (msg: WorkerCommand) => {
+    let fatal: RowsMessage['fatal'];
+    try {
+      if ('init' in msg) {
+        maxErrors = msg.init.maxErrors; sent = 0;
+        parser = new ImportRowParser(msg.init.brandCode, msg.init.latest, (m) => movements.push(m), (e) => {
+          rejected++;
+          if (sent < maxErrors) { errors.push(e); sent++; }
+        });
+      } else if ('text' in msg) parser!.push(msg.text);
+      else parser!.end();
+    } catch (err) {
+      fatal = { format: parser?.formatDetail ?? null, message: (err as Error).message };
+    }
+    const out: RowsMessage = {
+      id: msg.id, movements, errors, rejected, rows: parser?.rows ?? 0, layout: parser?.layout ?? 'daily',
+      headerSeen: parser?.headerSeen ?? false, ...(fatal ? { fatal } : {}),
+    };
+    parentPort!.postMessage(out);
+    movements = []; errors = []; rejected = 0;
+  });
+}
