@@ -145,7 +145,7 @@ t.test('C45 variant: a streaming import in flight, idle sockets only', async (t)
   const { code, at } = await exit;
   clearInterval(tick);
   t.equal(code, 0);
-  t.ok(at - t0 < 1500, `exited in ${Math.round(at - t0)} ms`);
+  t.ok(at - t0 < 3000, `exited in ${Math.round(at - t0)} ms (drain 500 ms, then the import's worker stopped and its applied chunks settled)`);
   t.match(gw.output(), /"msg":"closed cleanly"/);
   const again = await start(t, dir);
   t.equal(await decision(again.base), 'BLOCK CONSENT_RET');
