@@ -62,7 +62,7 @@ t.test('variants: the line number, a quoted record of empty lines, the config ke
 
 t.test('variant: a long line after the answer began aborts the response (no clean end)', async (t) => {
   const gw = await scrubGateway(t, { listen: true });
-  const head = Buffer.from('05550000001\n'.repeat(10_000)); // several 1,024-record batches
+  const head = Buffer.from('05550000001\n'.repeat(10_000)); // several 2,048-record batches
   const res = await postScrubStream(gw, 'type=ARAMA', [head, Buffer.alloc(200_000, 0x35), Buffer.from('\n05550000003\n')], 'text/plain')
     .then((r) => ({ ok: true as const, r }), (err: Error) => ({ ok: false as const, err }));
   t.equal(res.ok, false, 'the body stream fails instead of ending as if complete');

@@ -20,7 +20,7 @@ export interface ScrubOptions {
   recipientType: RecipientType;
   /** false: only allowed records, byte for byte; true: every record + `<sep>DECISION<sep>REASON`. */
   annotate: boolean;
-  /** Records per batched lookup. Default 1,024 (about one 2 ms loop slice of lookups). */
+  /** Records per batched lookup. Default 2,048 (a few ms of lookups; 1,024 cost ~8 % more CPU, 4,096 ~2 % less). */
   batchSize?: number;
   /** Encoding of the list (the output is in the same bytes). Default `utf-8`; a UTF-8 BOM wins. */
   charset?: ScrubCharset;
@@ -131,7 +131,7 @@ export class CallListScrub {
   async *run(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>): AsyncGenerator<Buffer> {
     const opts = this.#opts;
     const stats = this.stats;
-    const size = opts.batchSize ?? 1024;
+    const size = opts.batchSize ?? 2048;
     // the scrub shares the request loop in 2 ms slices (loop-slice.ts, issue 12 item 6): a
     // concurrent check waits at most about one slice (or one batch lookup) behind it
     const slice = new LoopSlice();
