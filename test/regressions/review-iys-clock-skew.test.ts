@@ -4,6 +4,8 @@
 // skipped, the pull cursor moved past them, and push answered 200 and dropped them: the
 // recipient kept getting ALLOW.
 import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,4 +213,20 @@ t.test('variant: RETs in every keyable form block (push), unkeyable items are de
   t.match(u.body, { applied: 0, deadLettered: 5 });
   const st = await g.call('GET', '/v1/sync/status');
   t.same(st.body.deadLetters.openByReason, { future_date: 0, invalid_field: 1, unkeyable: 3, unknown_brand: 1 });
+});
+
+t.test('variant: `iys-gate sync status` shows the dead letters and the clock skew', async (t) => {
+  const g = await setup(t);
+  await seed(g.sim, '+905321240061', 'ONAY', 'IYS_WEB');
+  await g.sim.advance(61 * 60_000);
+  await g.app.iys.pullAll();
+  const root = new URL('../..', import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, ['bin/iys-gate.js', 'sync', 'status', '--url', g.address], {
+    cwd: root, env: { ...process.env, IYS_GATE_API_KEY: KEY }, timeout: 30_000,
+  });
+  t.match(stdout, /dead letters: 1 open \(future_date 1\), 0 applied on retry, 1 recorded/);
+  t.match(stdout, /brand 700001: .* dead letters 1/);
+  t.match(stdout, /pull future_date \(consentDate\): ONAY MESAJ \*\*\*61/, 'the item, recipient masked');
+  t.notMatch(stdout, /905321240061/);
+  t.match(stdout, /clock skew against İYS: \d+\.\d s  WARNING: past the bound/);
 });
