@@ -46,6 +46,7 @@ const warm: LoadParams = { ...params, durationS: 3 };
 await runLoad('warm-up baseline', baseline, '/check/batch', reqs, warm);
 await runLoad('warm-up gateway', gateway, '/v1/check/batch', reqs, warm, AUTH);
 
+const suBefore = await storeUnavailableCount(gateway);
 const bl: LoadResult[] = []; const gw: LoadResult[] = [];
 for (let r = 1; r <= ROUNDS; r++) {
   const b = await runLoad(`baseline batch #${r}`, baseline, '/check/batch', reqs, params);
@@ -66,7 +67,7 @@ console.log(`target ${TARGET === null ? '(none for this mode)' : `≥ ${fmt(TARG
 // issue 12 item 7: with Redis healthy no recipient may answer STORE_UNAVAILABLE (a false BLOCK)
 const storeUnavailable = await storeUnavailableCount(gateway);
 const totalBatches = gw.reduce((a, r) => a + r.requests, 0);
-console.log(`STORE_UNAVAILABLE answers: ${storeUnavailable} recipients (≈ ${(storeUnavailable / SIZE).toFixed(1)} batches of ${SIZE}) over the whole run (tally, warm-up and ${fmt(totalBatches)} measured batches)${redis ? ' — Redis healthy: target 0' : ''}`);
+console.log(`STORE_UNAVAILABLE answers: ${storeUnavailable} recipients (≈ ${(storeUnavailable / SIZE).toFixed(1)} batches of ${SIZE}) over the whole run (tally, warm-up and measured runs), ${storeUnavailable - suBefore} recipients in ${fmt(totalBatches)} measured batches${redis ? ' — Redis healthy: target 0' : ''}`);
 await stopChild(gateway, 'SIGTERM');
 await stopChild(baseline, 'SIGTERM');
 let profile: ReturnType<typeof topSelf> | null = null;
@@ -100,7 +101,7 @@ const file = writeResult(mode === 'embedded' ? 'batch' : `batch-${mode}`, {
   params, rounds: ROUNDS, size: SIZE, rows: ROWS, consents: mirror.consents, counts: gwCounts,
   baseline: { runs: bl, aggregate: B, recipientsPerSec: blRps }, gateway: { runs: gw, aggregate: G, recipientsPerSec: gwRps, cpuUsPerRecipient: usPerRecipient },
   ratios: { recipientsPerSec: ratio },
-  mode, storeUnavailable, measuredBatches: totalBatches,
+  mode, storeUnavailable, storeUnavailableMeasured: storeUnavailable - suBefore, measuredBatches: totalBatches,
   targets: TARGET === null ? {} : { recipientsPerSec: { value: gwRps, target: `≥ ${fmt(TARGET)}`, ok: gwRps >= TARGET } },
   ...(profile ? { profile: { top: profile.rows, byFile: profile.byFile, baselineTop: blProfile?.rows, baselineByFile: blProfile?.byFile } } : {}),
 });

@@ -7,9 +7,10 @@
  * (issue 12 item 7: 43 of 97,711 single checks answered STORE_UNAVAILABLE on a healthy Redis).
  * Here the expired timer only schedules a `setImmediate`, which runs after the next poll phase:
  * a reply that has arrived is read first and wins. A timer that fires more than 2 ms late (the
- * loop was blocked, so queued commands were not even written yet) waits once more for as long as
- * it was late (at most `ms`). A store that really does not answer (down, hung: SIGSTOP) fails at
- * `ms` plus one turn of an idle event loop, and at most 2 × `ms` plus the blocking on a busy one.
+ * loop was blocked, so queued commands may not even have been written) waits again for as long as
+ * it was late, at most 3 × `ms` in all. A store that really does not answer (down, hung: SIGSTOP)
+ * fails at `ms` plus one turn of an idle event loop, and at most 4 × `ms` plus the blocking on a
+ * busy one.
  *
  * @param p the operation
  * @param ms the bound in ms
@@ -19,7 +20,7 @@
 export function withDeadline<T, U = never>(p: Promise<T>, ms: number, onTimeout: () => U): Promise<T | U> {
   return new Promise<T | U>((resolve, reject) => {
     let done = false;
-    let extended = false;
+    let extra = 0;
     const expire = () => {
       if (done) return;
       done = true;
@@ -29,10 +30,11 @@ export function withDeadline<T, U = never>(p: Promise<T>, ms: number, onTimeout:
       const due = performance.now() + after;
       return setTimeout(() => {
         // fired late: the loop was blocked, and so was the sending of queued commands (ioredis
-        // writes auto-pipelined commands on the next tick) and the reading of replies. That time
-        // was not the store's: wait it once more (at most `ms`), then decide after a poll phase.
+        // writes auto-pipelined commands from a setImmediate) and the reading of replies. That
+        // time was not the store's: wait it again (in all at most 3 × `ms` more), then decide
+        // after a poll phase.
         const late = performance.now() - due;
-        if (!extended && late > 2) { extended = true; timer = arm(Math.min(ms, late)); return; }
+        if (late > 2 && extra < 3 * ms) { const more = Math.min(3 * ms - extra, late); extra += more; timer = arm(more); return; }
         setImmediate(expire);
       }, after);
     };

@@ -49,7 +49,7 @@ export interface RedisStoreOptions {
   /**
    * Most the base bound of a read may grow to while recent round trips of a healthy but loaded
    * Redis were slow, in ms, default 10 × commandTimeoutMs. The base bound is commandTimeoutMs, or
-   * twice the slowest recent round trip of a small read (halving every 2 s) when that is more, up
+   * twice the slowest recent round trip of a small read (halving every 10 s) when that is more, up
    * to this cap; likewise the per-key allowance is timeoutPerKeyUs or twice the slowest recent
    * time per key of a big read, up to 10 × timeoutPerKeyUs. A Redis starved of CPU keeps
    * answering; a hung one (no answers) is failed at the caps at worst, and at the configured
@@ -108,7 +108,7 @@ const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 *
 const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
 /** Half-life of the slow round trips that widen read bounds (ms). */
-const HALF_LIFE_MS = 2000;
+const HALF_LIFE_MS = 10_000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
 
 type Client = RedisClient;
@@ -232,7 +232,9 @@ export class RedisStore implements ConsentStore {
     try {
       const cfgKey = `${this.keyPrefix}cfg`;
       await withTimeout(this.client.hsetnx(cfgKey, 'bucketCount', String(this.bucketCount)), this.writeMs, 'open');
+      const t0 = performance.now();
       const stored = Number(await withTimeout(this.client.hget(cfgKey, 'bucketCount'), this.writeMs, 'open'));
+      this.#observe(performance.now() - t0, 1); // the first bound knows how fast this Redis answers
       if (stored !== this.bucketCount) {
         throw gatewayError('GW_ERR_CONFIG_INVALID', [
           `Redis data under prefix ${this.keyPrefix} was written with bucketCount ${stored}, not ${this.bucketCount}`]);
@@ -342,8 +344,9 @@ export class RedisStore implements ConsentStore {
   }
 
   /**
-   * Notes a read round trip of `ms` for `work` keys (ahead included) that Redis answered: the
-   * slowest recent ones (decaying, half-life 2 s) widen later bounds, up to their caps.
+   * Notes a read round trip of `ms` for `work` keys (ahead included) that Redis answered, in time
+   * or after its bound: the slowest recent ones (decaying, half-life 10 s) widen later bounds, up to
+   * their caps. A hung Redis answers nothing, so it widens nothing.
    */
   #observe(ms: number, work: number): void {
     const now = performance.now();
@@ -364,8 +367,11 @@ export class RedisStore implements ConsentStore {
     let counted = true;
     const release = () => { if (counted) { counted = false; this.pendingWork -= n; } };
     const t0 = performance.now();
-    const p = withTimeout(send(), this.#bound(ahead + n, ownKeys), what);
-    p.then(() => { this.#observe(performance.now() - t0, ahead + n); release(); }, release);
+    const sent = send();
+    // every reply teaches the bound, a late one too: it proves a slow Redis, not a hung one
+    sent.then(() => this.#observe(performance.now() - t0, ahead + n), () => {});
+    const p = withTimeout(sent, this.#bound(ahead + n, ownKeys), what);
+    p.then(release, release);
     return { p, release };
   }
 
@@ -594,9 +600,11 @@ export class RedisStore implements ConsentStore {
   async ping(): Promise<boolean> {
     if (this.closed) return false;
     try {
+      const t0 = performance.now();
       const r = await withTimeout(this.client instanceof Cluster
         ? Promise.all(this.client.nodes('master').map((n) => n.ping())).then(() => 'PONG')
         : this.client.ping(), this.readMs, 'ping');
+      this.#observe(performance.now() - t0, 1);
       return r === 'PONG';
     } catch {
       return false;

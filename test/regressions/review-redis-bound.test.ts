@@ -64,8 +64,9 @@ if (avail !== true) {
 
   t.test('a cold 10,000-key batch goes out in pipelined slices with bounds scaled to the work; single lookups beside it never fail', async (t) => {
     const { server, store, keys } = await setup(t, 10_000, { commandTimeoutMs: 30 });
-    t.equal(store.readBoundMs(1), 30 + 0.05, 'a single lookup alone: 30 ms + 50 µs');
-    t.equal(store.readBoundMs(10_000), 30 + 500, 'a 10,000-key batch: 30 ms + 10,000 × 50 µs');
+    const one = store.readBoundMs(1);
+    t.ok(one >= 30.05 && one <= 300.05, `a single lookup alone: 30 ms (or twice a slow recent round trip, ≤ 300 ms) + 50 µs: ${one.toFixed(2)} ms`);
+    t.equal(Math.round((store.readBoundMs(10_000) - one) * 100) / 100, 499.95, 'a 10,000-key batch: + 50 µs per key more');
     const before = await evalCalls(server);
     let singlesFailed = 0;
     let batchesFailed = 0;
@@ -88,7 +89,8 @@ if (avail !== true) {
     const err = await store.getPolicyMany(keys).then(() => null, (e: { code?: string }) => e);
     const took = performance.now() - t0;
     t.equal(err?.code, 'GW_ERR_STORE_UNAVAILABLE');
-    t.ok(took >= 529 && took < 530 + 200, `the batch failed closed within its bound: ${took.toFixed(1)} ms (every slice is bounded by the whole batch's work: 530 ms)`);
+    const bound = store.readBoundMs(10_000);
+    t.ok(took >= 529 && took < bound + 200, `the batch failed closed within its bound: ${took.toFixed(1)} ms (every slice is bounded by the whole batch's work: ${bound.toFixed(0)} ms)`);
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
       const s0 = performance.now();
@@ -97,7 +99,10 @@ if (avail !== true) {
       t.equal(e?.code, 'GW_ERR_STORE_UNAVAILABLE');
     }
     times.sort((a, b) => a - b);
-    t.ok(times[times.length - 1]! < 30 + 60, `singles after the timed-out batch fail at ~30 ms, not behind its work (max ${times[times.length - 1]!.toFixed(1)} ms)`);
+    const one = store.readBoundMs(1);
+    const med = times[times.length >> 1]!;
+    t.ok(med <= one + 15, `singles after the timed-out batch fail at their own bound (${one.toFixed(1)} ms), not behind its work: median ${med.toFixed(1)} ms`);
+    t.ok(times[times.length - 1]! <= 4 * one + 20, `and within 4 × the bound on a busy event loop (max ${times[times.length - 1]!.toFixed(1)} ms)`);
     server.resume();
     // and all is answered again once Redis resumes
     let back = false;
