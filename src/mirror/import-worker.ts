@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
@@ -42,6 +43,15 @@ function startWorker(): Worker {
   return w;
 }
 
+/** Import workers busy at once, at most (one per core): past it an import parses on the loop, in slices. */
+const MAX_ACTIVE = Math.max(1, availableParallelism());
+let active = 0;
+
+/** True when another import may take a worker now (else it parses on the request loop in slices). */
+export function importWorkerAvailable(): boolean {
+  return active < MAX_ACTIVE;
+}
+
 /** Starts one idle worker ahead of the first import (server start with `importParser: worker`). */
 export function prewarmImportWorker(): void {
   if (idle.length === 0) idle.push(startWorker());
@@ -51,7 +61,8 @@ export function prewarmImportWorker(): void {
  * An import's CSV parsing and row validation (ImportRowParser) on a worker thread (issue 12 item 6:
  * imports starved checks): the request loop only decodes bytes, posts text and applies the
  * movements that come back. Pieces are answered in order; the caller bounds how many are in
- * flight (back-pressure on the request). Workers are reused across imports (up to two kept idle).
+ * flight (back-pressure on the request). Workers are reused across imports (up to two kept idle);
+ * at most one per core is busy at once (20 parallel imports must not start 20 threads).
  */
 export class WorkerRowSource {
   readonly #worker: Worker;
@@ -73,6 +84,7 @@ export class WorkerRowSource {
    */
   constructor(init: { brandCode: number; latest: string; maxErrors: number }, private readonly onRows: (movements: Movement[], errors: ImportError[], rejected: number) => void) {
     this.#worker = idle.pop() ?? startWorker();
+    active++;
     this.#worker.on('message', this.#onMessage);
     this.#worker.on('error', this.#onError);
     this.#worker.on('exit', this.#onExit);
@@ -121,6 +133,7 @@ export class WorkerRowSource {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    active--;
     this.#worker.off('message', this.#onMessage);
     this.#worker.off('error', this.#onError);
     this.#worker.off('exit', this.#onExit);

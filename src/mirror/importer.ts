@@ -5,7 +5,7 @@ import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { ImportRowParser, type ImportError } from './import-rows.ts';
-import { WorkerRowSource } from './import-worker.ts';
+import { WorkerRowSource, importWorkerAvailable } from './import-worker.ts';
 import { LoopSlice, feedSliced } from './loop-slice.ts';
 
 export { DAILY_COLUMNS, UPLOAD_COLUMNS, IMPORT_ROW_CODES, type ImportRowCode, type ImportError } from './import-rows.ts';
@@ -45,7 +45,7 @@ export interface ImportOptions {
   applySliceRows?: number;
   /**
    * Where CSV parsing and row validation run: `loop` (this event loop, in `slice`s) or `worker`
-   * (a worker thread, import-worker.ts). Default `loop`.
+   * (a worker thread, import-worker.ts; on the loop when every worker is busy). Default `loop`.
    */
   parser?: 'loop' | 'worker';
 }
@@ -105,7 +105,8 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   };
   const drain = async () => { while (pending.length > 0) await pending[0]; if (failed !== null) throw failed; };
   // rows: parsed and validated on this loop in slices, or on a worker thread (import-worker.ts)
-  const source: RowSource = opts.parser === 'worker'
+  const onWorker = opts.parser === 'worker' && importWorkerAvailable();
+  const source: RowSource = onWorker
     ? new WorkerRowSource({ brandCode: opts.brandCode, latest, maxErrors }, (movements, errors, rejected) => {
       for (const m of movements) batch.push(m);
       report.rejected += rejected;
@@ -113,7 +114,7 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
     })
     : loopSource(new ImportRowParser(opts.brandCode, latest, (m) => { batch.push(m); }, addError), slice);
   // the worker gets the next piece while the last one is parsed (two in flight)
-  const depth = opts.parser === 'worker' ? 2 : 1;
+  const depth = onWorker ? 2 : 1;
   const feeding: Promise<void>[] = [];
 
   const decoder = new StringDecoder('utf8');

@@ -35,3 +35,9 @@ t.test('a header matching no layout is GW_ERR_IMPORT_FORMAT from the worker too;
   await t.rejects(run('worker', ['a,b,c\n1,2,3\n']), { code: 'GW_ERR_IMPORT_FORMAT', statusCode: 400 });
   await t.rejects(run('worker', ['']), { code: 'GW_ERR_IMPORT_FORMAT', message: /empty body/ });
 });
+
+t.test('parallel imports beyond the worker cap parse on the loop, same results', async (t) => {
+  const text = [HEADER, ...Array.from({ length: 3000 }, (_, i) => row(i))].join('\n') + '\n';
+  const runs = await Promise.all(Array.from({ length: 6 }, () => run('worker', [text])));
+  for (const r of runs) t.match(r.report, { rows: 3000, applied: 3000, rejected: 0 });
+});
