@@ -29,11 +29,12 @@ export const configSchema = z.object({
   /** Directory of the embedded store's journal, snapshots and the generated key hash. Default ./data. */
   dataDir: z.string().min(1).default('./data'),
   /**
-   * Embedded store kind (without `redisUrl`): `memory` (default for now: the whole mirror in the
-   * V8 heap, journal + snapshot files) or `lmdb` (`<dataDir>/mirror/consents.mdb`, memory-mapped,
-   * instant restart at any size; bench/README.md). Env IYS_GATE_STORE.
+   * Embedded store kind (without `redisUrl`): `lmdb` (default: `<dataDir>/mirror/consents.mdb`,
+   * memory-mapped, instant restart and shutdown at any size, the mirror outside the V8 heap;
+   * chosen by the figures of bench/README.md; a memory-store directory is migrated at first start)
+   * or `memory` (the whole mirror in the V8 heap, journal + snapshot files). Env IYS_GATE_STORE.
    */
-  store: z.enum(['lmdb', 'memory']).default('memory'),
+  store: z.enum(['lmdb', 'memory']).default('lmdb'),
   /**
    * Redis URL; unset = embedded store. Env IYS_GATE_REDIS_URL. With `redis.cluster`, one or more
    * comma-separated seed URLs of a Redis Cluster.

@@ -69,7 +69,7 @@ async function startRefused(env: Record<string, string>): Promise<{ code: number
 
 t.test('C42 trigger: a partial last line in journal.log (and outbox.log) of the earlier release, a refusal answered 201, kill -9, start: BLOCK CONSENT_RET and the outbox item is back', async (t) => {
   const dir = dataDir(t);
-  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY };
+  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY, IYS_GATE_STORE: 'memory' }; // the memory store's journal is under test
   mkdirSync(join(dir, 'mirror'), { recursive: true });
   mkdirSync(join(dir, 'outbox'), { recursive: true });
   // what the earlier release left after a crash mid-write: a consent, then half a line
@@ -94,7 +94,7 @@ t.test('C42 trigger: a partial last line in journal.log (and outbox.log) of the 
 
 t.test('C42 in the framed format: a torn record in journal.log and outbox.log, then a refusal, kill -9, start', async (t) => {
   const dir = dataDir(t);
-  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY };
+  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY, IYS_GATE_STORE: 'memory' }; // the memory store's journal is under test
   const a = await startGatewayProcess(env);
   t.teardown(() => killHard(a.child));
   t.equal((await refuse(a.base, '+905320000050')).status, 201);
@@ -121,7 +121,7 @@ t.test('C42 in the framed format: a torn record in journal.log and outbox.log, t
 
 t.test('a zero-filled journal tail (file grown, data never written) is repaired the same way', async (t) => {
   const dir = dataDir(t);
-  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY };
+  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY, IYS_GATE_STORE: 'memory' }; // the memory store's journal is under test
   const a = await startGatewayProcess(env);
   t.teardown(() => killHard(a.child));
   t.equal((await refuse(a.base, '+905320000060')).status, 201);
@@ -140,7 +140,7 @@ t.test('a zero-filled journal tail (file grown, data never written) is repaired 
 
 t.test('a flipped byte in the middle of journal.log: the start is refused with GW_ERR_LOG_CORRUPT naming file and offset', async (t) => {
   const dir = dataDir(t);
-  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY };
+  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY, IYS_GATE_STORE: 'memory' }; // the memory store's journal is under test
   const a = await startGatewayProcess(env);
   t.teardown(() => killHard(a.child));
   for (const n of ['+905320000070', '+905320000071', '+905320000072']) t.equal((await refuse(a.base, n)).status, 201);
@@ -158,7 +158,7 @@ t.test('a flipped byte in the middle of journal.log: the start is refused with G
 
 t.test('a snapshot cut short is refused, never read as a smaller mirror', async (t) => {
   const dir = dataDir(t);
-  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY };
+  const env = { IYS_GATE_DATA_DIR: dir, IYS_GATE_API_KEY: KEY, IYS_GATE_STORE: 'memory' }; // the memory store's journal is under test
   const a = await startGatewayProcess(env);
   t.teardown(() => killHard(a.child));
   t.equal((await refuse(a.base, '+905320000080')).status, 201);
