@@ -19,7 +19,7 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { AUTH, benchMirror, batchBodies, startBaseline, startGateway, storeUnavailableCount, tally } from './lib/workload.ts';
+import { AUTH, BENCH_STORE, benchMirror, batchBodies, startBaseline, startGateway, storeUnavailableCount, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, size: { type: 'string' },
@@ -97,7 +97,7 @@ if (values.profile) {
 }
 rmSync(mirror.dataDir, { recursive: true, force: true });
 
-const file = writeResult(mode === 'embedded' ? 'batch' : `batch-${mode}`, {
+const file = writeResult(mode === 'embedded' ? (BENCH_STORE === 'memory' && ROWS === 100_000 ? 'batch' : `batch-${BENCH_STORE}-${ROWS}`) : `batch-${mode}`, {
   params, rounds: ROUNDS, size: SIZE, rows: ROWS, consents: mirror.consents, counts: gwCounts,
   baseline: { runs: bl, aggregate: B, recipientsPerSec: blRps }, gateway: { runs: gw, aggregate: G, recipientsPerSec: gwRps, cpuUsPerRecipient: usPerRecipient },
   ratios: { recipientsPerSec: ratio },

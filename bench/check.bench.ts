@@ -23,7 +23,7 @@ import { formatTop, mainThreadProfile, topSelf } from './lib/cpuprofile.ts';
 import {
   DATA_DIR, HOST, aggregate, fmt, formatRun, runLoad, stopChild, writeResult, type LoadParams, type LoadResult,
 } from './lib/harness.ts';
-import { AUTH, benchMirror, checkBodies, startBaseline, startGateway, storeUnavailableCount, tally } from './lib/workload.ts';
+import { AUTH, BENCH_STORE, benchMirror, checkBodies, startBaseline, startGateway, storeUnavailableCount, tally } from './lib/workload.ts';
 
 const { values } = parseArgs({ options: {
   rounds: { type: 'string' }, duration: { type: 'string' }, connections: { type: 'string' }, rows: { type: 'string' },
@@ -102,7 +102,7 @@ if (values.profile) {
 }
 rmSync(mirror.dataDir, { recursive: true, force: true });
 
-const file = writeResult(mode === 'embedded' ? 'check' : `check-${mode}`, {
+const file = writeResult(mode === 'embedded' ? (BENCH_STORE === 'memory' && ROWS === 100_000 ? 'check' : `check-${BENCH_STORE}-${ROWS}`) : `check-${mode}`, {
   params, rounds: ROUNDS, rows: ROWS, consents: mirror.consents, bodies: bodies.length, decisions,
   baseline: { runs: bl, aggregate: B }, gateway: { runs: gw, aggregate: G },
   ratios: { reqPerSec: rpsRatio, p99: p99Ratio, serverCpuPerReq: cpuRatio },
