@@ -1,5 +1,7 @@
 import type { Test } from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { encodeFrame } from '../../src/mirror/append-log.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleGateway, startBundled } from './gateway-bundle.ts';
@@ -32,6 +34,7 @@ export async function runCrashLoops(t: Test, store: 'memory' | 'lmdb', opts: { b
   const acked = { refusals: [] as string[], imports: [] as string[], pushes: [] as string[] };
   let cut = 0; // requests in flight when the process died
   let repairs = 0; // torn tails repaired at a start
+  let torn = 0; // torn tails injected after a kill
   const lost: string[] = [];
   const outboxLost: string[] = [];
 
@@ -61,7 +64,10 @@ export async function runCrashLoops(t: Test, store: 'memory' | 'lmdb', opts: { b
     let refusalsLeft = REFUSALS_PER_ROUND;
     let fire!: () => void;
     const killNow = new Promise<void>((r) => { fire = r; });
-    const answered = () => { if (++answers >= killAt) fire(); };
+    // an import takes longer than a refusal (worker thread): every other round waits for one first
+    const importsNeeded = round % 2;
+    let imports = 0;
+    const answered = () => { if (++answers >= killAt && imports >= importsNeeded) fire(); };
     const guard = async (send: () => Promise<void>) => {
       while (!dead) {
         try { await send(); } catch { if (dead) { cut++; return; } throw new Error('request failed before the kill'); }
@@ -83,7 +89,7 @@ export async function runCrashLoops(t: Test, store: 'memory' | 'lmdb', opts: { b
         + rows.map((r, i) => `2026-11-20 10:00:01,${String(seq).padStart(8, '0')}${i},${r},BIREYSEL,MESAJ,RET,2026-11-20 10:00:00,HS_WEB`).join('\n') + '\n';
       const res = await fetch(gw.base + `/v1/mirror/import?brandCode=${BRAND}`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: csv });
       const body = await res.json() as { applied?: number; rejected?: number };
-      if (res.status === 200 && body.applied === IMPORT_ROWS) acked.imports.push(...rows);
+      if (res.status === 200 && body.applied === IMPORT_ROWS) { acked.imports.push(...rows); imports++; }
       else throw new Error(`import answered ${res.status} ${JSON.stringify(body)}`);
     });
     const pusher = () => guard(async () => {
@@ -98,17 +104,31 @@ export async function runCrashLoops(t: Test, store: 'memory' | 'lmdb', opts: { b
       else throw new Error(`push answered ${res.status} ${JSON.stringify(body)}`);
     });
     const workers = Promise.all([refusal(), refusal(), refusal(), importer(), pusher()]);
-    if (killAt === 0) fire();
+    if (killAt === 0 && importsNeeded === 0) fire();
     await Promise.race([killNow, workers]);
     await new Promise((r) => setTimeout(r, Math.random() * 4));
     dead = true;
     await killHard(gw.child);
     await workers;
+    // every third round, what a power loss can leave on top of the kill: a torn tail (part of a
+    // record, zeros or garbage) on the append-only files, repaired by the next start (C42)
+    if (round % 3 === 2) {
+      const files = [join(dir, 'data', 'outbox', 'outbox.log'), ...(store === 'memory' ? [join(dir, 'data', 'mirror', 'journal.log')] : [])];
+      for (const f of files) {
+        if ((statSync(f, { throwIfNoEntry: false })?.size ?? 0) <= 8) continue;
+        const frame = encodeFrame(Buffer.from(`never-acknowledged ${round} ${'x'.repeat(60)}\n`));
+        const kind = round % 9;
+        appendFileSync(f, kind === 2 ? frame.subarray(0, 1 + Math.floor(Math.random() * (frame.length - 1)))
+          : kind === 5 ? Buffer.alloc(512 + Math.floor(Math.random() * 4096)) : randomBytes(1 + Math.floor(Math.random() * 300)));
+        torn++;
+      }
+    }
   }
   t.same(lost, [], `mirror: every acknowledged refusal, import row and push item is BLOCK CONSENT_RET after each of ${rounds} kill -9`);
   t.same(outboxLost, [], 'outbox: every acknowledged refusal is queued for İYS after each kill -9');
   t.ok(acked.refusals.length > ROUNDS && acked.imports.length > 0 && acked.pushes.length > 0,
-    `traffic: ${acked.refusals.length} refusals, ${acked.imports.length} import rows, ${acked.pushes.length} push items acknowledged; ${cut} requests cut by a kill; ${repairs} torn tails repaired`);
+    `traffic: ${acked.refusals.length} refusals, ${acked.imports.length} import rows, ${acked.pushes.length} push items acknowledged; ${cut} requests cut by a kill; ${repairs} torn tails repaired of ${torn} injected`);
+  t.equal(repairs, torn, 'every injected torn tail was repaired at the next start');
   t.ok(cut > rounds / 2, `most kills landed while requests were in flight (${cut} cut in ${rounds} rounds)`);
   t.ok(rounds >= minRounds, `${rounds} of ${ROUNDS} rounds run within ${budgetMs} ms (at least ${minRounds})`);
 }

@@ -6,7 +6,7 @@ import { freePort } from './process.ts';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
- * Bundles src/server.ts once (esbuild) into `.tap/gw-bundle-<pid>/server.mjs`, so that tests which
+ * Bundles src/server.ts (and its import worker) once (esbuild) into `.tap/gw-bundle-<pid>/server.js`, so that tests which
  * start many gateway processes (crash loops) pay node's start, not tsx's per-file transform and
  * hundreds of module resolutions at every start (measured here: ~1.1 s → ~0.25 s of imports).
  * The same source runs; native packages (lmdb) stay external. Returns the file and a cleanup.
@@ -15,9 +15,11 @@ export async function bundleGateway(): Promise<{ file: string; remove: () => voi
   const { build } = await import('esbuild');
   const dir = join(ROOT, '.tap', `gw-bundle-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'server.mjs');
+  const file = join(dir, 'server.js');
+  // the import worker is its own entry: the server starts it as ./import-worker.js beside itself
   await build({
-    entryPoints: [join(ROOT, 'src/server.ts')], bundle: true, platform: 'node', format: 'esm', outfile: file, logLevel: 'error',
+    entryPoints: { server: join(ROOT, 'src/server.ts'), 'import-worker': join(ROOT, 'src/mirror/import-worker.ts') },
+    bundle: true, platform: 'node', format: 'esm', outdir: dir, logLevel: 'error',
     external: ['lmdb', '@lmdb/*', 'msgpackr-extract', '@msgpackr-extract/*'],
     banner: { js: "import { createRequire as __iysCreateRequire } from 'node:module'; const require = __iysCreateRequire(import.meta.url);" },
   });
