@@ -53,3 +53,17 @@ t.test('path tricks are screened, other send APIs refused, read-only endpoints p
   const inbox = await gw.app.inject({ method: 'GET', url: '/proxy/netgsm/sms/rest/v2/msgheader', headers: h });
   t.equal(inbox.statusCode, 200, 'a GET read passes');
 });
+
+t.test('webhook: a GET with the recipients in its query is refused (the receiver may send on it); passThroughPaths still pass', async (t) => {
+  const stub = await startStub(t);
+  const gw = await makeProxy(t, [{ name: 'hook', adapter: 'webhook', url: stub.url + '/hooks/sms', brandCode: BRAND, passThroughPaths: ['/status'] }]);
+  for (const url of ['/proxy/hook?recipients=05550000002&message=Kampanya', '/proxy/hook/?recipients=05550000002', '/proxy/hook/notify?to=05550000002']) {
+    const r = await gw.app.inject({ method: 'GET', url, headers: { 'x-iys-gate-key': KEY } });
+    t.equal(r.statusCode, 400, url);
+    t.equal(r.json().code, 'GW_ERR_UPSTREAM_UNREADABLE');
+  }
+  t.equal(stub.requests.length, 0);
+  const ok = await gw.app.inject({ method: 'GET', url: '/proxy/hook/status', headers: { 'x-iys-gate-key': KEY } });
+  t.equal(ok.statusCode, 200);
+  t.equal(stub.requests[0]!.url, '/hooks/sms/status');
+});

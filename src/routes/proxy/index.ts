@@ -151,7 +151,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       // Fail closed: only reads (GET/HEAD to a path that is not a send endpoint) and the upstream's
       // configured passThroughPaths go out unscreened; any other request the adapter cannot read is
       // refused, so no send API of the provider (form, XML, GET-with-query, PUT …) bypasses the check.
-      const read = (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key);
+      const read = u.adapter.getReadsPass !== false && (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key);
       const known = path.ascii && (u.adapter.readOnlyPaths ?? []).includes(path.key);
       if (!read && !known && !passThrough(u.config).has(path.key)) {
         throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path.wire} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });

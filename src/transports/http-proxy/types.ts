@@ -89,6 +89,12 @@ export interface ProviderAdapter {
    */
   readonly sendPaths: readonly string[];
   /**
+   * Whether a GET/HEAD to a path that does not look like a send endpoint passes unscreened as a
+   * read (default true). False for the webhook: its receiver may act on any request, so only its
+   * `passThroughPaths` go out unscreened.
+   */
+  readonly getReadsPass?: boolean;
+  /**
    * Every provider user the request names (`gatewayAuth: provider`): Basic-auth user, body or
    * query field, API key. All must be allowed; none found → unauthorised. Absent: the adapter
    * has no provider credential (webhook).

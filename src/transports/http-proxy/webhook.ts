@@ -68,13 +68,15 @@ export function readSendBody(b: unknown, defaults: { messageType: 'TICARI' | 'BI
 
 /**
  * Generic JSON webhook: every POST body is a SendBody and is forwarded to the configured URL with
- * only the allowed `recipients`. Other methods pass through unchecked. The upstream's answer is
- * relayed as it is.
+ * only the allowed `recipients`. Any other request is refused unless its path is one of the
+ * upstream's `passThroughPaths` (a receiver may send on a GET with a query). The upstream's answer
+ * is relayed as it is.
  */
 export const webhook: ProviderAdapter = {
   name: 'webhook',
   type: 'MESAJ',
   sendPaths: ['/', '/hooks/sms'],
+  getReadsPass: false,
   read(req, defaults): ProviderMessage | null {
     if (req.method !== 'POST') return null;
     return readSendBody(req.body, defaults);
