@@ -7,7 +7,7 @@
 // test/helpers/between-writes-hook.ts, holds each request after its first write).
 import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -22,6 +22,8 @@ import { redisAvailable, startRedis, type RedisServer } from '../helpers/redis-s
 
 const KEY = 'outbox-first-key-0123456789';
 const BRAND = 100003;
+// POST /v1/consents needs an İYS account (409 without one, issue 10): one that is never called
+const NO_CALLS_IYS = { mirrorMaxAgeMs: 0, iys: { baseUrl: 'http://127.0.0.1:9', iysCode: BRAND, username: 'u', password: 'p', brands: [BRAND], pullIntervalMs: 0, uploadIntervalMs: 0, reconcileDaily: false } };
 const avail = redisAvailable();
 
 /** A refusal (POST /v1/rejections or POST /v1/consents RET) for recipient `i`. */
@@ -64,7 +66,7 @@ async function audit(redisUrl: string, prefix: string, outboxRecipients: Set<str
 async function inProcessGateway(t: Test, redis: RedisServer, prefix: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-obf-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
-  const config = loadConfig({ env: { IYS_GATE_API_KEY: KEY }, overrides: { dataDir, logLevel: 'silent', redisUrl: redis.url, redis: { keyPrefix: prefix } } });
+  const config = loadConfig({ env: { IYS_GATE_API_KEY: KEY }, overrides: { dataDir, logLevel: 'silent', redisUrl: redis.url, redis: { keyPrefix: prefix }, ...NO_CALLS_IYS } });
   // writes bounded at 400 ms so the test stays short (default 2 s); reads as configured
   const store: RedisStore = createRedisStore({ url: redis.url, keyPrefix: prefix, checkSettings: false, writeTimeoutMs: 400, connectTimeoutMs: 1000 });
   await store.open();
@@ -142,13 +144,15 @@ if (avail !== true) {
     const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-obf-crash-'));
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
     const root = new URL('../..', import.meta.url).pathname;
+    const configFile = join(dataDir, 'config.json');
+    writeFileSync(configFile, JSON.stringify(NO_CALLS_IYS));
     const start = async (hook: boolean): Promise<{ child: ChildProcess; base: string; out: () => string }> => {
       const port = await freePort();
       const child = spawn(process.execPath, ['--import', 'tsx', ...(hook ? ['--import', './test/helpers/between-writes-hook.ts'] : []), 'src/server.ts'], {
         cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', IYS_GATE_API_KEY: KEY, IYS_GATE_DATA_DIR: dataDir,
-          IYS_GATE_REDIS_URL: redis.url, TEST_BETWEEN_WRITES_MS: '400',
+          IYS_GATE_REDIS_URL: redis.url, TEST_BETWEEN_WRITES_MS: '400', IYS_GATE_CONFIG: configFile,
         },
       });
       let out = '';
