@@ -60,6 +60,9 @@ export class LmdbStore implements ConsentStore {
   #meta: Database<string, string> | null = null;
   #lock: (() => void) | null = null;
   readonly #scratch = Buffer.allocUnsafe(4096);
+  /** Writes not yet resolved, and the ref'd timer that keeps the event loop alive meanwhile (see #track). */
+  #writesPending = 0;
+  #keepAlive: NodeJS.Timeout | null = null;
   /** Key and value scratch of the write path: inside a write transaction lmdb-js copies both at once. */
   readonly #wkey = Buffer.allocUnsafe(4096);
   readonly #wval = Buffer.allocUnsafe(4096);
@@ -166,11 +169,11 @@ export class LmdbStore implements ConsentStore {
     if (movements.length === 0) return [];
     const env = this.#live();
     try {
-      return await env.transaction(() => {
+      return await this.#track(env.transaction(() => {
         const out: ApplyOutcome[] = new Array(movements.length);
         for (let i = 0; i < movements.length; i++) out[i] = this.#applyOne(movements[i]!);
         return out;
-      });
+      }));
     } catch (err) {
       throw storeUnavailable(err, `LMDB write failed: ${(err as Error).message}`);
     }
@@ -215,7 +218,7 @@ export class LmdbStore implements ConsentStore {
   /** Durable (fsynced) before it resolves. */
   async setMeta(name: string, value: string): Promise<void> {
     if (!this.#meta) throw storeUnavailable(null, 'the LMDB store is closed');
-    try { await this.#meta.put(name, value); } catch (err) {
+    try { await this.#track(this.#meta.put(name, value)); } catch (err) {
       throw storeUnavailable(err, `LMDB write failed: ${(err as Error).message}`);
     }
   }
@@ -234,17 +237,30 @@ export class LmdbStore implements ConsentStore {
     const env = this.#live();
     const records = this.#records!;
     const history = this.#history!;
-    await env.transaction(() => {
+    await this.#track(env.transaction(() => {
       for (const { record, older } of states) {
         const k = keyBuffer(record);
         const list = older.slice(0, this.#opts.historyPerKey - 1);
         records.put(k, encodeValue(record, list.length > 0 ? FLAG_HAS_HISTORY : 0));
         if (list.length > 0) history.put(k, encodeHistory(list)); else history.remove(k);
       }
-    });
+    }));
   }
 
   // ------------------------------------------------------------------------------------------
+
+  /**
+   * Keeps the event loop alive until `p` settles. lmdb-js runs transaction callbacks on the main
+   * thread when its write worker asks through an unref'd handle; a process with nothing else
+   * pending (CLI import: only the awaited commit) could end its loop meanwhile and hang at exit
+   * with the worker waiting (seen once at 8.75M rows, bench/README.md).
+   */
+  #track<T>(p: Promise<T>): Promise<T> {
+    if (this.#writesPending++ === 0) this.#keepAlive = setInterval(() => {}, 3_600_000);
+    const done = () => { if (--this.#writesPending === 0 && this.#keepAlive) { clearInterval(this.#keepAlive); this.#keepAlive = null; } };
+    p.then(done, done);
+    return p;
+  }
 
   #live(): RootDatabase {
     if (!this.#env) throw storeUnavailable(null, 'the LMDB store is closed');
