@@ -143,3 +143,18 @@ t.test('webhook shape and /v1/send: HTML and template messages', async (t) => {
     }
   }
 });
+
+t.test('policy block: the disguised trigger and a SendGrid template are refused before anything is sent', async (t) => {
+  const stub = await startStub(t);
+  const gw = await makeProxy(t, [
+    { name: 'netgsm', adapter: 'netgsm', url: stub.url, brandCode: BRAND, promotionalInformational: 'block' },
+    { name: 'mail', adapter: 'sendgrid', url: stub.url, brandCode: BRAND, promotionalInformational: 'block' },
+  ]);
+  const sms = await gw.app.inject({ method: 'POST', url: '/proxy/netgsm/sms/rest/v2/send', headers: H,
+    payload: { msgheader: 'FIRMA', iysfilter: '0', messages: [{ msg: DISGUISED[0]![1], no: ONAY_NO }] } });
+  t.equal(sms.statusCode, 422);
+  t.match(sms.json(), { code: 'GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL' });
+  const mail = await gw.app.inject({ method: 'POST', url: '/proxy/mail/v3/mail/send', headers: INFO, payload: { ...MAIL, template_id: 'd-1' } });
+  t.equal(mail.statusCode, 422, 'a template the gateway cannot read is not exempt');
+  t.equal(stub.requests.length, 0, 'nothing reached the provider');
+});

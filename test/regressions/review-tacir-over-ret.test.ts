@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { CheckService } from '../../src/check/check-service.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { decide, needsBireyselRecord } from '../../src/domain/policy.ts';
 import type { ConsentKey } from '../../src/domain/types.ts';
 import { MemoryStore } from '../../src/mirror/memory-store.ts';
@@ -208,4 +209,11 @@ t.test('Redis store: one round trip with the extra keys', { skip: avail === true
     const a = await checks.check({ brandCode: BRAND, recipient: local(ONAY_IND), type: 'MESAJ', recipientType: 'TACIR', messageType: 'TICARI' });
     t.same([a.decision, a.reason], ['BLOCK', 'STORE_UNAVAILABLE'], 'a paused Redis: fail closed, never TACIR_NOT_REJECTED');
   } finally { server.resume(); }
+});
+
+t.test('config policy.tacirOverBireyselRet: default block, allow accepted, anything else refused', async (t) => {
+  const base = { dataDir: '/nonexistent-unused', iys: undefined };
+  t.equal(loadConfig({ env: {}, overrides: base }).policy.tacirOverBireyselRet, 'block');
+  t.equal(loadConfig({ env: {}, overrides: { ...base, policy: { tacirOverBireyselRet: 'allow' } } }).policy.tacirOverBireyselRet, 'allow');
+  t.throws(() => loadConfig({ env: {}, overrides: { ...base, policy: { tacirOverBireyselRet: 'maybe' as 'allow' } } }), { code: 'GW_ERR_CONFIG_INVALID' });
 });
