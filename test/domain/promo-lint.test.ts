@@ -144,3 +144,15 @@ t.test('unseen text (a provider-side template) is not exempt', async (t) => {
   t.match(applyPromotionalPolicy('BILGILENDIRME', [], 'warn', 'template_id'), { action: 'warn', messageType: 'BILGILENDIRME' });
   t.match(applyPromotionalPolicy('TICARI', [], 'block', 'template_id'), { action: 'none', messageType: 'TICARI' }, 'TICARI needs consent anyway');
 });
+
+t.test('confusables table: each look-alike reads as one Latin letter', async (t) => {
+  const { CONFUSABLE_TO_LATIN, foldConfusables } = await import('../../src/domain/confusables.ts');
+  t.ok(CONFUSABLE_TO_LATIN.size >= 100, `${CONFUSABLE_TO_LATIN.size} entries`);
+  for (const [cp, latin] of CONFUSABLE_TO_LATIN) {
+    const ch = String.fromCodePoint(cp);
+    if (!/^\p{Script=Latin}$/u.test(latin) || ch === latin || /^[\x00-\x7f]$/.test(ch)) t.fail(`U+${cp.toString(16)} ${ch} → ${latin}`);
+  }
+  t.equal(foldConfusables('Kargonuz yolda'), 'Kargonuz yolda', 'Latin text unchanged (same string)');
+  t.equal(foldConfusables('\u041a\u0410\u041c\u0420\u0410\u041d\u0423\u0410'), 'KAMPAHYA', 'Cyrillic capitals: Н reads H, as confusables.txt says');
+  t.equal(foldConfusables('k\u0430mp\u0430ny\u0430 \u0456nd\u0456r\u0456m h\u0435d\u0456y\u0435 kup\u043en \u04abek\u0456l\u0456\u015f'), 'kampanya indirim hediye kupon çekiliş');
+});
