@@ -171,7 +171,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
       security: [{ bearer: [] }],
     },
     // `/proxy/:upstream/*` is documented as `{path}`; methods OpenAPI 3.0 has no word for (QUERY) are left out
-    transform: ({ schema, url }) => ({ schema, url: url.replace(/\/\*$/, '/:path') }),
+    // streamed CSV routes validate no body schema; the document still names their body and types
+    transform: ({ schema, url }) => {
+      const s = schema as { consumes?: readonly string[]; body?: unknown } | undefined;
+      const doc = s?.consumes && !s.body ? { ...schema, body: { type: 'string', description: 'the file, streamed (one record per line)' } } : schema;
+      return { schema: doc, url: url.replace(/\/\*$/, '/:path') };
+    },
     transformObject: (doc) => {
       const o = (doc as { openapiObject: { paths?: Record<string, Record<string, unknown>> } }).openapiObject;
       for (const ops of Object.values(o.paths ?? {})) for (const m of Object.keys(ops)) if (!OPENAPI_METHODS.has(m)) delete ops[m];
