@@ -19,7 +19,7 @@ import { killHard } from './process.ts';
 export async function runCrashLoops(t: Test, store: 'memory' | 'lmdb', opts: { budgetMs?: number; minRounds?: number } = {}): Promise<void> {
   const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 50);
   const budgetMs = opts.budgetMs ?? 60_000;
-  const minRounds = Math.min(ROUNDS, opts.minRounds ?? 15);
+  const minRounds = Math.min(ROUNDS, opts.minRounds ?? 10);
   const started = Date.now();
   const bundle = await bundleGateway();
   t.teardown(bundle.remove);
