@@ -23,14 +23,14 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_SCRUB_LINE_TOO_LONG: { status: 400, message: 'Line %s: a record longer than %s bytes (config scrubMaxRecordBytes); the list was not scrubbed past it' },
   GW_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down; retry on another instance' },
   // --- auth -----------------------------------------------------------------------------------
-  GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key' },
+  GW_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown API key or credentials: /v1 routes take Authorization: Bearer <key>, /proxy/… takes X-IYS-Gate-Key: <key> (or a listed provider user), /v1/iys/push HTTP Basic (iys.push), /metrics as metricsAuth says' },
   GW_ERR_FORBIDDEN: { status: 403, message: 'API key does not hold %s' },
   GW_ERR_BRAND_REQUIRED: { status: 400, message: 'brandCode is required: %s' },
   GW_ERR_UNKNOWN_BRAND: { status: 400, message: 'brandCode %s is not a brand this gateway serves (%s)' },
   // --- mirror ---------------------------------------------------------------------------------
-  GW_ERR_CONSENT_NOT_FOUND: { status: 404, message: 'No consent record for this key' },
+  GW_ERR_CONSENT_NOT_FOUND: { status: 404, message: 'No consent record for this brandCode, recipientType, type and recipient' },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Consent store unavailable: %s' },
-  GW_ERR_IMPORT_FORMAT: { status: 400, message: 'Unrecognised CSV header: %s' },
+  GW_ERR_IMPORT_FORMAT: { status: 400, message: 'Unrecognised CSV header: %s; expected İYS\'s daily movement file or upload layout (README "Quick start", test/fixtures/iys-daily-sample.csv)' },
   GW_ERR_LOG_CORRUPT: { status: 500, message: 'Data file %s is damaged at byte %s (%s): not truncated, records after it would be lost; see README "Data files"' },
   // --- calendar -------------------------------------------------------------------------------
   GW_ERR_CALENDAR_OUT_OF_RANGE: { status: 422, message: 'No holiday table for year %s (covered: %s)' },
@@ -57,7 +57,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UPSTREAM_DELIVERY_UNKNOWN: { status: 502, message: 'Upstream %s failed after the request was written (%s); delivery unknown, not retried' },
   GW_ERR_UPSTREAM_REDIRECT: { status: 502, message: 'Upstream %s answered %s (a redirect) to a screened request; not followed and not relayed (its Location is logged): nothing was accepted, check the upstream url' },
   GW_ERR_UPSTREAM_REPORT_NOT_FOUND: { status: 404, message: 'No removal report %s (expired or never made)' },
-  GW_ERR_IYS_NOT_CONFIGURED: { status: 409, message: 'No İYS account is configured (config key iys)' },
+  GW_ERR_IYS_NOT_CONFIGURED: { status: 409, message: 'No İYS account is configured (config key iys, README "Sync with İYS"); a refusal is recorded without one by POST /v1/rejections' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;
