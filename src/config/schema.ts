@@ -47,8 +47,8 @@ export const configSchema = z.object({
     keyPrefix: z.string().min(1).default('iysgate:'),
     /** Base bound of one Redis round trip in ms; a lookup past its bound fails closed. Default 30 (p99 ≤ 50 ms with Redis hung). */
     commandTimeoutMs: z.number().int().positive().default(30),
-    /** Bound added per key of work Redis does before it answers a lookup (its own and what is in flight ahead of it), in µs. Default 50. */
-    timeoutPerKeyUs: z.number().int().min(0).default(50),
+    /** Bound added per key of work Redis does before it answers a lookup (its own and what is in flight ahead of it), in µs. Default 100. */
+    timeoutPerKeyUs: z.number().int().min(0).default(100),
     /** Keys per pipelined Redis call of a batch lookup (each call its own bound). Default 500. */
     readSliceKeys: z.number().int().positive().default(500),
     /** In-process cache: max entries (0 disables the cache). Default 100,000. */

@@ -6,11 +6,11 @@
  * expired timers before it polls sockets, so the timer wins although the store answered in time
  * (issue 12 item 7: 43 of 97,711 single checks answered STORE_UNAVAILABLE on a healthy Redis).
  * Here the expired timer only schedules a `setImmediate`, which runs after the next poll phase:
- * a reply that has arrived is read first and wins. A timer that fires more than 2 ms late (the
- * loop was blocked, so queued commands may not even have been written) waits again for as long as
- * it was late, at most 3 × `ms` in all. A store that really does not answer (down, hung: SIGSTOP)
- * fails at `ms` plus one turn of an idle event loop, and at most 4 × `ms` plus the blocking on a
- * busy one.
+ * a reply that has arrived is read first and wins. A timer that fires more than `ms` late (the
+ * loop was blocked, so queued commands may not even have been written) waits once more for as long
+ * as it was late, at most 3 × `ms`. A store that really does not answer (down, hung: SIGSTOP) fails
+ * at `ms` plus one turn of an idle event loop, and at most 4 × `ms` plus the blocking on a loop
+ * blocked longer than `ms`.
  *
  * @param p the operation
  * @param ms the bound in ms
@@ -29,12 +29,12 @@ export function withDeadline<T, U = never>(p: Promise<T>, ms: number, onTimeout:
     const arm = (after: number) => {
       const due = performance.now() + after;
       return setTimeout(() => {
-        // fired late: the loop was blocked, and so was the sending of queued commands (ioredis
-        // writes auto-pipelined commands from a setImmediate) and the reading of replies. That
-        // time was not the store's: wait it again (in all at most 3 × `ms` more), then decide
-        // after a poll phase.
+        // fired later than a whole bound: the loop was blocked, and so was the sending of
+        // queued commands (ioredis writes auto-pipelined commands from a setImmediate) and the
+        // reading of replies. That time was not the store's: wait it once more (at most 3 × `ms`),
+        // then decide after a poll phase. (Mere scheduling jitter does not extend the bound.)
         const late = performance.now() - due;
-        if (late > 2 && extra < 3 * ms) { const more = Math.min(3 * ms - extra, late); extra += more; timer = arm(more); return; }
+        if (late > ms && extra === 0) { extra = Math.min(3 * ms, late); timer = arm(extra); return; }
         setImmediate(expire);
       }, after);
     };

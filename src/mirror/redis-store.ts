@@ -39,17 +39,20 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
   /**
    * Bound added per key (or movement) of work Redis must do before it answers a read, in µs,
-   * default 50: the read's own keys, and those of every read and write this store has in flight
+   * default 100: the read's own keys, and those of every read and write this store has in flight
    * on the connection before it (Redis answers a connection in order). Redis spends ~3–4 µs per
    * key inside the scripts on a quiet 2-core box (bench/README-redis.md) and a 10,000-key batch
-   * took up to 265 ms on the same box under a load average of 15; 50 µs covers that. A single
-   * lookup alone: commandTimeoutMs + 0.05 ms; a cold 10,000-key batch: + 500 ms.
+   * took up to 265 ms alone and 590 ms beside 200 single lookups on the same box under a load
+   * average of 15–20; 100 µs covers that. A single lookup alone: commandTimeoutMs + 0.1 ms; a cold
+   * 10,000-key batch: + 1,000 ms.
    */
   timeoutPerKeyUs?: number;
   /**
    * Most the base bound of a read may grow to while recent round trips of a healthy but loaded
-   * Redis were slow, in ms, default 10 × commandTimeoutMs. The base bound is commandTimeoutMs, or
-   * twice the slowest recent round trip of a small read (halving every 10 s) when that is more, up
+   * Redis were slow, in ms, default commandTimeoutMs (off: a hung Redis fails a single lookup at
+   * commandTimeoutMs, the fault figure of test/integration/redis-failure.test.ts). The base bound
+   * is commandTimeoutMs, or
+   * twice the slowest recent round trip of a small read (halving every 2 s) when that is more, up
    * to this cap; likewise the per-key allowance is timeoutPerKeyUs or twice the slowest recent
    * time per key of a big read, up to 10 × timeoutPerKeyUs. A Redis starved of CPU keeps
    * answering; a hung one (no answers) is failed at the caps at worst, and at the configured
@@ -108,7 +111,7 @@ const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 *
 const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
 /** Half-life of the slow round trips that widen read bounds (ms). */
-const HALF_LIFE_MS = 10_000;
+const HALF_LIFE_MS = 2_000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
 
 type Client = RedisClient;
@@ -172,9 +175,9 @@ export class RedisStore implements ConsentStore {
     if (/[{}]/.test(this.keyPrefix)) throw gatewayError('GW_ERR_CONFIG_INVALID', ['keyPrefix must not contain { or }']);
     this.readMs = positiveInt('commandTimeoutMs', opts.commandTimeoutMs, 40);
     this.batchMs = Math.max(this.readMs, positiveInt('batchTimeoutMs', opts.batchTimeoutMs, 200));
-    this.perKeyMs = positiveInt('timeoutPerKeyUs', opts.timeoutPerKeyUs, 50, 0) / 1000;
+    this.perKeyMs = positiveInt('timeoutPerKeyUs', opts.timeoutPerKeyUs, 100, 0) / 1000;
     this.sliceKeys = positiveInt('readSliceKeys', opts.readSliceKeys, 500);
-    this.capMs = Math.max(this.readMs, positiveInt('timeoutCapMs', opts.timeoutCapMs, 10 * this.readMs));
+    this.capMs = Math.max(this.readMs, positiveInt('timeoutCapMs', opts.timeoutCapMs, this.readMs));
     this.writeMs = positiveInt('writeTimeoutMs', opts.writeTimeoutMs, 2000);
     this.connectMs = positiveInt('connectTimeoutMs', opts.connectTimeoutMs, 2000);
     this.bucketCount = positiveInt('bucketCount', opts.bucketCount, 16384);
@@ -345,7 +348,7 @@ export class RedisStore implements ConsentStore {
 
   /**
    * Notes a read round trip of `ms` for `work` keys (ahead included) that Redis answered, in time
-   * or after its bound: the slowest recent ones (decaying, half-life 10 s) widen later bounds, up to
+   * or after its bound: the slowest recent ones (decaying, half-life 2 s) widen later bounds, up to
    * their caps. A hung Redis answers nothing, so it widens nothing.
    */
   #observe(ms: number, work: number): void {

@@ -47,14 +47,14 @@ if (avail !== true) {
     let ok = 0;
     for (let i = 0; i < 20; i++) {
       const p = store.get(keys[i]!);
-      block(60); // 2× the 30 ms bound: Redis answered long before the loop looks again
+      block(100); // over 3× the 30 ms bound: Redis answered long before the loop looks again
       if ((await p.catch(() => null))?.status === 'ONAY') ok++;
     }
     t.equal(ok, 20, 'all 20 answered (a plain timer race fails every one of them)');
     // the same through the decision engine (its own backstop included)
     const checks = new CheckService({ store, policy: { tacirWithoutRecord: 'allow' }, mirrorMaxAgeMs: 0, lookupTimeoutMs: 100 });
     const answers: string[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 5; i++) {
       const p = checks.check({ brandCode: 620000, recipient: keys[i]!.recipient, type: 'MESAJ', recipientType: 'BIREYSEL', messageType: 'TICARI' });
       block(200);
       answers.push((await p).reason);
@@ -65,8 +65,8 @@ if (avail !== true) {
   t.test('a cold 10,000-key batch goes out in pipelined slices with bounds scaled to the work; single lookups beside it never fail', async (t) => {
     const { server, store, keys } = await setup(t, 10_000, { commandTimeoutMs: 30 });
     const one = store.readBoundMs(1);
-    t.ok(one >= 30.05 && one <= 300.05, `a single lookup alone: 30 ms (or twice a slow recent round trip, ≤ 300 ms) + 50 µs: ${one.toFixed(2)} ms`);
-    t.equal(Math.round((store.readBoundMs(10_000) - one) * 100) / 100, 499.95, 'a 10,000-key batch: + 50 µs per key more');
+    t.ok(one === 30.1, `a single lookup alone: 30 ms + 100 µs: ${one.toFixed(2)} ms`);
+    t.equal(Math.round((store.readBoundMs(10_000) - one) * 100) / 100, 999.9, 'a 10,000-key batch: + 100 µs per key more');
     const before = await evalCalls(server);
     let singlesFailed = 0;
     let batchesFailed = 0;
@@ -90,7 +90,7 @@ if (avail !== true) {
     const took = performance.now() - t0;
     t.equal(err?.code, 'GW_ERR_STORE_UNAVAILABLE');
     const bound = store.readBoundMs(10_000);
-    t.ok(took >= 529 && took < bound + 200, `the batch failed closed within its bound: ${took.toFixed(1)} ms (every slice is bounded by the whole batch's work: ${bound.toFixed(0)} ms)`);
+    t.ok(took >= 1029 && took < bound + 200, `the batch failed closed within its bound: ${took.toFixed(1)} ms (every slice is bounded by the whole batch's work: ${bound.toFixed(0)} ms)`);
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
       const s0 = performance.now();
@@ -102,7 +102,7 @@ if (avail !== true) {
     const one = store.readBoundMs(1);
     const med = times[times.length >> 1]!;
     t.ok(med <= one + 15, `singles after the timed-out batch fail at their own bound (${one.toFixed(1)} ms), not behind its work: median ${med.toFixed(1)} ms`);
-    t.ok(times[times.length - 1]! <= 4 * one + 20, `and within 4 × the bound on a busy event loop (max ${times[times.length - 1]!.toFixed(1)} ms)`);
+    t.ok(times[times.length - 1]! <= 2 * one + 30, `and within 2 × the bound on a busy event loop (max ${times[times.length - 1]!.toFixed(1)} ms)`);
     server.resume();
     // and all is answered again once Redis resumes
     let back = false;
