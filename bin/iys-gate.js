@@ -8,6 +8,9 @@ try {
   const code = await main(process.argv.slice(2));
   if (code >= 0) process.exitCode = code;
 } catch (err) {
-  process.stderr.write(`iys-gate: ${err?.code ?? 'error'}: ${err?.message ?? err}\n`);
+  const message = String(err?.message ?? err);
+  const code = err?.code ?? 'error';
+  // Node's fs errors already start with their code ("ENOENT: no such file…"): not said twice
+  process.stderr.write(`iys-gate: ${message.startsWith(`${code}:`) ? '' : `${code}: `}${message}\n`);
   process.exitCode = 1;
 }

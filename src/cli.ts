@@ -234,7 +234,8 @@ export async function main(argv: string[]): Promise<number> {
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   main(process.argv.slice(2)).then((code) => { if (code >= 0) process.exitCode = code; }, (err: Error & { code?: string }) => {
-    process.stderr.write(`iys-gate: ${err.code !== undefined && !err.message.startsWith(err.code) ? `${err.code}: ` : ''}${err.message}\n`);
+    const code = err.code ?? 'error';
+    process.stderr.write(`iys-gate: ${err.message.startsWith(`${code}:`) ? '' : `${code}: `}${err.message}\n`);
     process.exitCode = 1;
   });
 }

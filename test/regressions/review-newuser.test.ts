@@ -45,8 +45,8 @@ t.test('an unrecognised import header says which layouts are expected', async (t
 });
 
 t.test('iys-gate import of a missing file: one error prefix, exit 1', async (t) => {
-  const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'import', '/nonexistent/list.csv', '--brand-code', '5'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, IYS_GATE_DATA_DIR: '/nonexistent/data' } });
+  const cli = fileURLToPath(new URL('../../bin/iys-gate.js', import.meta.url)); // the README's entry
+  const r = spawnSync(process.execPath, [cli, 'import', '/nonexistent/list.csv', '--brand-code', '5'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, IYS_GATE_DATA_DIR: '/nonexistent/data' } });
   t.equal(r.status, 1, r.stderr);
   t.match(r.stderr, /^iys-gate: ENOENT: no such file or directory/m);
   t.notMatch(r.stderr, /ENOENT: ENOENT/);
