@@ -57,6 +57,19 @@ function isPlain(s: string): boolean {
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 const MARKS = /\p{M}/gu;
 
+/** A right-to-left override (U+202E) up to its PDF (U+202C), an isolate end (U+2069), a line end or the end. */
+const RLO_RUN = /\u202E([^\u202C\u2069\n\r]*)/g;
+
+/**
+ * The text in the order it is displayed where a right-to-left override reverses it: `\u202Emiridni\u202C`
+ * shows as `indirim` (Unicode UAX #9 rule X6: every character of an RLO run is right-to-left). Nested
+ * embeddings inside a run are not resolved (their marks are removed later as format characters).
+ */
+function displayOrder(s: string): string {
+  if (!s.includes('\u202E')) return s;
+  return s.replace(RLO_RUN, (_m, run: string) => Array.from(run).reverse().join(''));
+}
+
 /**
  * The text as a person reads it, folded for matching: NFKC; Unicode Cf and default-ignorable
  * characters removed; look-alike letters folded to Latin (confusables.ts); Turkish lower case;
@@ -65,7 +78,7 @@ const MARKS = /\p{M}/gu;
  */
 export function readableText(s: string): string {
   if (isPlain(s)) return foldTurkish(s);
-  const t = foldConfusables(s.normalize('NFKC').replace(INVISIBLE, ''));
+  const t = foldConfusables(displayOrder(s).normalize('NFKC').replace(INVISIBLE, ''));
   return t.toLocaleLowerCase('tr').normalize('NFD').replace(MARKS, '').replace(/ı/g, 'i');
 }
 
