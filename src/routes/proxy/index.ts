@@ -151,7 +151,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       // Fail closed: only reads (GET/HEAD to a path that is not a send endpoint) and the upstream's
       // configured passThroughPaths go out unscreened; any other request the adapter cannot read is
       // refused, so no send API of the provider (form, XML, GET-with-query, PUT …) bypasses the check.
-      const read = u.adapter.getReadsPass !== false && (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key);
+      const read = u.adapter.getReadsPass !== false && (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key) && !sendLikeQuery(query);
       const known = path.ascii && (u.adapter.readOnlyPaths ?? []).includes(path.key);
       if (!read && !known && !passThrough(u.config).has(path.key)) {
         throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path.wire} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
@@ -188,6 +188,23 @@ function proxyDoc(rest: string) {
  * `GET /v2/send`, iletiMerkezi `/v1/send-sms/get`): not passed through as a read.
  */
 const SEND_LIKE = /send|sms$|message|otp/;
+
+/**
+ * Query parameter names (lower case, letters and digits only) that name a recipient or a message
+ * text: a GET/HEAD carrying one may send (Netgsm's legacy `GET /bulkhttppost.asp?gsmno=…&message=…`
+ * names no "send" in its path), so it is not passed through as a read (review: attack).
+ */
+const SEND_PARAMS = new Set(['gsmno', 'gsm', 'no', 'dest', 'to', 'receipents', 'receipent', 'recipients', 'recipient', 'phone', 'phones',
+  'msisdn', 'number', 'numbers', 'numara', 'tel', 'mobile', 'email', 'msg', 'message', 'messages', 'mesaj', 'text', 'sms', 'body', 'content']);
+
+/** True when the raw query (`?a=1&b=2` or `''`) names a parameter of SEND_PARAMS, however encoded or cased. */
+export function sendLikeQuery(query: string): boolean {
+  if (query.length <= 1) return false;
+  for (const name of new URLSearchParams(query).keys()) {
+    if (SEND_PARAMS.has(name.normalize('NFKC').toLowerCase().replace(/[^a-z0-9]/g, ''))) return true;
+  }
+  return false;
+}
 
 const passThroughKeys = new WeakMap<UpstreamConfig, Set<string>>();
 /** The upstream's `passThroughPaths` read like request paths (their `key`s). */
