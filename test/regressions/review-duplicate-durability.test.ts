@@ -149,7 +149,8 @@ t.test('routes: a second identical refusal, import row or push item is acknowled
     const key = { brandCode: BRAND, recipientType: 'BIREYSEL', type: 'MESAJ', recipient: c.recipient } as const;
     disk.hold();
     const first = c.send();
-    for (let i = 0; i < 500 && store.getSync(key) === null; i++) await ticks(2); // the first is applied in memory, its write held
+    // the first is applied in memory, its write held (an import parses on a worker thread: allow a loaded machine 20 s)
+    for (let i = 0; i < 2000 && store.getSync(key) === null; i++) await ticks(10);
     t.equal(store.getSync(key)?.status, 'RET', `${c.name}: the first is in memory, its journal write held`);
     let crashCopy: MemoryStore | null = null;
     const second = c.send().then(async (r) => { crashCopy = await afterCrash(t, storeDir); return r; });
