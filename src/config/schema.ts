@@ -49,6 +49,8 @@ export const configSchema = z.object({
     commandTimeoutMs: z.number().int().positive().default(30),
     /** Bound added per key of work Redis does before it answers a lookup (its own and what is in flight ahead of it), in µs. Default 100. */
     timeoutPerKeyUs: z.number().int().min(0).default(100),
+    /** Most a single lookup's bound may widen to after slow recent replies (a loaded host), in ms. Default: commandTimeoutMs (off). */
+    timeoutCapMs: z.number().int().positive().optional(),
     /** Keys per pipelined Redis call of a batch lookup (each call its own bound). Default 500. */
     readSliceKeys: z.number().int().positive().default(500),
     /** In-process cache: max entries (0 disables the cache). Default 100,000. */

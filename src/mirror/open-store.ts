@@ -36,6 +36,7 @@ export async function openStore(
       commandTimeoutMs: config.redis.commandTimeoutMs,
       timeoutPerKeyUs: config.redis.timeoutPerKeyUs,
       readSliceKeys: config.redis.readSliceKeys,
+      ...(config.redis.timeoutCapMs !== undefined ? { timeoutCapMs: config.redis.timeoutCapMs } : {}),
       cache: config.redis.cacheMaxEntries > 0 ? { maxEntries: config.redis.cacheMaxEntries, maxBytes: config.redis.cacheMaxBytes } : false,
     });
     await store.open();
