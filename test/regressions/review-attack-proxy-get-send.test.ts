@@ -40,6 +40,13 @@ t.test('variants: other recipient/message query names, encoded and mixed-case na
   t.equal(stub.requests.length, 0, 'the provider received nothing');
 });
 
+t.test('variant: a GET carrying a body (a form or JSON a server may read on any method) never delivers that body', async (t) => {
+  const { stub, gw } = await setup(t);
+  await rawRequest(gw.url, 'GET', '/proxy/netgsm/bulkhttppost.asp', { ...H, 'content-type': 'application/x-www-form-urlencoded' }, `usercode=u&gsmno=${RET}&message=Kampanya`);
+  await rawRequest(gw.url, 'GET', '/proxy/netgsm/api/v1/x', { ...H, 'content-type': 'application/json' }, JSON.stringify({ no: RET, msg: 'x' }));
+  for (const r of stub.requests) t.equal(r.body.length, 0, `${r.method} ${r.url}: no body bytes reach the provider`);
+});
+
 t.test('reads still pass: a GET with an ordinary report query', async (t) => {
   const { stub, gw } = await setup(t);
   const r = await rawRequest(gw.url, 'GET', '/proxy/netgsm/sms/rest/v2/report?bulkid=123&type=0', H);
