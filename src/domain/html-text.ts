@@ -103,7 +103,10 @@ export function decodeEntities(s: string): string {
   });
 }
 
-const ATTR_HINT = /hidden|style|alt/i;
+const ATTR_HINT = /hidden|style|alt|dir|value/i;
+/** A style that lays its text out right to left, reversed (CSS Writing Modes: `unicode-bidi: bidi-override` + `direction: rtl`). */
+const RTL_OVERRIDE = /unicode-bidi\s*:\s*bidi-override/i;
+const RTL_DIRECTION = /direction\s*:\s*rtl/i;
 /** Cheap test before HIDING_STYLE: a style that hides names one of these (`&` for an encoded one). */
 const STYLE_HINT = /none|hidden|mso-hide|:\s*0|&/i;
 const ATTR = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
@@ -117,7 +120,7 @@ export function htmlToText(html: string): HtmlText {
   const visible: string[] = [];
   const hidden: string[] = [];
   // open elements: name and whether it hides (NEVER: dropped; 'hidden': apart)
-  const stack: Array<{ name: string; mode: 0 | 1 | 2 }> = [];
+  const stack: Array<{ name: string; mode: 0 | 1 | 2; rtl?: boolean }> = [];
   const open = new Map<string, number>(); // open elements by name: a stray end tag costs no stack walk
   let never = 0; // open elements whose content is never read
   let hiding = 0; // open hidden elements
@@ -177,6 +180,7 @@ export function htmlToText(html: string): HtmlText {
         for (;;) {
           const e = stack.pop()!;
           open.set(e.name, open.get(e.name)! - 1);
+          if (e.rtl) emit('\u202C'); // end of a right-to-left override (promo-lint reads it in display order)
           if (e.mode === 2) never--; else if (e.mode === 1) hiding--;
           if (e.name === name) break;
         }
@@ -186,12 +190,17 @@ export function htmlToText(html: string): HtmlText {
     }
     let mode: 0 | 1 | 2 = NEVER.has(name) ? 2 : 0;
     let alt = '';
+    let dirRtl = false;
+    let rtlOverride = false;
     if (mode === 0 && attrs.length > 1 && ATTR_HINT.test(attrs)) {
       for (const m of attrs.matchAll(ATTR)) {
         const an = m[1]!.toLowerCase();
         const av = m[2] ?? m[3] ?? m[4] ?? '';
         if (an === 'hidden' || (an === 'style' && STYLE_HINT.test(av) && HIDING_STYLE.test(decodeEntities(av)))) mode = 1;
         else if (an === 'alt' && name === 'img') alt = av;
+        else if (an === 'value' && name === 'input' && !/type\s*=\s*["']?hidden/i.test(attrs)) alt = av; // shown in the field or on the button
+        else if (an === 'dir' && av.trim().toLowerCase() === 'rtl') dirRtl = true;
+        if (an === 'style') { const st = decodeEntities(av); if (RTL_OVERRIDE.test(st) && RTL_DIRECTION.test(st)) rtlOverride = true; }
       }
     }
     if (BLOCK.has(name)) sep();
@@ -213,7 +222,10 @@ export function htmlToText(html: string): HtmlText {
       continue;
     }
     if (VOID.has(name) || selfClosing) continue;
-    stack.push({ name, mode });
+    // <bdo dir=rtl> and a bidi-override rtl style show their text reversed: marked as an RLO … PDF run
+    const rtl = (name === 'bdo' && dirRtl) || rtlOverride;
+    stack.push(rtl ? { name, mode, rtl } : { name, mode });
+    if (rtl) emit('\u202E');
     open.set(name, (open.get(name) ?? 0) + 1);
     if (mode === 2) never++; else if (mode === 1) hiding++;
   }

@@ -37,3 +37,23 @@ t.test('a plain informational text with an RLO stays informational; text outside
   const n = lint(`Sayın müşterimiz ${RLO}${PDF}indirim kampanya`);
   t.equal(n.promotional, true, 'an empty run does not disturb the rest');
 });
+
+// The same disguise in HTML: <bdo dir="rtl"> and a bidi-override rtl style display their text
+// reversed; an <input value> is shown to the reader (in the field or on the button).
+t.test('HTML: <bdo dir=rtl>, a bidi-override rtl style and an input value are read as displayed', async (t) => {
+  for (const s of [
+    '<p>Bugün <bdo dir="rtl">miridni</bdo> ve <bdo dir="rtl">aynapmak</bdo></p>',
+    '<p>Bugün <BDO DIR=RTL>miridni aynapmak</BDO></p>',
+    '<p>Bugün <span style="unicode-bidi:bidi-override;direction:rtl">miridni aynapmak</span></p>',
+    '<p>Bugün <div style="direction: rtl; unicode-bidi: bidi-override">miridni</div> <span>kampanya</span></p>',
+    '<p>Merhaba</p><input value="indirim kampanya">',
+    '<form><input type="submit" value="Büyük indirim fırsatı"></form>',
+  ]) {
+    const r = lint(s);
+    t.equal(r.promotional, true, s + ' → ' + r.hits.join(','));
+  }
+  // text after a closed override keeps its order; a hidden input is not shown; dir=rtl alone does not reverse Latin
+  t.equal(lint('<p><bdo dir="rtl">ahabrem</bdo> indirim kampanya</p>').promotional, true);
+  t.equal(lint('<p>Merhaba</p><input type="hidden" value="indirim kampanya">').promotional, false);
+  t.equal(lint('<p dir="rtl">miridni aynapmak</p>').promotional, false, 'dir=rtl without an override keeps Latin letters in order');
+});
