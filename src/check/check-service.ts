@@ -205,7 +205,7 @@ export class CheckService {
   async #lookup(keys: ConsentKey[], policyOnly: true): Promise<(PolicyRecord | null)[] | 'unavailable'>;
   async #lookup(keys: ConsentKey[], policyOnly = false): Promise<(PolicyRecord | null)[] | 'unavailable'> {
     // a backstop behind the store's own bound (scaled to the work, issue 12 item 7), which may
-    // wait up to 4 × itself when the event loop was blocked (mirror/deadline.ts): never before it
+    // wait up to 2 × itself when the event loop was blocked (mirror/deadline.ts): never before it
     const ms = (this.#opts.lookupTimeoutMs ?? 200) + 4 * (this.#store.readBoundMs?.(keys.length) ?? 0);
     const store = this.#store;
     try {

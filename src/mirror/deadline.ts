@@ -8,8 +8,8 @@
  * Here the expired timer only schedules a `setImmediate`, which runs after the next poll phase:
  * a reply that has arrived is read first and wins. A timer that fires more than `ms` late (the
  * loop was blocked, so queued commands may not even have been written) waits once more for as long
- * as it was late, at most 3 × `ms`. A store that really does not answer (down, hung: SIGSTOP) fails
- * at `ms` plus one turn of an idle event loop, and at most 4 × `ms` plus the blocking on a loop
+ * as it was late, at most `ms`. A store that really does not answer (down, hung: SIGSTOP) fails
+ * at `ms` plus one turn of an idle event loop, and at most 2 × `ms` plus the blocking on a loop
  * blocked longer than `ms`.
  *
  * @param p the operation
@@ -31,10 +31,10 @@ export function withDeadline<T, U = never>(p: Promise<T>, ms: number, onTimeout:
       return setTimeout(() => {
         // fired later than a whole bound: the loop was blocked, and so was the sending of
         // queued commands (ioredis writes auto-pipelined commands from a setImmediate) and the
-        // reading of replies. That time was not the store's: wait it once more (at most 3 × `ms`),
+        // reading of replies. That time was not the store's: wait it once more (at most `ms`),
         // then decide after a poll phase. (Mere scheduling jitter does not extend the bound.)
         const late = performance.now() - due;
-        if (late > ms && extra === 0) { extra = Math.min(3 * ms, late); timer = arm(extra); return; }
+        if (late > ms && extra === 0) { extra = Math.min(ms, late); timer = arm(extra); return; }
         setImmediate(expire);
       }, after);
     };

@@ -43,7 +43,7 @@ if (avail !== true) {
   t.plan(0, avail);
 } else {
   t.test('the trigger: a lookup whose reply arrived while the event loop was busy past the bound is answered, not failed', async (t) => {
-    const { store, keys } = await setup(t, 20);
+    const { server, store, keys } = await setup(t, 20);
     let ok = 0;
     for (let i = 0; i < 20; i++) {
       const p = store.get(keys[i]!);
@@ -51,8 +51,11 @@ if (avail !== true) {
       if ((await p.catch(() => null))?.status === 'ONAY') ok++;
     }
     t.equal(ok, 20, 'all 20 answered (a plain timer race fails every one of them)');
-    // the same through the decision engine (its own backstop included)
-    const checks = new CheckService({ store, policy: { tacirWithoutRecord: 'allow' }, mirrorMaxAgeMs: 0, lookupTimeoutMs: 100 });
+    // the same through the decision engine (its own backstop included), 60 ms store bound
+    const store60 = createRedisStore({ url: server.url, keyPrefix: `bound${process.pid}:`, cache: false, checkSettings: false, commandTimeoutMs: 60 });
+    await store60.open();
+    t.teardown(() => store60.close());
+    const checks = new CheckService({ store: store60, policy: { tacirWithoutRecord: 'allow' }, mirrorMaxAgeMs: 0, lookupTimeoutMs: 100 });
     const answers: string[] = [];
     for (let i = 0; i < 5; i++) {
       const p = checks.check({ brandCode: 620000, recipient: keys[i]!.recipient, type: 'MESAJ', recipientType: 'BIREYSEL', messageType: 'TICARI' });
