@@ -152,7 +152,9 @@ export function repairTornTail(path: string, at: number, size: number, why: stri
 
 /**
  * Streams a legacy (line) file: each kept line goes to `onLine` (without `\n`). Warns for a torn
- * last line and for unreadable lines; salvages a record glued onto a torn line (C42).
+ * last line; salvages a record glued onto a torn line (C42).
+ * @throws GW_ERR_LOG_CORRUPT (file, byte offset) for an unreadable complete line with nothing
+ *   salvageable in it: only a last line can be torn by a crash, so that is damage, never skipped
  */
 export async function readLegacyLines(fh: FileHandle, path: string, legacy: LegacyFormat, onLine: (line: string) => void, warn?: (m: string) => void): Promise<number> {
   const decoder = new StringDecoder('utf8');
@@ -160,8 +162,11 @@ export async function readLegacyLines(fh: FileHandle, path: string, legacy: Lega
   let rest = '';
   let lineNo = 0;
   let kept = 0;
+  let offset = 0; // byte offset of the line being read
   const take = (line: string) => {
     lineNo++;
+    const at = offset;
+    offset += Buffer.byteLength(line) + 1;
     if (line.length === 0) return;
     if (legacy.valid(line)) { onLine(line); kept++; return; }
     // an earlier release appended after a torn line (C42): the record glued on is a valid suffix
@@ -173,7 +178,9 @@ export async function readLegacyLines(fh: FileHandle, path: string, legacy: Lega
         return;
       }
     }
-    warn?.(`${path}:${lineNo}: unreadable line of a file written by an earlier release skipped`);
+    // Only the last line of a file can be torn by a crash, and a record glued onto a torn line was
+    // salvaged above: an unreadable complete line before the end is damage, never skipped silently.
+    throw corrupt(path, at, `line ${lineNo} of a file written by an earlier release is unreadable`);
   };
   for (let pos = 0; ;) {
     const { bytesRead } = await fh.read(buf, 0, buf.length, pos);

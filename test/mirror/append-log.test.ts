@@ -140,12 +140,11 @@ t.test('a header cut short (crash while creating the file) starts an empty log',
 t.test('a legacy (unframed) file is read, a glued record salvaged, a torn line dropped, then converted', async (t) => {
   const dir = tempDir(t);
   const path = join(dir, 'old.log');
-  const old = 'rec-1\nrec-2\nre' + 'rec-3\nrubbish\nrec-4\nrec-'; // rec-3 glued onto a torn line; a torn last line
+  const old = 'rec-1\nrec-2\nre' + 'rec-3\nrec-4\nrec-'; // rec-3 glued onto a torn line; a torn last line
   writeFileSync(path, old);
   const a = await openLog(path, { legacy: LINES });
   t.same(a.records, ['rec-1', 'rec-2', 'rec-3', 'rec-4']);
   t.match(a.warnings.join('\n'), /:3: a record glued onto a torn line/);
-  t.match(a.warnings.join('\n'), /:4: unreadable line/);
   t.match(a.warnings.join('\n'), /torn last line \(4 bytes\)/);
   t.match(a.warnings.join('\n'), /converted from the format of an earlier release \(4 records/);
   t.equal(readFileSync(path + '.legacy', 'utf8'), old, 'the old file is kept');
@@ -160,6 +159,23 @@ t.test('a legacy (unframed) file is read, a glued record salvaged, a torn line d
   const other = join(dir, 'other.log');
   writeFileSync(other, 'hello\n');
   await t.rejects(openLog(other), { code: 'GW_ERR_LOG_CORRUPT' });
+});
+
+t.test('a legacy file with an unreadable complete line before its end is GW_ERR_LOG_CORRUPT naming file and byte offset; nothing is converted', async (t) => {
+  const dir = tempDir(t);
+  for (const [name, old, offset] of [
+    ['mid.log', 'rec-1\nrubbish\nrec-2\n', 6],
+    ['utf8.log', 'rec-1\nçöp\u0000\nrec-2\nrec-', 6],
+    ['garbage.log', '0000 4f 2a\n0010 ff ee\n', 0], // a hex dump written over the file: not a single record
+  ] as const) {
+    const path = join(dir, name);
+    writeFileSync(path, old);
+    const err = await openLog(path, { legacy: LINES }).then(() => null, (e: unknown) => e as { code?: string; message: string });
+    t.equal(err?.code, 'GW_ERR_LOG_CORRUPT', `${name}: refused`);
+    t.match(err?.message ?? '', new RegExp(`${name}.*\\b${offset}\\b`), `${name}: names the file and byte ${offset}`);
+    t.equal(readFileSync(path, 'utf8'), old, `${name}: left as it was`);
+    t.notOk(existsSync(path + '.legacy'), `${name}: not converted`);
+  }
 });
 
 t.test('whole files: sealed write and read; cut short or unsealed is GW_ERR_LOG_CORRUPT, never repaired', async (t) => {
