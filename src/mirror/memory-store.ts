@@ -171,7 +171,13 @@ export class MemoryStore implements ConsentStore {
     return out;
   }
 
+  /**
+   * Applies movements (ConsentStore.apply): durable before the promise resolves.
+   * @throws GW_ERR_STORE_UNAVAILABLE (rejects) when a durable store is not open (closed at
+   *   shutdown: nothing may be acknowledged that would not reach the journal), or its journal failed
+   */
   async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+    this.#assertWritable();
     const { outcomes, lines } = this.applyInMemory(movements);
     if (this.#log && lines.length > 0) {
       await this.#log.append(lines.join('')).catch((err: unknown) => { throw journalFailed(err); });
@@ -225,12 +231,18 @@ export class MemoryStore implements ConsentStore {
   }
 
   async size(): Promise<number> { return this.#count; }
+  /** A store with a data directory takes writes only while open (before open or after close, none would reach disk). */
+  #assertWritable(): void {
+    if (this.#opts.dataDir !== null && !this.#opened) throw storeUnavailable(null, 'the embedded store is closed');
+  }
+
   /** False once the journal failed a write or fsync (it then refuses writes until a restart). */
   async ping(): Promise<boolean> { return this.#opened && !this.#log?.failure; }
 
   async getMeta(name: string): Promise<string | null> { return this.#meta.get(name) ?? null; }
 
   async setMeta(name: string, value: string): Promise<void> {
+    this.#assertWritable();
     this.#meta.set(name, value);
     if (this.#log) await this.#log.append(`#m\t${name}\t${JSON.stringify(value)}\n`);
   }

@@ -111,3 +111,20 @@ t.test('the journal is compacted while running, without losing what is written m
   t.teardown(() => b.close());
   t.equal(await b.size(), 400, 'every acknowledged movement survives');
 });
+
+t.test('a closed durable store refuses writes (GW_ERR_STORE_UNAVAILABLE) instead of acknowledging what would not reach the journal', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'iysgate-closed-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new MemoryStore({ dataDir: dir });
+  const m = mv({ status: 'RET', source: 'HS_MESAJ', consentDate: '2026-12-01 10:00:00' });
+  await t.rejects(store.apply([m]), { code: 'GW_ERR_STORE_UNAVAILABLE' }, 'before open');
+  await store.open();
+  t.same(await store.apply([m]), ['applied']);
+  await store.close();
+  await t.rejects(store.apply([{ ...m, consentDate: '2026-12-01 11:00:00' }]), { code: 'GW_ERR_STORE_UNAVAILABLE' }, 'after close');
+  await t.rejects(store.setMeta('x', 'y'), { code: 'GW_ERR_STORE_UNAVAILABLE' });
+  const again = new MemoryStore({ dataDir: dir });
+  await again.open();
+  t.teardown(() => again.close());
+  t.equal((await again.get(m))?.consentDate, '2026-12-01 10:00:00', 'only the acknowledged write is on disk');
+});
