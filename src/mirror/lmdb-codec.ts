@@ -21,8 +21,8 @@ import { RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource 
  * uint16 LE length + record value (flag HAS_HISTORY unused inside it).
  */
 
-export const FLAG_RET = 1;
-export const FLAG_NONCANONICAL = 2;
+export { FLAG_NONCANONICAL, FLAG_RET } from './policy-view.ts';
+import { FLAG_NONCANONICAL, FLAG_RET } from './policy-view.ts';
 /** The key has older movements in the history DB. */
 export const FLAG_HAS_HISTORY = 4;
 const FLAG_TX_HEX = 8;

@@ -7,8 +7,9 @@ import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import { storeUnavailable } from '../errors.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { acquireLock } from './dir-lock.ts';
+import { policyView } from './policy-view.ts';
 import {
-  FLAG_HAS_HISTORY, FLAG_NONCANONICAL, FLAG_RET, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
+  FLAG_HAS_HISTORY, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
   encodeValue, encodeValueInto, keyBuffer, readKey, valueLength, writeKey,
 } from './lmdb-codec.ts';
 
@@ -27,11 +28,6 @@ export interface LmdbStoreOptions {
 /** File name of the LMDB environment inside `dataDir`. */
 export const LMDB_FILE = 'consents.mdb';
 
-/** Shared policy views by the two low flag bits (RET, non-canonical), as MemoryStore's. */
-const VIEWS: readonly PolicyRecord[] = [
-  Object.freeze({ status: 'ONAY', noncanonical: false }), Object.freeze({ status: 'RET', noncanonical: false }),
-  Object.freeze({ status: 'ONAY', noncanonical: true }), Object.freeze({ status: 'RET', noncanonical: true }),
-];
 
 /**
  * The embedded consent store on LMDB (`lmdb` on npm): records, bounded history per key and meta
@@ -145,11 +141,7 @@ export class LmdbStore implements ConsentStore {
     for (let i = 0; i < keys.length; i++) {
       const v = this.#read(keys[i]!);
       if (v === undefined) { out[i] = null; continue; }
-      const flags = v[0]!;
-      const r = decodeRetailer(v);
-      out[i] = r
-        ? { status: flags & FLAG_RET ? 'RET' : 'ONAY', noncanonical: (flags & FLAG_NONCANONICAL) !== 0, retailerCode: r.code, retailerAccess: r.access }
-        : VIEWS[flags & 3]!;
+      out[i] = policyView(v[0]!, decodeRetailer(v));
     }
     return out;
   }

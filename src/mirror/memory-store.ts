@@ -7,6 +7,7 @@ import type { PolicyRecord } from '../domain/policy.ts';
 import { CONSENT_SOURCES, type ConsentKey, type ConsentRecord, type ConsentSource, type Movement } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { storeUnavailable } from '../errors.ts';
+import { FLAG_NONCANONICAL, FLAG_RET, policyView } from './policy-view.ts';
 import { AppendLog, readLogFile, writeLogFileSync, type LegacyFormat, type LogFs } from './append-log.ts';
 import {
   RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource, lineToMovement, movementToLine,
@@ -27,15 +28,8 @@ export interface MemoryStoreOptions {
 }
 
 const SHARDS = 16; // a V8 Map holds at most 2^24 entries; shards lift the limit per (brand, type)
-const FLAG_RET = 1;
-const FLAG_NONCANONICAL = 2;
 const TX_BYTES = 32;
 const UPPER_HEX = /[A-F]/;
-/** Shared policy views by the two low flag bits (RET, non-canonical). */
-const VIEWS: readonly PolicyRecord[] = [
-  Object.freeze({ status: 'ONAY', noncanonical: false }), Object.freeze({ status: 'RET', noncanonical: false }),
-  Object.freeze({ status: 'ONAY', noncanonical: true }), Object.freeze({ status: 'RET', noncanonical: true }),
-];
 
 /**
  * The embedded consent store (default): all current records in memory in a compact layout,
@@ -156,11 +150,7 @@ export class MemoryStore implements ConsentStore {
     for (let i = 0; i < keys.length; i++) {
       const slot = this.#slotOf(keys[i]!, false);
       if (slot < 0) { out[i] = null; continue; }
-      const flags = this.#flags[slot]!;
-      const r = this.#retailer.get(slot);
-      out[i] = r
-        ? { status: flags & FLAG_RET ? 'RET' : 'ONAY', noncanonical: (flags & FLAG_NONCANONICAL) !== 0, retailerCode: r.code, retailerAccess: r.access }
-        : VIEWS[flags & 3]!;
+      out[i] = policyView(this.#flags[slot]!, this.#retailer.get(slot));
     }
     return out;
   }
