@@ -10,8 +10,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `node --import tsx src/server.ts` with env; resolves once /healthz answers. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+/** Spawns `node --import tsx src/server.ts` with env on a free port; does not wait for it. */
+export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: new URL('../..', import.meta.url).pathname,
@@ -21,14 +21,19 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const base = `http://127.0.0.1:${port}`;
+  return { child, base: `http://127.0.0.1:${port}`, output: () => out };
+}
+
+/** Starts `node --import tsx src/server.ts` with env; resolves once /healthz answers. */
+export async function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+  const { child, base, output } = await spawnGateway(env);
   for (let i = 0; i < 200; i++) {
-    try { const r = await fetch(base + '/healthz'); if (r.ok) return { child, base, output: () => out }; } catch { /* not yet */ }
+    try { const r = await fetch(base + '/healthz'); if (r.ok) return { child, base, output }; } catch { /* not yet */ }
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error('gateway did not start: ' + out.slice(-1000));
+  throw new Error('gateway did not start: ' + output().slice(-1000));
 }
 
 /** Sends SIGKILL and waits for the exit. */

@@ -6,10 +6,9 @@ import t from 'tap';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { encodeFrame } from '../../src/mirror/append-log.ts';
 import { movementToLine } from '../../src/mirror/movement-codec.ts';
-import { freePort, killHard, startGatewayProcess } from '../helpers/process.ts';
+import { killHard, spawnGateway, startGatewayProcess } from '../helpers/process.ts';
 
 const KEY = 'c42-test-key-0123456789';
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
@@ -52,19 +51,11 @@ async function outboxRecipients(base: string): Promise<string[]> {
 
 /** Runs the gateway until it exits by itself (a refused start); resolves with its code and output. */
 async function startRefused(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  const { child, output } = await spawnGateway(env);
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   clearTimeout(timer);
-  return { code, out };
+  return { code, out: output() };
 }
 
 t.test('C42 trigger: a partial last line in journal.log (and outbox.log) of the earlier release, a refusal answered 201, kill -9, start: BLOCK CONSENT_RET and the outbox item is back', async (t) => {
