@@ -3,7 +3,7 @@
  * non-send requests (GET with query) pass through, and removal reports expire.
  */
 import t from 'tap';
-import { RemovalReports, type RemovalReport } from '../../src/transports/http-proxy/removal-reports.ts';
+import { RemovalReports, type RemovalReport } from '../../src/check/removal-reports.ts';
 import { BRAND, KEY, makeProxy, startStub } from './harness.ts';
 
 t.test('a 200 KB chunked answer is streamed back unchanged; GET with query passes through', async (t) => {

@@ -10,7 +10,7 @@ import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/
 import { hasDuplicateKeys } from '../../transports/http-proxy/json-keys.ts';
 import { maskUrlForLog } from '../../transports/http-proxy/log-url.ts';
 import { providerPath, providerQuery, UnsafePath, type ProviderPath } from '../../transports/http-proxy/provider-path.ts';
-import { removalReports, type RemovalReport, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
+import { removalReports, type RemovalReport, type RemovalReports } from '../../check/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
 import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
@@ -164,7 +164,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
     assertServedBrand(brandCode, served); // a brandCode in the body the gateway does not serve: 400, never a decision
-    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy);
+    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'proxy', via: u.config.name });
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;

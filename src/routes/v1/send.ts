@@ -3,7 +3,7 @@ import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
 import { gatewayError } from '../../errors.ts';
 import { ownBrand, requireBrand } from '../../plugins/auth.ts';
 import { forwardRequestHeaders } from '../../transports/http-proxy/hop-by-hop.ts';
-import { removalReports, type RemovalReports } from '../../transports/http-proxy/removal-reports.ts';
+import { removalReports, type RemovalReports } from '../../check/removal-reports.ts';
 import { upstreamRegistry } from '../../transports/http-proxy/registry.ts';
 import { screenMessage } from '../../transports/http-proxy/screen.ts';
 import { UnreadableRequest, type ProviderMessage } from '../../transports/http-proxy/types.ts';
@@ -45,7 +45,7 @@ export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'co
       throw err;
     }
     const brandCode = requireBrand(req, message.brandCode ?? u.config.brandCode, deps.servedBrands);
-    const s = await screenMessage(deps.checks, u.adapter, message, req.body, brandCode, u.config.promotionalInformational ?? defaultPolicy);
+    const s = await screenMessage(deps.checks, u.adapter, message, req.body, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'send', via: u.config.name });
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, false);
     if (stopped) return stopped;
     const body = Buffer.from(JSON.stringify(s.rewritten ? s.body : req.body));

@@ -1,10 +1,11 @@
 import type { CheckService } from '../../check/check-service.ts';
-import { applyPromotionalPolicy, type PromotionalOutcome, type PromotionalPolicy } from '../../domain/promo-lint.ts';
+import type { RemovedRecipient } from '../../check/removal-reports.ts';
+import { screenOutbound, type Entrance } from '../../check/screening.ts';
+import type { PromotionalOutcome, PromotionalPolicy } from '../../domain/promo-lint.ts';
 import type { MessageType } from '../../domain/types.ts';
-import type { RemovedRecipient } from './removal-reports.ts';
 import type { ProviderAdapter, ProviderMessage } from './types.ts';
 
-/** What screening one message decided. */
+/** What screening one provider message decided, with the body to forward. */
 export interface Screening {
   promo: PromotionalOutcome;
   /** Message type the consent check used. */
@@ -22,31 +23,28 @@ export interface Screening {
 }
 
 /**
- * Screens one provider message: promotional policy, then ONE batched consent lookup for every
- * recipient (CheckService.checkBatch), then the adapter's rewrite when anything was removed, and
- * its `markCommercial` when policy `treat-as-commercial` re-classified an informational message
- * (the provider is told it is commercial: İYS rules apply to it, Law 6563 art. 6).
+ * Screens one provider message through the gate's one screening (check/screening.ts: promotional
+ * policy, then ONE batched consent decision), then maps the result back to the provider's shape:
+ * the adapter's rewrite when anything was removed, and its `markCommercial` when policy
+ * `treat-as-commercial` re-classified an informational message (the provider is told it is
+ * commercial: İYS rules apply to it, Law 6563 art. 6).
  * @param body the parsed request body (what `adapter.read` read `message` from)
+ * @param door the entrance (`proxy` or `send`) and the upstream name
  */
 export async function screenMessage(
   checks: CheckService, adapter: ProviderAdapter, message: ProviderMessage, body: unknown,
-  brandCode: number, policy: PromotionalPolicy,
+  brandCode: number, policy: PromotionalPolicy, door: { entrance: Entrance; via: string } = { entrance: 'proxy', via: adapter.name },
 ): Promise<Screening> {
-  const promo = applyPromotionalPolicy(message.messageType, message.texts, policy, message.unseenText);
   // a request that cannot be declared commercial (Netgsm OTP) is refused rather than sent as informational
-  const undeclarable = promo.action === 'treat-as-commercial' && adapter.markCommercial?.(body, message.recipientType) === null;
-  if (promo.action === 'block' || undeclarable) {
-    return {
-      promo, checkedMessageType: message.messageType, refused: true, keep: message.recipients.map(() => false),
-      removed: [], body: null, rewritten: false, forwarded: 0,
-    };
+  const markCommercial = adapter.markCommercial?.bind(adapter);
+  const s = await screenOutbound(checks, {
+    entrance: door.entrance, via: door.via, brandCode, type: message.type, recipientType: message.recipientType,
+    messageType: message.messageType, recipients: message.recipients, texts: message.texts, unseenText: message.unseenText,
+  }, { policy, canDeclareCommercial: markCommercial ? () => markCommercial(body, message.recipientType) !== null : undefined });
+  if (s.refused) {
+    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: true, keep: s.keep, removed: [], body: null, rewritten: false, forwarded: 0 };
   }
-  const { results } = await checks.checkBatch({
-    brandCode, type: message.type, recipientType: message.recipientType, messageType: promo.messageType,
-  }, message.recipients);
-  const keep = results.map((r) => r.decision === 'ALLOW');
-  const removed: RemovedRecipient[] = [];
-  results.forEach((r, index) => { if (!keep[index]) removed.push({ index, input: r.input, recipient: r.recipient, reason: r.reason }); });
+  const { keep, removed, results } = s;
   let out: unknown = null;
   let rewritten = false;
   if (removed.length > 0) {
@@ -61,10 +59,10 @@ export async function screenMessage(
   }
   // informational text that promotes: it is forwarded as the commercial message it is
   // (treat-as-commercial only ever re-classifies BILGILENDIRME as TICARI: applyPromotionalPolicy)
-  if (promo.action === 'treat-as-commercial' && adapter.markCommercial) {
-    out = adapter.markCommercial(out ?? body, message.recipientType);
+  if (s.promo.action === 'treat-as-commercial' && markCommercial) {
+    out = markCommercial(out ?? body, message.recipientType);
     rewritten = true;
   }
   const forwarded = keep.reduce((n, k) => n + (k ? 1 : 0), 0);
-  return { promo, checkedMessageType: promo.messageType, refused: false, keep, removed, body: out, rewritten, forwarded };
+  return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: out, rewritten, forwarded };
 }

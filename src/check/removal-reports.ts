@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { MessageType, Reason } from '../../domain/types.ts';
+import type { MessageType, Reason } from '../domain/types.ts';
 
 /** One recipient removed from a request (or allowed but not carried, `PERSONALIZATION_WITHOUT_TO`). */
 export interface RemovedRecipient {
@@ -71,7 +71,7 @@ export class RemovalReports {
 
 const byConfig = new WeakMap<object, RemovalReports>();
 
-/** The report store shared by `/proxy/*` and `/v1/send` of one config (created on first use). */
+/** The report store shared by every forwarding door (`/proxy/*`, `/v1/send`, SMTP, SMPP, dialers) of one config (created on first use). */
 export function removalReports(config: object): RemovalReports {
   let r = byConfig.get(config);
   if (!r) { r = new RemovalReports(); byConfig.set(config, r); }
