@@ -27,9 +27,11 @@ import { proxyRoutes } from './routes/proxy/index.ts';
 import { scrubRoutes } from './routes/v1/scrub.ts';
 import { sendRoutes } from './routes/v1/send.ts';
 import type { RouteDeps } from './routes/deps.ts';
+import inboundRoutes from './routes/v1/inbound.ts';
+import { openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -161,6 +163,9 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await iys.open();
   app.addHook('onClose', async () => { await iys.close(); });
   registerIysMetrics(metrics, iys, deps.now ?? Date.now, () => checks.isStale());
+  // the inbound door (issue 14): replies read for refusals; app.inbound.replies is what the SMPP front's deliver_sm hands to handleInboundReply
+  const inbound = await openInbound(config, { store: deps.store, outbox: iys.outbox, now: deps.now ?? Date.now, log: app.log, registry: metrics.registry });
+  app.addHook('onClose', async () => { await inbound.close(); });
   const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys, now: deps.now ?? Date.now };
 
   await app.register(swagger, {
@@ -199,9 +204,12 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(proxyRoutes, { ...routeDeps, keys: deps.keys });
   await app.register(scrubRoutes, routeDeps);
   await app.register(sendRoutes, routeDeps);
+  // encapsulated: its body parser reads bytes and decodes strict UTF-8
+  await app.register(inboundRoutes, { ...routeDeps, inbound: inbound.replies });
   app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3)', tags: ['operations'], security: [] } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('iys', iys);
   app.decorate('requestBounds', requestBounds);
+  app.decorate('inbound', inbound);
   return app;
 }

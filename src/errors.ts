@@ -58,6 +58,9 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UPSTREAM_REDIRECT: { status: 502, message: 'Upstream %s answered %s (a redirect) to a screened request; not followed and not relayed (its Location is logged): nothing was accepted, check the upstream url' },
   GW_ERR_UPSTREAM_REPORT_NOT_FOUND: { status: 404, message: 'No removal report %s (expired or never made)' },
   GW_ERR_IYS_NOT_CONFIGURED: { status: 409, message: 'No İYS account is configured (config key iys, README "Sync with İYS"); a refusal is recorded without one by POST /v1/rejections' },
+  // --- inbound replies (src/transports/inbound, src/routes/v1/inbound.ts) --------------------------
+  GW_ERR_INBOUND_UNREADABLE: { status: 400, message: 'Inbound delivery cannot be read: %s' },
+  GW_ERR_REVIEW_NOT_FOUND: { status: 404, message: 'No open review item %s' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { gatewayError } from '../errors.ts';
 import { configSchema, type GatewayConfig, type GatewayConfigInput } from './schema.ts';
+import { brandCodesOf } from './inbound-schema.ts';
 
 /**
  * Loads the configuration: the file (`--config FILE` or IYS_GATE_CONFIG; JSON or YAML), then the
@@ -77,7 +78,7 @@ function crossCheck(c: GatewayConfig): string[] {
   });
   if (c.iys?.push && isPlaceholderSecret(c.iys.push.password)) issues.push('iys.push.password: a placeholder secret from the documentation; set one of your own');
   if (typeof c.metricsAuth === 'object' && isPlaceholderSecret(c.metricsAuth.password)) issues.push('metricsAuth.password: a placeholder secret from the documentation; set one of your own');
-  const served = new Set([...(c.brands ?? []), ...(c.iys?.brands ?? [])]);
+  const served = new Set([...brandCodesOf(c.brands), ...(c.iys?.brands ?? [])]);
   if (served.size > 0) {
     const list = [...served].join(', ');
     c.apiKeys.forEach((k, i) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
+import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-schema.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
 export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics'] as const;
@@ -68,7 +69,7 @@ export const configSchema = z.object({
    * is 400 GW_ERR_UNKNOWN_BRAND on every entrance, and every key's brands and every upstream's
    * brandCode must be among them (checked at boot). Default unset: any brand a key holds is taken.
    */
-  brands: z.array(brandCode).min(1).optional(),
+  brands: z.array(brandEntrySchema).min(1).optional(),
   /**
    * Who may read GET /metrics: `none` (default: open, as on 127.0.0.1), `key` (Bearer API key with
    * scope `metrics` or `*`), or `{username, password}` (HTTP Basic). Set it when `host` is 0.0.0.0.
@@ -140,6 +141,12 @@ export const configSchema = z.object({
      * domain/promo-lint.ts): `block` it, `treat-as-commercial` (default: consent needed), or `warn`.
      */
     promotionalInformational: z.enum(['block', 'treat-as-commercial', 'warn']).default('treat-as-commercial'),
+    /**
+     * TICARI texts must carry a refusal instruction (a keyword + number, or an unsubscribe link) and
+     * the sender identity (`brands[].identity`): `warn` (default: header `X-IYS-Gate-Content:
+     * missing=…` and a metric), `block` (the message is refused), `off` (check/screening.ts).
+     */
+    contentCheck: contentCheckSchema,
   }).strict().default({}),
   /** pino level. Default info. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -174,6 +181,8 @@ export const configSchema = z.object({
      */
     onayEffectiveBeforeAck: z.boolean().default(false),
   }).strict().default({}),
+  /** Replies read for refusals (issue 14; config/inbound-schema.ts, README "Refusals from replies"). */
+  inbound: inboundSchema,
   /** Providers the proxy forwards to (API.md; every key: transports/http-proxy/upstream-config.ts). */
   upstreams: z.array(upstreamSchema).default([])
     .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),

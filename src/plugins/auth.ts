@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayConfig, Scope } from '../config/schema.ts';
+import { brandCodesOf } from '../config/inbound-schema.ts';
 import { gatewayError } from '../errors.ts';
 import { hasBrand, hasScope, type KeyRing, type Principal } from './api-keys.ts';
 
@@ -80,7 +81,7 @@ export function assertServedBrand(brandCode: number, servedBrands: readonly numb
  * neither is set (then any brand a key holds is taken). A `*` key acts for exactly these.
  */
 export function servedBrandsOf(config: Pick<GatewayConfig, 'brands' | 'iys'>): number[] {
-  return [...new Set([...(config.brands ?? []), ...(config.iys?.brands ?? [])])].sort((a, b) => a - b);
+  return [...new Set([...brandCodesOf(config.brands), ...(config.iys?.brands ?? [])])].sort((a, b) => a - b);
 }
 
 /**

@@ -1,0 +1,153 @@
+/**
+ * The inbound door (issue 14): real HTTP pushes in each provider's MO shape to a listening gateway
+ * (fetch over 127.0.0.1), the generic shape, de-duplication, review queue, bad input.
+ * The inbox pollers and the confirmation SMS against stub providers: inbound-pollers.test.ts.
+ */
+import t from 'tap';
+import { makeGateway, TEST_KEY } from '../helpers/gateway.ts';
+
+const BRAND = 700001;
+const OTHER = 700002;
+const SECRET = 'inbound-secret-0123456789';
+const overrides = {
+  brands: [{ brandCode: BRAND, shortNames: ['ABC'] }, { brandCode: OTHER, shortNames: ['XYZ'] }],
+  upstreams: [
+    { name: 'verimor', adapter: 'verimor' as const, url: 'http://127.0.0.1:9/', brandCode: BRAND },
+    { name: 'netgsm', adapter: 'netgsm' as const, url: 'http://127.0.0.1:9/', brandCode: BRAND },
+    { name: 'hook', adapter: 'webhook' as const, url: 'http://127.0.0.1:9/', brandCode: BRAND },
+  ],
+  inbound: {
+    numbers: { '+908501234567': [BRAND], 'ABCMARKET': [BRAND, OTHER], '4609': [BRAND] },
+    upstreams: { verimor: { secret: SECRET }, netgsm: { secret: SECRET }, hook: { secret: SECRET } },
+  },
+};
+
+async function listening(t: Parameters<typeof makeGateway>[0]) {
+  const gw = await makeGateway(t, overrides);
+  await gw.app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(gw.app.server.address() as { port: number }).port}`;
+  const check = async (recipient: string, brandCode = BRAND) => {
+    const r = await fetch(`${base}/v1/check`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ brandCode, recipient, type: 'MESAJ', messageType: 'TICARI' }) });
+    return r.json() as Promise<{ decision: string; reason: string }>;
+  };
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(base + path, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+  });
+  return { ...gw, base, check, post };
+}
+
+t.test('Verimor push (its JSON array, secret in the path): blocks before the answer, one outbox item with its deadline, twice → once', async (t) => {
+  const gw = await listening(t);
+  const before = await gw.check('+905321110001');
+  t.not(before.reason, 'CONSENT_RET', 'no refusal before the reply');
+  const body = [{ message_id: 1234, type: 'inbound', received_at: '2026-03-12 09:00:00', network: 'TURKCELL', source_addr: '905321110001', destination_addr: '908501234567', keyword: '', content: 'RET' }];
+  const r = await gw.post(`/v1/inbound/verimor/${SECRET}`, body);
+  t.equal(r.status, 200);
+  const j = await r.json() as { refused: number; results: { status: string; refusals: { brandCode: number; reportDeadline: string }[] }[] };
+  t.equal(j.refused, 1);
+  t.same(j.results[0]!.refusals, [{ brandCode: BRAND, type: 'MESAJ', reportDeadline: '2026-03-17' }], 'deadline: 3 business days from the day after 12 Mar 2026 (Thu)');
+  const after = await gw.check('+905321110001');
+  t.same([after.decision, after.reason], ['BLOCK', 'CONSENT_RET'], 'blocked as soon as the receiver answered');
+  const items = gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321110001');
+  t.equal(items.length, 1, 'one outbox item');
+  t.same([items[0]!.consent.status, items[0]!.consent.source, items[0]!.consent.type, items[0]!.consent.consentDate, items[0]!.deadline], ['RET', 'HS_MESAJ', 'MESAJ', '2026-03-12 09:00:00', '2026-03-17']);
+  const again = await (await gw.post(`/v1/inbound/verimor/${SECRET}`, body)).json() as { duplicate: number };
+  t.equal(again.duplicate, 1, 'redelivery is a duplicate');
+  t.equal(gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321110001').length, 1, 'still one outbox item');
+});
+
+t.test('Netgsm push (inbox item fields, Basic auth), generic webhook upstream, generic POST /v1/inbound', async (t) => {
+  const gw = await listening(t);
+  const basic = { authorization: `Basic ${Buffer.from(`netgsm:${SECRET}`).toString('base64')}` };
+  const n = await gw.post('/v1/inbound/netgsm', { messages: [{ message: 'İptal', sender: '905321110002', receiver: '908501234567', datetime: '12.03.2026 10:00:00' }] }, basic);
+  t.equal(n.status, 200);
+  t.equal(((await n.json()) as { refused: number }).refused, 1);
+  t.equal((await gw.check('+905321110002')).reason, 'CONSENT_RET');
+  const h = await gw.post(`/v1/inbound/hook/${SECRET}`, { from: '05321110003', to: '4609', text: 'STOP', messageId: 'h1', receivedAt: '2026-03-12T10:00:00+03:00' });
+  t.equal(((await h.json()) as { refused: number }).refused, 1);
+  t.equal((await gw.check('+905321110003')).reason, 'CONSENT_RET');
+  const g = await gw.post('/v1/inbound', { from: '+905321110004', to: 'ABCMARKET', text: 'RET XYZ', messageId: 'g1' }, { authorization: `Bearer ${TEST_KEY}` });
+  const gj = await g.json() as { results: { refusals: { brandCode: number }[] }[] };
+  t.same(gj.results[0]!.refusals.map((x) => x.brandCode), [OTHER], 'brand hint on a multi-brand header refuses that brand only');
+  t.equal((await gw.check('+905321110004', OTHER)).reason, 'CONSENT_RET');
+  t.not((await gw.check('+905321110004', BRAND)).reason, 'CONSENT_RET', 'the other brand of the header is not refused');
+  const all = await (await gw.post('/v1/inbound', { from: '+905321110005', to: 'abcmarket', text: 'ret', messageId: 'g2' }, { authorization: `Bearer ${TEST_KEY}` })).json() as { results: { refusals: unknown[] }[] };
+  t.equal(all.results[0]!.refusals.length, 2, 'no hint on a multi-brand header: every brand refused (multiBrand: all)');
+});
+
+t.test('review queue: free text, unknown destination, invalid sender; refuse and dismiss; paging', async (t) => {
+  const gw = await listening(t);
+  const key = { authorization: `Bearer ${TEST_KEY}` };
+  const send = (messageId: string, from: string, to: string, text: string) => gw.post('/v1/inbound', { messageId, from, to, text }, key).then((r) => r.json() as Promise<{ results: { status: string; reason?: string; reviewId?: string }[] }>);
+  const a = await send('r1', '905321110010', '908501234567', 'beni listeden çıkarın lütfen');
+  t.same([a.results[0]!.status, a.results[0]!.reason], ['review', 'free-text-stop']);
+  const b = await send('r2', '905321110011', '908509999999', 'RET');
+  t.same([b.results[0]!.status, b.results[0]!.reason], ['review', 'unknown-destination'], 'unknown destination kept for review');
+  const c = await send('r3', '12', '908501234567', 'RET');
+  t.same([c.results[0]!.status, c.results[0]!.reason], ['review', 'invalid-sender'], 'a sender that does not normalize is kept with a coded reason');
+  const d = await send('r4', '905321110012', '908501234567', 'Siparişim nerede?');
+  t.equal(d.results[0]!.status, 'ignored');
+  const page1 = await gw.call('GET', '/v1/optouts/review?limit=2');
+  t.equal(page1.status, 200);
+  t.equal(page1.body.items.length, 2);
+  t.equal(page1.body.open, 3);
+  t.ok(page1.body.next);
+  const page2 = await gw.call('GET', `/v1/optouts/review?limit=2&after=${page1.body.next}`);
+  t.equal(page2.body.items.length, 1);
+  t.equal(page2.body.next, null);
+  t.equal(page1.body.items[0].overdue, false);
+  const refuse = await gw.call('POST', `/v1/optouts/review/${a.results[0]!.reviewId}`, { action: 'refuse' });
+  t.equal(refuse.status, 200);
+  t.equal(refuse.body.refusals[0].brandCode, BRAND);
+  t.equal((await gw.check('+905321110010')).reason, 'CONSENT_RET', 'refused from the review queue');
+  const twice = await gw.call('POST', `/v1/optouts/review/${a.results[0]!.reviewId}`, { action: 'refuse' });
+  t.same([twice.status, twice.body.code], [404, 'GW_ERR_REVIEW_NOT_FOUND']);
+  const noBrand = await gw.call('POST', `/v1/optouts/review/${b.results[0]!.reviewId}`, { action: 'refuse' });
+  t.same([noBrand.status, noBrand.body.field], [400, 'brandCodes'], 'unknown destination: the brands must be given');
+  const withBrand = await gw.call('POST', `/v1/optouts/review/${b.results[0]!.reviewId}`, { action: 'refuse', brandCodes: [OTHER] });
+  t.equal(withBrand.status, 200);
+  const dismiss = await gw.call('POST', `/v1/optouts/review/${c.results[0]!.reviewId}`, { action: 'dismiss' });
+  t.equal(dismiss.body.state, 'dismissed');
+  t.equal((await gw.call('GET', '/v1/optouts/review')).body.open, 0);
+  const metrics = await (await fetch(gw.base + '/metrics')).text();
+  t.match(metrics, /iysgate_optout_review_items\{state="open"\} 0/);
+  t.match(metrics, /iysgate_inbound_replies_total\{via="api",status="review"\} 3/);
+});
+
+t.test('bad input: 401, 404, 413, invalid UTF-8, not JSON, missing fields', async (t) => {
+  const gw = await listening(t);
+  const item = [{ message_id: 9, source_addr: '905321110020', destination_addr: '908501234567', content: 'RET' }];
+  t.equal((await gw.post('/v1/inbound/verimor', item)).status, 401, 'no secret');
+  t.equal((await gw.post('/v1/inbound/verimor/wrong-secret-000000000', item)).status, 401, 'wrong secret');
+  const unknown = await gw.post(`/v1/inbound/nosuch/${SECRET}`, item);
+  t.same([unknown.status, ((await unknown.json()) as { code: string }).code], [404, 'GW_ERR_UPSTREAM_NOT_FOUND']);
+  const big = await gw.post(`/v1/inbound/verimor/${SECRET}`, Buffer.alloc(10 * 1024 * 1024, 0x20));
+  t.equal(big.status, 413, '10 MB body');
+  const bad = Buffer.concat([Buffer.from('[{"message_id":1,"source_addr":"905321110021","destination_addr":"908501234567","content":"R'), Buffer.from([0xc3, 0x28]), Buffer.from('T"}]')]);
+  const u = await gw.post(`/v1/inbound/verimor/${SECRET}`, bad);
+  t.same([u.status, ((await u.json()) as { code: string }).code], [400, 'GW_ERR_INBOUND_UNREADABLE'], 'invalid UTF-8 is refused, never guessed at');
+  t.equal((await gw.post(`/v1/inbound/verimor/${SECRET}`, 'not json')).status, 400);
+  t.equal((await gw.post(`/v1/inbound/verimor/${SECRET}`, [{ message_id: 1 }])).status, 400, 'missing fields');
+  t.not((await gw.check('+905321110021')).reason, 'CONSENT_RET', 'nothing recorded from a refused delivery');
+  t.equal((await gw.post('/v1/inbound', { from: 'x', to: 'y', text: 'RET', messageId: '1' })).status, 401, 'generic shape needs an API key');
+});
+
+t.test('flood: 10,000 replies (500 pushes of 20) all recorded, bounded memory', async (t) => {
+  const gw = await listening(t);
+  const heap0 = process.memoryUsage().heapUsed;
+  const started = Date.now();
+  const pushes: Promise<Response>[] = [];
+  for (let p = 0; p < 500; p++) {
+    const body = Array.from({ length: 20 }, (_v, i) => ({ message_id: p * 20 + i, type: 'inbound', received_at: '2026-03-12 09:00:00', source_addr: `90532${String(2_000_000 + p * 20 + i)}`, destination_addr: '908501234567', content: i % 2 ? 'RET' : 'iptal lütfen' }));
+    pushes.push(gw.post(`/v1/inbound/verimor/${SECRET}`, body));
+    if (pushes.length >= 16) await Promise.all(pushes.splice(0).map(async (r) => t.equal((await r).status, 200)));
+  }
+  await Promise.all(pushes.map(async (r) => t.equal((await r).status, 200)));
+  const ms = Date.now() - started;
+  const refused = gw.app.iys.outbox.list((i) => i.consent.source === 'HS_MESAJ').length;
+  t.equal(refused, 10_000, 'all 10,000 recorded');
+  const grew = (process.memoryUsage().heapUsed - heap0) / 1e6;
+  t.comment(`inbound flood: 10,000 replies in ${ms} ms (${Math.round(10_000 / (ms / 1000))}/s), heap +${grew.toFixed(1)} MB`);
+  t.ok(ms < 10_000 * 3, `within bound (${ms} ms; target 10 s on a quiet machine)`);
+  t.ok(grew < 200, `heap growth ${grew.toFixed(1)} MB < 200 MB`);
+});
