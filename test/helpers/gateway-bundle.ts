@@ -1,48 +1,172 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from './process.ts';
+import { freePort, killHard } from './process.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
  * Bundles src/server.ts (and its import worker) once (esbuild) into `.tap/gw-bundle-<pid>/server.js`, so that tests which
  * start many gateway processes (crash loops) pay node's start, not tsx's per-file transform and
- * hundreds of module resolutions at every start (measured here: ~1.1 s → ~0.25 s of imports).
- * The same source runs; native packages (lmdb) stay external. Returns the file and a cleanup.
+ * hundreds of module resolutions at every start. The same source runs; native packages (lmdb)
+ * stay external. The bundle is CommonJS (the directory has its own package.json) so that
+ * `standby.js` beside it (see GatewayLauncher) can load it with a V8 code cache
+ * (`server.js.v8cache`, what node 22's module compile cache does; node 20 has none for ESM).
+ * `node server.js` runs the gateway directly. Returns the bundle's directory, its server file
+ * and a cleanup.
  */
-export async function bundleGateway(): Promise<{ file: string; remove: () => void }> {
+export async function bundleGateway(): Promise<{ dir: string; file: string; remove: () => void }> {
   const { build } = await import('esbuild');
   const dir = join(ROOT, '.tap', `gw-bundle-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'server.js');
+  writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}\n');
   // the import worker is its own entry: the server starts it as ./import-worker.js beside itself
   await build({
     entryPoints: { server: join(ROOT, 'src/server.ts'), 'import-worker': join(ROOT, 'src/mirror/import-worker.ts') },
-    bundle: true, platform: 'node', format: 'esm', outdir: dir, logLevel: 'error',
+    bundle: true, platform: 'node', format: 'cjs', outdir: dir, logLevel: 'error',
     external: ['lmdb', '@lmdb/*', 'msgpackr-extract', '@msgpackr-extract/*'],
-    banner: { js: "import { createRequire as __iysCreateRequire } from 'node:module'; const require = __iysCreateRequire(import.meta.url);" },
+    // import.meta.url of each source file becomes its bundle file's URL (isMain, ./import-worker.js)
+    define: { 'import.meta.url': '__iysImportMetaUrl' },
+    banner: { js: "var __iysImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  writeFileSync(join(dir, 'standby.js'), STANDBY);
+  return { dir, file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A gateway process that has loaded the bundle (server.js evaluated, with the V8 code cache if
+ * one was written; nothing of serve() run: no config read, no store, no socket) and reads lines
+ * on stdin: `serve` runs the same serve() as `node server.js` (src/server.ts), with the same
+ * failure exit; `cache` writes server.js.v8cache (atomically) with what this process compiled
+ * so far (a warmed-up gateway: its start and first requests) and answers `cache written`.
+ */
+const STANDBY = `'use strict';
+const vm = require('node:vm'), fs = require('node:fs'), path = require('node:path'), Module = require('node:module');
+const file = path.join(__dirname, 'server.js'), cacheFile = file + '.v8cache';
+const cachedData = fs.existsSync(cacheFile) ? fs.readFileSync(cacheFile) : undefined;
+const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+const mod = new Module(file, module);
+mod.filename = file;
+mod.paths = Module._nodeModulePaths(__dirname);
+script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, __dirname);
+let serving = false;
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'serve' && !serving) {
+    serving = true;
+    mod.exports.serve({}).catch((err) => { process.stderr.write('iys-gate: ' + (err.code ?? 'error') + ': ' + err.message + '\\n'); process.exit(1); });
+  } else if (line === 'cache') {
+    fs.writeFileSync(cacheFile + '.tmp', script.createCachedData());
+    fs.renameSync(cacheFile + '.tmp', cacheFile);
+    process.stdout.write('cache written\\n');
+  }
+});
+process.stdout.write('standby' + (cachedData === undefined ? '' : script.cachedDataRejected ? ' (code cache rejected)' : ' (code cache)') + '\\n');
+`;
+
+type Standby = { child: ChildProcess; port: number; out: { text: string }; ready: Promise<void> };
+type Started = { child: ChildProcess; base: string; output: () => string };
+
 /** Starts `node <bundle>`; resolves once it logged that it listens (or rejects with its output). */
-export async function startBundled(file: string, env: Record<string, string>, timeoutMs = 60_000): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+export async function startBundled(file: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Started> {
   const port = await freePort();
   const child = spawn(process.execPath, [file], {
     cwd: ROOT, env: { ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  const base = `http://127.0.0.1:${port}`;
-  await new Promise<void>((resolve, reject) => {
+  return listening(child, `http://127.0.0.1:${port}`, timeoutMs, () => undefined);
+}
+
+/**
+ * Starts gateway processes one after the other (crash loops) with the module loading of the next
+ * one done ahead: one process stays in standby (bundle loaded, serve() not called, data dir not
+ * touched). `start()` tells the standby to serve — it then reads the config, opens the store from
+ * disk (recovery: replay, torn-tail truncation), builds the app and listens, exactly as a fresh
+ * `node server.js` — and spawns the next standby. The caller must have killed the previous
+ * gateway before `start()`: only one process ever opens the data dir.
+ */
+export class GatewayLauncher {
+  readonly #dir: string;
+  readonly #env: Record<string, string>;
+  #next: Promise<Standby> | null = null;
+  /** Time start() waited for a standby to finish loading (ms, summed): 0 when loading kept ahead. */
+  waitedMs = 0;
+  /** Starts whose process loaded the code cache (not rejected). */
+  cached = 0;
+
+  constructor(bundleDir: string, env: Record<string, string>) {
+    this.#dir = bundleDir;
+    this.#env = env;
+  }
+
+  async #spawn(extraEnv: Record<string, string> = {}): Promise<Standby> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(this.#dir, 'standby.js')], {
+      cwd: ROOT, env: { ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', ...this.#env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out = { text: '' };
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => { out.text += d; if (/standby.*\n/.test(out.text)) resolve(); });
+      child.stderr!.on('data', (d: Buffer) => { out.text += d; });
+      child.once('exit', () => reject(new Error('standby exited: ' + out.text.slice(-2000))));
+    });
+    ready.catch(() => undefined); // a standby killed by close() is not an error
+    return { child, port, out, ready };
+  }
+
+  /**
+   * Writes the code cache the standbys load: a gateway on `dataDir` (not the one of the rounds)
+   * serves, `exercise` sends it the requests the rounds will send, the process writes what it
+   * compiled, and is killed. Call before the first start().
+   */
+  async warm(dataDir: string, exercise: (base: string) => Promise<void>, timeoutMs = 60_000): Promise<void> {
+    const standby = await this.#spawn({ IYS_GATE_DATA_DIR: dataDir });
+    await standby.ready;
+    standby.child.stdin!.write('serve\n');
+    const gw = await listening(standby.child, `http://127.0.0.1:${standby.port}`, timeoutMs, () => standby.out.text);
+    try {
+      await exercise(gw.base);
+      // the spawn's own listener (registered first) has appended the chunk when this one runs
+      const written = new Promise<void>((resolve, reject) => {
+        standby.child.stdout!.on('data', () => { if (standby.out.text.includes('cache written\n')) resolve(); });
+        standby.child.once('exit', () => reject(new Error('gateway exited before writing the code cache: ' + standby.out.text.slice(-2000))));
+      });
+      standby.child.stdin!.end('cache\n');
+      await written;
+    } finally {
+      await killHard(standby.child);
+    }
+  }
+
+  /** Serves from the standby (spawning one if none), resolves once it listens; a new standby is spawned. */
+  async start(timeoutMs = 60_000): Promise<Started> {
+    const { child, port, out, ready } = await (this.#next ?? this.#spawn());
+    this.#next = null;
+    const t0 = performance.now();
+    await ready;
+    this.waitedMs += performance.now() - t0;
+    if (/standby \(code cache\)/.test(out.text)) this.cached++;
+    child.stdin!.end('serve\n');
+    const started = await listening(child, `http://127.0.0.1:${port}`, timeoutMs, () => out.text);
+    this.#next = this.#spawn();
+    return started;
+  }
+
+  /** Kills the standby, if any. */
+  async close(): Promise<void> {
+    const next = this.#next;
+    this.#next = null;
+    if (next) await killHard((await next).child);
+  }
+}
+
+function listening(child: ChildProcess, base: string, timeoutMs: number, earlier: () => string | undefined): Promise<Started> {
+  let out = earlier() ?? '';
+  return new Promise<Started>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('gateway did not start in time: ' + out.slice(-2000))); }, timeoutMs);
-    const onData = (d: Buffer) => {
-      out += d;
-      if (out.includes('iys-gate listening on')) { clearTimeout(timer); resolve(); }
-    };
-    child.stdout!.on('data', onData);
+    const check = () => { if (out.includes('iys-gate listening on')) { clearTimeout(timer); resolve({ child, base, output: () => out }); return true; } return false; };
+    child.stdout!.on('data', (d: Buffer) => { out += d; check(); });
     child.stderr!.on('data', (d: Buffer) => { out += d; });
     child.once('exit', () => { clearTimeout(timer); reject(new Error('gateway exited at start: ' + out.slice(-2000))); });
+    check();
   });
-  return { child, base, output: () => out };
 }
