@@ -9,6 +9,8 @@ import type { ConsentStore } from './mirror/consent-store.ts';
 import { prewarmImportWorker } from './mirror/import-worker.ts';
 import { openStore } from './mirror/open-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
+import { SmppFront } from './transports/smpp/front.ts';
+import { SmppMetrics } from './transports/smpp/metrics.ts';
 
 /**
  * Starts the gateway: config (file + env), time-zone self-check (C25), store (embedded unless
@@ -41,8 +43,9 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   app.iys.start();
   if (config.importParser === 'worker') prewarmImportWorker();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
+  const smpp = config.smpp ? await startSmpp(app, config) : null;
   let closing: Promise<void> | null = null;
-  const close = () => (closing ??= shutdown(app, store, config));
+  const close = () => (closing ??= shutdown(app, store, config, smpp));
   closeWithGrace({
     delay: config.shutdownTimeoutMs,
     logger: { error: (msg: unknown) => app.log.error({ err: msg instanceof Error ? msg : undefined }, `shutdown: ${msg instanceof Error ? msg.message : String(msg)}`) },
@@ -61,8 +64,9 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
  * close the app (İYS workers, outbox), then the store (embedded: snapshot written, journal
  * emptied). The last log line `closed cleanly` names the store and the time taken.
  */
-async function shutdown(app: FastifyInstance, store: ConsentStore, config: GatewayConfig): Promise<void> {
+async function shutdown(app: FastifyInstance, store: ConsentStore, config: GatewayConfig, smpp: SmppFront | null): Promise<void> {
   const t0 = performance.now();
+  if (smpp) await smpp.close(); // ESMEs and upstreams unbound before the store closes
   const drained = await app.requestBounds.drain(config.shutdownDrainMs);
   // leave a quarter of the bound for the store's own close (snapshot)
   const settled = await app.requestBounds.settled(config.shutdownTimeoutMs * 0.75 - (performance.now() - t0));
@@ -70,6 +74,20 @@ async function shutdown(app: FastifyInstance, store: ConsentStore, config: Gatew
   await app.close();
   await store.close();
   app.log.info({ store: store.kind, shutdownMs: Math.round(performance.now() - t0), answered: drained.waited, cut: drained.cut }, 'closed cleanly');
+}
+
+/**
+ * The SMPP front (config `smpp`, README "SMPP"): screens through the app's CheckService, metrics
+ * on the app's registry, logs through the app's (masking) logger.
+ */
+async function startSmpp(app: FastifyInstance, config: GatewayConfig): Promise<SmppFront> {
+  const registry = app.gatewayMetrics?.registry;
+  const front = new SmppFront({
+    config: config.smpp!, checks: app.checks, policy: config.policy.promotionalInformational, log: app.log,
+    ...(registry ? { metrics: (f: SmppFront) => new SmppMetrics(registry, { sessions: () => f.boundSessions(), upstreams: () => f.pools.values() }) } : {}),
+  });
+  await front.listen();
+  return front;
 }
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

@@ -88,6 +88,9 @@ function crossCheck(c: GatewayConfig): string[] {
     c.upstreams.forEach((u, i) => {
       if (!served.has(u.brandCode)) issues.push(`upstreams.${i}.brandCode: ${u.name} sends for brand ${u.brandCode}, which the gateway does not serve (brands/iys.brands: ${list})`);
     });
+    c.smpp?.binds.forEach((b, i) => {
+      if (!served.has(b.brandCode)) issues.push(`smpp.binds.${i}.brandCode: ${b.systemId} sends for brand ${b.brandCode}, which the gateway does not serve (brands/iys.brands: ${list})`);
+    });
   }
   return issues;
 }

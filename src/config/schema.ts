@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
 import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-schema.ts';
+import { smppSchema } from '../transports/smpp/config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
 export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics'] as const;
@@ -186,6 +187,8 @@ export const configSchema = z.object({
   /** Providers the proxy forwards to (API.md; every key: transports/http-proxy/upstream-config.ts). */
   upstreams: z.array(upstreamSchema).default([])
     .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),
+  /** The SMPP front (README "SMPP"; every key: transports/smpp/config.ts). Unset = off. */
+  smpp: smppSchema.optional(),
 }).strict();
 
 export type GatewayConfig = z.infer<typeof configSchema>;
