@@ -4,6 +4,8 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { CheckService } from './check/check-service.ts';
+import { createDecisionLog } from './check/decision-log/open-log.ts';
+import type { DecisionLog } from './check/decision-log/decision-log.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import type { ConsentStore } from './mirror/consent-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
@@ -31,7 +33,7 @@ import inboundRoutes from './routes/v1/inbound.ts';
 import { openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -131,7 +133,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   addFormats(strict); addFormats(coercing);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));
   const metrics = deps.metrics ?? new GatewayMetrics();
+  const decisions = createDecisionLog(config, (m) => app.log.warn(m));
+  if (decisions) app.addHook('onClose', async () => { await decisions.close(); });
   const checks = new CheckService({
+    decisions,
     store: deps.store,
     policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet },
     mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0),
@@ -208,6 +213,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(inboundRoutes, { ...routeDeps, inbound: inbound.replies });
   app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3)', tags: ['operations'], security: [] } }, async () => app.swagger());
   app.decorate('checks', checks);
+  app.decorate('decisions', decisions);
   app.decorate('iys', iys);
   app.decorate('requestBounds', requestBounds);
   app.decorate('inbound', inbound);

@@ -25,6 +25,8 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   const generated = keys.ensureKey();
   const store = await openStore(config);
   const app = await buildApp(config, { store, keys });
+  // the decision log's writer replays its open segment now: a damaged log refuses the start
+  try { await app.decisions?.ready(); } catch (err) { await app.close(); await store.close(); throw err; }
   if (generated) {
     process.stdout.write(
       `\n  No API key was configured, so one was generated. It is shown only this once;\n` +

@@ -7,6 +7,7 @@ import { toIstanbulIso } from '../domain/turkish-time.ts';
 import { gatewayError } from '../errors.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import { withDeadline } from '../mirror/deadline.ts';
+import type { DecisionLog, RecordContext } from './decision-log/decision-log.ts';
 
 /** One check request after validation and brand resolution. */
 export interface CheckRequest {
@@ -28,6 +29,8 @@ export interface CheckAnswer {
     creationDate: string | null; transactionId: string | null;
   };
   asOf: string | null;
+  /** Id of the decision's record in the decision log (README "Proving decisions"); absent when the log is off. */
+  decisionId?: string;
 }
 
 /** One result of /v1/check/batch (API.md). */
@@ -47,6 +50,8 @@ export interface CheckServiceOptions {
   onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, count: number) => void;
   /** Clock, for tests. */
   now?: () => number;
+  /** The decision log; decisions are recorded when the caller passes a RecordContext. */
+  decisions?: DecisionLog | null;
 }
 
 /**
@@ -66,6 +71,9 @@ export class CheckService {
     this.#store = opts.store;
     this.#opts = opts;
   }
+
+  /** The decision log (null when off): screenOutbound records and commits through it. */
+  get decisions(): DecisionLog | null { return this.#opts.decisions ?? null; }
 
   /** Records that the mirror was known fresh at `atMs` (epoch ms): after an import or a sync pull. */
   markFresh(atMs: number): void { this.#freshAt = atMs; this.#asOf = toIstanbulIso(new Date(atMs)); }
@@ -94,22 +102,25 @@ export class CheckService {
    * Lets a route answer without a promise on the hot path.
    * @throws GW_ERR_INVALID_RECIPIENT synchronously, as `check` rejects
    */
-  checkNow(req: CheckRequest): CheckAnswer | Promise<CheckAnswer> {
+  checkNow(req: CheckRequest, rec?: RecordContext): CheckAnswer | Promise<CheckAnswer> {
+    const log = rec ? this.#opts.decisions : null;
+    if (log) log.assertWritable();
+    else rec = undefined;
     const n = this.#normalize(req);
     const key = keyOf(req, n.canonical);
     const now = this.#recordNow(key);
     if (!needsBireyselRecord(req.recipientType, req.messageType, this.#opts.policy)) {
-      if (now !== undefined) return this.#answer(req, n, now);
-      return this.#lookup([key]).then((got) => this.#answer(req, n, got === 'unavailable' ? got : got[0] ?? null));
+      if (now !== undefined) return this.#answer(req, n, rec, now);
+      return this.#lookup([key]).then((got) => this.#answer(req, n, rec, got === 'unavailable' ? got : got[0] ?? null));
     }
     // TACIR: the BIREYSEL record matters only when there is no TACIR record (policy.ts)
-    if (now !== undefined && now !== null) return this.#answer(req, n, now);
+    if (now !== undefined && now !== null) return this.#answer(req, n, rec, now);
     const ind = { ...key, recipientType: 'BIREYSEL' as const };
     const indNow = now === null ? this.#recordNow(ind) : undefined;
-    if (now === null && indNow !== undefined) return this.#answer(req, n, now, indNow);
+    if (now === null && indNow !== undefined) return this.#answer(req, n, rec, now, indNow);
     return this.#lookup([key, ind]).then((got) => got === 'unavailable'
-      ? this.#answer(req, n, got, got)
-      : this.#answer(req, n, got[0] ?? null, got[1] ?? null));
+      ? this.#answer(req, n, rec, got, got)
+      : this.#answer(req, n, rec, got[0] ?? null, got[1] ?? null));
   }
 
   #normalize(req: CheckRequest): NormalizedRecipient & { ok: true } {
@@ -128,19 +139,30 @@ export class CheckService {
     return store.peekCached?.(key);
   }
 
-  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, record: ConsentRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable'): CheckAnswer {
+  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, rec: RecordContext | undefined, record: ConsentRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable'): CheckAnswer {
     const { decision, reason } = this.#decide(req, n, record, bireysel);
     const consent = record && record !== 'unavailable'
       ? { status: record.status, source: record.source, consentDate: record.consentDate, creationDate: record.creationDate, transactionId: record.transactionId }
       : null;
-    return { decision, reason, recipient: n.canonical, consent, asOf: this.asOf() };
+    const answer: CheckAnswer = { decision, reason, recipient: n.canonical, consent, asOf: this.asOf() };
+    if (rec) {
+      const log = this.#opts.decisions!;
+      const seq = log.newSeq();
+      const ctx = rec as RecordContext & { contextId?: number };
+      ctx.contextId ??= log.contextId(rec.keyName, rec.via);
+      log.record(ctx as RecordContext & { contextId: number }, seq, 0, (this.#opts.now ?? Date.now)(), this.#freshAt ?? 0, req, decision, reason, record, n.canonical, req.recipient);
+      answer.decisionId = log.idOf(seq);
+    }
+    return answer;
   }
 
   /**
    * Decides one message for each recipient, with one batched store lookup. Results keep request
    * order; an input that cannot be normalized is `BLOCK INVALID_RECIPIENT` (API.md).
    */
-  async checkBatch(req: Omit<CheckRequest, 'recipient'>, recipients: readonly string[]): Promise<{ results: BatchResult[]; counts: { ALLOW: number; BLOCK: number }; asOf: string | null }> {
+  async checkBatch(req: Omit<CheckRequest, 'recipient'>, recipients: readonly string[], rec?: RecordContext): Promise<{ results: BatchResult[]; counts: { ALLOW: number; BLOCK: number }; asOf: string | null; decisionId?: string }> {
+    const log = rec ? this.#opts.decisions : null;
+    log?.assertWritable();
     const norm = new Array<NormalizedRecipient>(recipients.length);
     const keys: ConsentKey[] = [];
     const keyIdx: number[] = [];
@@ -175,7 +197,22 @@ export class CheckService {
       results[i] = { input: recipients[i]!, recipient: n.ok ? n.canonical : null, decision: res.decision, reason: res.reason };
     }
     for (const [res, k] of counts) this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, k);
-    return { results, counts: { ALLOW: allow, BLOCK: recipients.length - allow }, asOf: this.asOf() };
+    const out: { results: BatchResult[]; counts: { ALLOW: number; BLOCK: number }; asOf: string | null; decisionId?: string } = { results, counts: { ALLOW: allow, BLOCK: recipients.length - allow }, asOf: this.asOf() };
+    if (log && rec) {
+      rec.seq ??= log.newSeq();
+      const ctx = rec as RecordContext & { contextId?: number };
+      ctx.contextId ??= log.contextId(rec.keyName, rec.via);
+      const base = rec.next ?? 0;
+      const t = (this.#opts.now ?? Date.now)();
+      const asOfMs = this.#freshAt ?? 0;
+      for (let i = 0; i < results.length; i++) {
+        const r = results[i]!;
+        log.record(ctx as RecordContext & { contextId: number }, rec.seq, base + i, t, asOfMs, req, r.decision, r.reason, records[i]!, r.recipient, r.input);
+      }
+      rec.next = base + results.length;
+      out.decisionId = log.idOf(rec.seq);
+    }
+    return out;
   }
 
   /** `asOf` of answers: ISO 8601 with +03:00, or null when the mirror was never known fresh. */

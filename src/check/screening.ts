@@ -3,12 +3,12 @@ import type { ConsentType, MessageType, RecipientType } from '../domain/types.ts
 import type { BatchResult, CheckService } from './check-service.ts';
 import type { RemovedRecipient } from './removal-reports.ts';
 
-/**
- * The doors of the gate: where a message entered. Bounded set (used as a metric label and in the
- * decision log). `check`/`batch`/`scrub` only ask; the others forward what is allowed.
- */
-export const ENTRANCES = ['check', 'batch', 'scrub', 'send', 'proxy', 'smtp', 'smpp', 'inbound', 'dialer', 'agi'] as const;
-export type Entrance = (typeof ENTRANCES)[number];
+import { normalizeRecipient } from '../domain/recipient.ts';
+import type { RecordContext } from './decision-log/decision-log.ts';
+import type { LintVerdict } from './decision-log/record-format.ts';
+import { FORWARDING_ENTRANCES, type Entrance } from './entrances.ts';
+
+export { ENTRANCES, FORWARDING_ENTRANCES, type Entrance } from './entrances.ts';
 
 /**
  * One outgoing message in transport-neutral form: what every door (HTTP proxy, /v1/send, SMTP,
@@ -34,6 +34,8 @@ export interface OutboundMessage {
    * reason. The promotional policy then treats the message as promotional (domain/promo-lint.ts).
    */
   unseenText?: string | undefined;
+  /** Name of the API key (or provider user) the message came with, for the decision log. Default ''. */
+  keyName?: string | undefined;
 }
 
 /** What screening one message decided. */
@@ -51,6 +53,14 @@ export interface MessageScreening {
   removed: RemovedRecipient[];
   /** Number of `keep` flags that are true. */
   allowed: number;
+  /**
+   * Request-level id of the message's records in the decision log (answer it as
+   * `X-IYS-Gate-Decision-Id` or in the protocol's reply); null when the log is off for this entrance.
+   * For a forwarding entrance the records are on disk when screenOutbound resolves.
+   */
+  decisionId: string | null;
+  /** Sequence of the request in the decision log (for `noteOutcome`), or null. */
+  decisionSeq: number | null;
 }
 
 /** Options of `screenOutbound`. */
@@ -72,16 +82,43 @@ export interface ScreenOptions {
  * answer RCPT with 550, list `unsuccess_sme`, refuse the originate…).
  * Never throws for bad recipients: they come back as `BLOCK INVALID_RECIPIENT` (or another reason)
  * in `results`; a store that cannot answer fails closed (`STORE_UNAVAILABLE`, CheckService).
+ *
+ * Every decision is recorded in the decision log (`checks.decisions`, README "Proving decisions"):
+ * for a forwarding entrance (FORWARDING_ENTRANCES) screenOutbound waits for the group commit, so
+ * what the door forwards after it resolves has its record on disk; a refused message is recorded
+ * as `BLOCK PROMOTIONAL_REFUSED` per recipient.
+ * @throws GW_ERR_DECISION_LOG_UNAVAILABLE (503) when the log cannot write: the door must not forward
  */
 export async function screenOutbound(checks: CheckService, msg: OutboundMessage, opts: ScreenOptions): Promise<MessageScreening> {
   const promo = applyPromotionalPolicy(msg.messageType, msg.texts as string[], opts.policy, msg.unseenText);
   const undeclarable = promo.action === 'treat-as-commercial' && opts.canDeclareCommercial !== undefined && !opts.canDeclareCommercial();
+  const log = checks.decisions;
+  const forwarding = FORWARDING_ENTRANCES.has(msg.entrance);
+  const rec: RecordContext | undefined = log && (log.mode === 'all' || forwarding) ? {
+    entrance: msg.entrance, via: msg.via, keyName: msg.keyName ?? '', declaredMessageType: msg.messageType,
+    lint: lintVerdict(promo, undeclarable),
+  } : undefined;
   if (promo.action === 'block' || undeclarable) {
-    return { promo, checkedMessageType: msg.messageType, refused: true, results: [], keep: msg.recipients.map(() => false), removed: [], allowed: 0 };
+    let decisionId: string | null = null; let decisionSeq: number | null = null;
+    if (log && rec) {
+      log.assertWritable();
+      decisionSeq = log.newSeq();
+      const ctx = { ...rec, contextId: log.contextId(rec.keyName, rec.via) };
+      const t = Date.now(); const asOfMs = checks.freshAt ?? 0;
+      const req = { brandCode: msg.brandCode, type: msg.type, recipientType: msg.recipientType, messageType: msg.messageType };
+      msg.recipients.forEach((input, i) => {
+        const n = normalizeRecipient(input, msg.type);
+        log.record(ctx, decisionSeq!, i, t, asOfMs, req, 'BLOCK', 'PROMOTIONAL_REFUSED', null, n.ok ? n.canonical : null, input);
+      });
+      decisionId = log.idOf(decisionSeq);
+      if (forwarding) await log.commit();
+    }
+    return { promo, checkedMessageType: msg.messageType, refused: true, results: [], keep: msg.recipients.map(() => false), removed: [], allowed: 0, decisionId, decisionSeq };
   }
-  const { results } = await checks.checkBatch({
+  const { results, decisionId } = await checks.checkBatch({
     brandCode: msg.brandCode, type: msg.type, recipientType: msg.recipientType, messageType: promo.messageType,
-  }, msg.recipients);
+  }, msg.recipients, rec);
+  if (log && rec && forwarding) await log.commit();
   const keep = new Array<boolean>(results.length);
   const removed: RemovedRecipient[] = [];
   let allowed = 0;
@@ -91,5 +128,12 @@ export async function screenOutbound(checks: CheckService, msg: OutboundMessage,
     if (keep[i]) allowed++;
     else removed.push({ index: i, input: r.input, recipient: r.recipient, reason: r.reason });
   }
-  return { promo, checkedMessageType: promo.messageType, refused: false, results, keep, removed, allowed };
+  return { promo, checkedMessageType: promo.messageType, refused: false, results, keep, removed, allowed, decisionId: decisionId ?? null, decisionSeq: rec?.seq ?? null };
+}
+
+/** The lint verdict a record stores. */
+function lintVerdict(promo: PromotionalOutcome, undeclarable: boolean): LintVerdict {
+  if (undeclarable) return 'undeclarable';
+  if (promo.lint === null) return 'not-run';
+  return promo.action;
 }

@@ -4,7 +4,7 @@ import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-s
 import { smppSchema } from '../transports/smpp/config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
-export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics'] as const;
+export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics', 'audit'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const brandCode = z.number().int().positive();
@@ -184,6 +184,33 @@ export const configSchema = z.object({
   }).strict().default({}),
   /** Replies read for refusals (issue 14; config/inbound-schema.ts, README "Refusals from replies"). */
   inbound: inboundSchema,
+  /**
+   * The decision log (README "Proving decisions"; src/check/decision-log/): every decision of every
+   * entrance as a 46-byte record in hash-chained segments under `<dataDir>/decisions/`.
+   */
+  decisions: z.object({
+    /** `all` (default: checks too), `sends` (forwarding entrances only: proxy, /v1/send, SMTP, SMPP, dialers), `off`. */
+    log: z.enum(['all', 'sends', 'off']).default('all'),
+    /** Whole segments whose last record is older than this are deleted (and listed as removed in the manifest). Default 1,095 (3 years). */
+    retentionDays: z.number().int().positive().default(1095),
+    /** A check's record is on disk within this many ms (forwarding entrances wait for theirs). Default 200. */
+    flushMs: z.number().int().positive().max(10_000).default(200),
+    /** Segment size past which the log rotates (it also rotates each Istanbul day), bytes. Default 67,108,864 (64 MiB). */
+    segmentBytes: z.number().int().min(4096).default(64 * 1024 * 1024),
+    /**
+     * Recipient HMAC keys `[{id: 0–255, key}]` (key: hex or base64, 16–64 bytes). New records use
+     * `hmacKeyId` (default: the highest id); the others stay to find older records. Unset: one key
+     * generated into `<dataDir>/decision-keys.json` (mode 0600) at first start.
+     */
+    hmacKeys: z.array(z.object({ id: z.number().int().min(0).max(255), key: z.string().min(22) }).strict()).min(1).optional(),
+    hmacKeyId: z.number().int().min(0).max(255).optional(),
+    /** Optional AES-256-GCM key (64 hex digits or base64 of 32 bytes): the recipients are also stored encrypted, for authorised exports. */
+    encryptionKey: z.string().min(43).optional(),
+    /** More directories of decision logs to query (other instances of a fleet, on a shared volume); this instance's own is always read. */
+    readDirs: z.array(z.string().min(1)).default([]),
+    /** Where hashing, chaining and fsync run: `worker` (default, a writer thread) or `inline` (the request loop). */
+    writer: z.enum(['worker', 'inline']).default('worker'),
+  }).strict().default({}),
   /** Providers the proxy forwards to (API.md; every key: transports/http-proxy/upstream-config.ts). */
   upstreams: z.array(upstreamSchema).default([])
     .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),

@@ -47,6 +47,7 @@ export const checkResponse = {
     recipient: { type: 'string' },
     consent,
     asOf: { type: ['string', 'null'] },
+    decisionId: { type: 'string' },
   },
 } as const;
 
@@ -76,6 +77,7 @@ export const batchResponse = {
     },
     counts: { type: 'object', properties: { ALLOW: { type: 'integer' }, BLOCK: { type: 'integer' } } },
     asOf: { type: ['string', 'null'] },
+    decisionId: { type: 'string' },
   },
 } as const;
 

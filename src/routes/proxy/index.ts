@@ -164,7 +164,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
     assertServedBrand(brandCode, served); // a brandCode in the body the gateway does not serve: 400, never a decision
-    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'proxy', via: u.config.name });
+    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'proxy', via: u.config.name, keyName: principal?.name ?? (u.config.gatewayAuth === 'none' ? '(open)' : '') });
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
@@ -318,6 +318,7 @@ export function answerScreening(
   if (s.promo.action !== 'none') reply.header('x-iys-gate-promotional', `${s.promo.action}; hits=${s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(',')}`);
   reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
   if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
+  if (s.decisionId) reply.header('x-iys-gate-decision-id', s.decisionId);
   const metrics = req.server.gatewayMetrics;
   metrics?.proxyRecipients(u.config.name, s.refused ? 0 : s.forwarded, s.refused ? message.recipients.length : message.recipients.length - s.forwarded);
   if (!s.refused && s.forwarded > 0) return { report, stopped: null };

@@ -27,7 +27,7 @@ export default async function checkRoutes(app: FastifyInstance, deps: RouteDeps)
       messageType: b.messageType, retailerCode: b.retailerCode,
     };
     // answered at once when the store can (embedded, warm cache): no promise on the hot path
-    const answer = deps.checks.checkNow(r);
+    const answer = deps.checks.checkNow(r, { entrance: 'check', via: '', keyName: req.principal!.name });
     return answer instanceof Promise ? answer : reply.send(answer);
   });
 
@@ -43,11 +43,13 @@ export default async function checkRoutes(app: FastifyInstance, deps: RouteDeps)
       summary: `Decide a list of 1 to ${max} recipients in one call`, tags: ['check'],
       body: batchBody, response: { 200: batchResponse, '4xx': errorResponse },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const b = req.body;
     const brandCode = requireBrand(req, b.brandCode, deps.servedBrands);
-    return deps.checks.checkBatch({
+    const out = await deps.checks.checkBatch({
       brandCode, type: b.type, recipientType: b.recipientType, messageType: b.messageType, retailerCode: b.retailerCode,
-    }, b.recipients);
+    }, b.recipients, { entrance: 'batch', via: '', keyName: req.principal!.name });
+    if (out.decisionId) reply.header('x-iys-gate-decision-id', out.decisionId);
+    return out;
   });
 }

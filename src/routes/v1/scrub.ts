@@ -63,7 +63,11 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
       const charset = charsetOfContentType(req.headers['content-type']);
       const stats: ScrubStats = { lines: 0, allowed: 0, blocked: 0, header: false };
       const body = bodyStream(req);
+      // one request-level id for the whole list (X-IYS-Gate-Decision-Id), known before the first batch
+      const log = deps.checks.decisions;
+      const record = log && log.mode === 'all' ? { entrance: 'scrub' as const, via: '', keyName: req.principal!.name, seq: log.newSeq() } : undefined;
       const scrub = new CallListScrub(deps.checks, {
+        record,
         brandCode, type: q.type, messageType: q.messageType, recipientType: q.recipientType, annotate: q.annotate,
         charset, header: q.header, delimiter: DELIMITER_NAMES[q.delimiter], maxRecordBytes: deps.config.scrubMaxRecordBytes,
       }, stats);
@@ -79,6 +83,7 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
       out.on('end', () => req.log.info({ scrub: stats }, 'scrub done'));
       out.on('error', (err) => req.log.warn({ err, scrub: stats }, 'scrub aborted after the answer began'));
       reply.type(`text/plain; charset=${scrub.charset}`).header('cache-control', 'no-store');
+      if (log && record) reply.header('x-iys-gate-decision-id', log.idOf(record.seq));
       return reply.send(out);
     });
   });

@@ -45,7 +45,7 @@ export async function sendRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'co
       throw err;
     }
     const brandCode = requireBrand(req, message.brandCode ?? u.config.brandCode, deps.servedBrands);
-    const s = await screenMessage(deps.checks, u.adapter, message, req.body, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'send', via: u.config.name });
+    const s = await screenMessage(deps.checks, u.adapter, message, req.body, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'send', via: u.config.name, keyName: req.principal?.name });
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, false);
     if (stopped) return stopped;
     const body = Buffer.from(JSON.stringify(s.rewritten ? s.body : req.body));

@@ -20,6 +20,9 @@ export interface Screening {
   body: unknown;
   rewritten: boolean;
   forwarded: number;
+  /** Request-level decision log id (`X-IYS-Gate-Decision-Id`), null when the log is off; the records are on disk. */
+  decisionId: string | null;
+  decisionSeq: number | null;
 }
 
 /**
@@ -33,16 +36,16 @@ export interface Screening {
  */
 export async function screenMessage(
   checks: CheckService, adapter: ProviderAdapter, message: ProviderMessage, body: unknown,
-  brandCode: number, policy: PromotionalPolicy, door: { entrance: Entrance; via: string } = { entrance: 'proxy', via: adapter.name },
+  brandCode: number, policy: PromotionalPolicy, door: { entrance: Entrance; via: string; keyName?: string | undefined } = { entrance: 'proxy', via: adapter.name },
 ): Promise<Screening> {
   // a request that cannot be declared commercial (Netgsm OTP) is refused rather than sent as informational
   const markCommercial = adapter.markCommercial?.bind(adapter);
   const s = await screenOutbound(checks, {
     entrance: door.entrance, via: door.via, brandCode, type: message.type, recipientType: message.recipientType,
-    messageType: message.messageType, recipients: message.recipients, texts: message.texts, unseenText: message.unseenText,
+    messageType: message.messageType, recipients: message.recipients, texts: message.texts, unseenText: message.unseenText, keyName: door.keyName,
   }, { policy, canDeclareCommercial: markCommercial ? () => markCommercial(body, message.recipientType) !== null : undefined });
   if (s.refused) {
-    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: true, keep: s.keep, removed: [], body: null, rewritten: false, forwarded: 0 };
+    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: true, keep: s.keep, removed: [], body: null, rewritten: false, forwarded: 0, decisionId: s.decisionId, decisionSeq: s.decisionSeq };
   }
   const { keep, removed, results } = s;
   let out: unknown = null;
@@ -64,5 +67,5 @@ export async function screenMessage(
     rewritten = true;
   }
   const forwarded = keep.reduce((n, k) => n + (k ? 1 : 0), 0);
-  return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: out, rewritten, forwarded };
+  return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: out, rewritten, forwarded, decisionId: s.decisionId, decisionSeq: s.decisionSeq };
 }

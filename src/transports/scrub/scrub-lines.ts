@@ -1,3 +1,4 @@
+import type { RecordContext } from '../../check/decision-log/decision-log.ts';
 import type { CheckService } from '../../check/check-service.ts';
 import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
 import { normalizeRecipient } from '../../domain/recipient.ts';
@@ -36,6 +37,8 @@ export interface ScrubOptions {
   delimiter?: Delimiter | 'auto';
   /** Bound on one record in bytes (GW_ERR_SCRUB_LINE_TOO_LONG past it). Default 65,536. */
   maxRecordBytes?: number;
+  /** The decision log context of the whole list (one request-level id for all its batches); unset = not recorded. */
+  record?: RecordContext | undefined;
 }
 
 /** Running counts of a scrub (updated as output is produced). */
@@ -158,7 +161,7 @@ export class CallListScrub {
     const flush = async (): Promise<void> => {
       const b = batch, ks = kinds, rs = recipients;
       batch = []; kinds = []; recipients = [];
-      const results = rs.length > 0 ? (await this.#checks.checkBatch(req, rs)).results : [];
+      const results = rs.length > 0 ? (await this.#checks.checkBatch(req, rs, opts.record)).results : [];
       for (let i = 0; i < b.length; i++) {
         const r = b[i]!, k = ks[i]!;
         if (k === BLANK) { out.bytes(r.buf, r.start, r.end + r.eol); continue; }
