@@ -3,11 +3,15 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
 import { ImportRowParser, type ImportError } from './import-rows.ts';
+import { LmdbImportSink, type LmdbImportTarget, type OutcomeCounts } from './lmdb-import-sink.ts';
 
 /** What the worker answers for each text piece (and at the end). */
 interface RowsMessage {
   id: number;
+  /** Valid rows as movements, for the caller to apply (no `lmdb` target at init). */
   movements: Movement[];
+  /** With an `lmdb` target: outcomes the worker committed (fsynced) since its last answer. */
+  committed: OutcomeCounts | null;
   /** Row errors, at most the report's remaining budget; `rejected` counts them all. */
   errors: ImportError[];
   rejected: number;
@@ -18,11 +22,18 @@ interface RowsMessage {
   fatal?: { format: string | null; message: string };
 }
 
-/** Main → worker: `init` starts an import (a fresh parser), then text pieces, then `end`. */
+/** What starts an import in the worker; with `lmdb` the worker applies the rows itself. */
+export interface WorkerInit { brandCode: number; latest: string; maxErrors: number; lmdb?: LmdbImportTarget }
+
+/**
+ * Main → worker: `init` starts an import (a fresh parser), then text pieces, then `end` (commit
+ * the rest) or `abort` (drop what is not committed). Both close the worker's LMDB handle.
+ */
 type WorkerCommand =
-  | { id: number; init: { brandCode: number; latest: string; maxErrors: number } }
+  | { id: number; init: WorkerInit }
   | { id: number; text: string }
-  | { id: number; end: true };
+  | { id: number; end: true }
+  | { id: number; abort: true };
 
 /** Running from TypeScript sources (`node --import tsx`, tests): the worker needs tsx's loader too. */
 const TS_SOURCE = import.meta.url.endsWith('.ts');
@@ -75,14 +86,21 @@ export class WorkerRowSource {
   headerSeen = false;
   readonly #onMessage = (m: RowsMessage) => this.#answer(m);
   readonly #onError = (err: Error) => this.#fail(err);
-  readonly #onExit = (code: number) => this.#fail(new Error(`import worker exited (${code})`));
+  readonly #onExit = (code: number) => { this.#exited = true; this.#fail(new Error(`import worker exited (${code})`)); };
+
+  /** The worker writes to LMDB itself (init.lmdb): it must never be terminated inside a transaction. */
+  readonly #writes: boolean;
+  #exited = false;
 
   /**
-   * @param init brandCode, `latest` (the latest consentDate a row may carry) and the report's error budget
-   * @param onRows receives each answer's movements (file order) and row errors (with the count of
-   *   all rejected rows; errors past `maxErrors` are counted, not sent)
+   * @param init brandCode, `latest` (the latest consentDate a row may carry), the report's error
+   *   budget, and optionally the LMDB store the worker applies the rows to itself (LmdbStore.importTarget())
+   * @param onRows receives each answer's movements (file order; none with `init.lmdb`), row errors
+   *   (with the count of all rejected rows; errors past `maxErrors` are counted, not sent) and, with
+   *   `init.lmdb`, the outcomes committed since the last answer
    */
-  constructor(init: { brandCode: number; latest: string; maxErrors: number }, private readonly onRows: (movements: Movement[], errors: ImportError[], rejected: number) => void) {
+  constructor(init: WorkerInit, private readonly onRows: (movements: Movement[], errors: ImportError[], rejected: number, committed: OutcomeCounts | null) => void) {
+    this.#writes = init.lmdb !== undefined;
     this.#worker = idle.pop() ?? startWorker();
     active++;
     this.#worker.on('message', this.#onMessage);
@@ -101,7 +119,7 @@ export class WorkerRowSource {
       w?.reject(err);
       return;
     }
-    this.onRows(m.movements, m.errors, m.rejected);
+    this.onRows(m.movements, m.errors, m.rejected, m.committed);
     w?.resolve();
   }
 
@@ -117,7 +135,7 @@ export class WorkerRowSource {
   /** End of input: resolves once the last rows were handed over. */
   end(): Promise<void> { return this.#post({ end: true }); }
 
-  #post(msg: { init: { brandCode: number; latest: string; maxErrors: number } } | { text: string } | { end: true }): Promise<void> {
+  #post(msg: { init: WorkerInit } | { text: string } | { end: true }): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
     const id = ++this.#id;
     return new Promise<void>((resolve, reject) => {
@@ -128,7 +146,8 @@ export class WorkerRowSource {
 
   /**
    * Gives the worker back (idle pool) when it finished cleanly, else stops it. Idempotent. A worker
-   * still busy with pieces of an aborted import is stopped, never reused.
+   * still busy with pieces of an aborted import is stopped, never reused; one that writes to LMDB
+   * is first asked to abort (it finishes the transaction it is in, drops the rest, closes its handle).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -137,7 +156,20 @@ export class WorkerRowSource {
     this.#worker.off('message', this.#onMessage);
     this.#worker.off('error', this.#onError);
     this.#worker.off('exit', this.#onExit);
-    const clean = this.#waiting.size === 0 && (this.#failed === null || (this.#failed as { code?: string }).code === 'GW_ERR_IMPORT_FORMAT');
+    let clean = this.#waiting.size === 0 && (this.#failed === null || (this.#failed as { code?: string }).code === 'GW_ERR_IMPORT_FORMAT');
+    if (!clean && this.#writes && !this.#exited) {
+      // never terminate a worker that may be inside an LMDB write transaction (the writer lock
+      // would stay taken): ask it to drop the rest and close its handle, then it is clean
+      const id = ++this.#id;
+      await new Promise<void>((resolve) => {
+        const onMsg = (m: RowsMessage) => { if (m.id === id) { this.#worker.off('message', onMsg); this.#worker.off('exit', onExit); resolve(); } };
+        const onExit = () => { this.#exited = true; this.#worker.off('message', onMsg); resolve(); };
+        this.#worker.on('message', onMsg);
+        this.#worker.on('exit', onExit);
+        this.#worker.postMessage({ id, abort: true } as WorkerCommand);
+      });
+      clean = !this.#exited;
+    }
     if (clean && idle.length < MAX_IDLE) idle.push(this.#worker);
     else await this.#worker.terminate();
   }
@@ -146,30 +178,45 @@ export class WorkerRowSource {
 // --- the worker side -------------------------------------------------------------------------
 if (!isMainThread && (workerData as { kind?: string } | undefined)?.kind === KIND) {
   let parser: ImportRowParser | null = null;
+  let sink: LmdbImportSink | null = null;
   let maxErrors = 0;
   let movements: Movement[] = [];
   let errors: ImportError[] = [];
   let rejected = 0;
   let sent = 0;
-  parentPort!.on('message', (msg: WorkerCommand) => {
+  const closeSink = async () => { const s = sink; sink = null; await s?.close(); };
+  const handle = async (msg: WorkerCommand) => {
     let fatal: RowsMessage['fatal'];
+    let committed: OutcomeCounts | null = null;
     try {
       if ('init' in msg) {
         maxErrors = msg.init.maxErrors; sent = 0;
-        parser = new ImportRowParser(msg.init.brandCode, msg.init.latest, (m) => movements.push(m), (e) => {
+        await closeSink();
+        const to = msg.init.lmdb ? (sink = new LmdbImportSink(msg.init.lmdb)) : null;
+        parser = new ImportRowParser(msg.init.brandCode, msg.init.latest, to ? (m) => to.add(m) : (m) => movements.push(m), (e) => {
           rejected++;
           if (sent < maxErrors) { errors.push(e); sent++; }
         });
-      } else if ('text' in msg) parser!.push(msg.text);
-      else parser!.end();
+      } else if ('text' in msg) {
+        parser!.push(msg.text);
+        committed = sink?.commit(false) ?? null;
+      } else if ('end' in msg) {
+        parser!.end();
+        committed = sink?.commit(true) ?? null;
+        await closeSink();
+      } else await closeSink(); // abort: what is not committed is dropped
     } catch (err) {
       fatal = { format: parser?.formatDetail ?? null, message: (err as Error).message };
+      await closeSink().catch(() => undefined);
     }
     const out: RowsMessage = {
-      id: msg.id, movements, errors, rejected, rows: parser?.rows ?? 0, layout: parser?.layout ?? 'daily',
+      id: msg.id, movements, committed, errors, rejected, rows: parser?.rows ?? 0, layout: parser?.layout ?? 'daily',
       headerSeen: parser?.headerSeen ?? false, ...(fatal ? { fatal } : {}),
     };
     parentPort!.postMessage(out);
     movements = []; errors = []; rejected = 0;
-  });
+  };
+  // one message at a time, in order (closing an LMDB handle is asynchronous)
+  let chain = Promise.resolve();
+  parentPort!.on('message', (msg: WorkerCommand) => { chain = chain.then(() => handle(msg)); });
 }

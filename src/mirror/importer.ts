@@ -6,6 +6,7 @@ import { gatewayError } from '../errors.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { ImportRowParser, type ImportError } from './import-rows.ts';
 import { WorkerRowSource, importWorkerAvailable } from './import-worker.ts';
+import type { LmdbImportTarget } from './lmdb-import-sink.ts';
 import { LoopSlice, feedSliced } from './loop-slice.ts';
 
 export { DAILY_COLUMNS, UPLOAD_COLUMNS, IMPORT_ROW_CODES, type ImportRowCode, type ImportError } from './import-rows.ts';
@@ -48,6 +49,13 @@ export interface ImportOptions {
    * (a worker thread, import-worker.ts; on the loop when every worker is busy). Default `loop`.
    */
   parser?: 'loop' | 'worker';
+  /**
+   * With `parser: 'worker'` and an LMDB store: the worker applies the rows itself in transactions of
+   * at most this many movements (default 250,000) and `workerTxnMs` ms (default 1,000); a refusal
+   * written meanwhile waits for the transaction in progress (LMDB has one writer at a time).
+   */
+  workerTxnRows?: number;
+  workerTxnMs?: number;
 }
 
 
@@ -106,11 +114,19 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const drain = async () => { while (pending.length > 0) await pending[0]; if (failed !== null) throw failed; };
   // rows: parsed and validated on this loop in slices, or on a worker thread (import-worker.ts)
   const onWorker = opts.parser === 'worker' && importWorkerAvailable();
+  // an LMDB store lets the worker apply the rows too, in its own large transactions: the request
+  // loop then only decodes and posts text (lmdb-import-sink.ts)
+  const direct = onWorker ? directTarget(opts.store) : null;
   const source: RowSource = onWorker
-    ? new WorkerRowSource({ brandCode: opts.brandCode, latest, maxErrors }, (movements, errors, rejected) => {
+    ? new WorkerRowSource({ brandCode: opts.brandCode, latest, maxErrors, ...(direct ? { lmdb: { ...direct.target, txnRows: opts.workerTxnRows, txnMs: opts.workerTxnMs } } : {}) }, (movements, errors, rejected, committed) => {
       for (const m of movements) batch.push(m);
       report.rejected += rejected;
       for (const e of errors) if (report.errors.length < maxErrors) report.errors.push(e);
+      if (committed && committed.applied + committed.ignoredOlder + committed.duplicate > 0) {
+        direct!.store.sawExternalCommit();
+        report.applied += committed.applied; report.ignoredOlder += committed.ignoredOlder; report.duplicate += committed.duplicate;
+        opts.onProgress?.(source.rows);
+      }
     })
     : loopSource(new ImportRowParser(opts.brandCode, latest, (m) => { batch.push(m); }, addError), slice);
   // the worker gets the next piece while the last one is parsed (two in flight)
@@ -143,6 +159,13 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   await flush();
   await drain();
   return report;
+}
+
+/** A store whose mirror the import worker may write itself (LmdbStore), with where to write. */
+function directTarget(store: ConsentStore): { store: { sawExternalCommit(): void }; target: LmdbImportTarget } | null {
+  const s = store as Partial<{ importTarget(): LmdbImportTarget | null; sawExternalCommit(): void }>;
+  const target = typeof s.importTarget === 'function' && typeof s.sawExternalCommit === 'function' ? s.importTarget() : null;
+  return target ? { store: s as { sawExternalCommit(): void }, target } : null;
 }
 
 /** Where an import's rows come from: the same parser on this loop or on a worker. */

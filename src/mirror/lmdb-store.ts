@@ -1,16 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
-import { compareMovements, resolveMovement, sameMovement } from '../domain/consent-order.ts';
+import type { Database, RootDatabase } from 'lmdb';
+import { compareMovements } from '../domain/consent-order.ts';
 import type { PolicyRecord } from '../domain/policy.ts';
 import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import { storeUnavailable } from '../errors.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { acquireLock } from './dir-lock.ts';
 import { policyView } from './policy-view.ts';
+import { LmdbWriter, openLmdbDatabases } from './lmdb-apply.ts';
 import {
   FLAG_HAS_HISTORY, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
-  encodeValue, encodeValueInto, keyBuffer, readKey, valueLength, writeKey,
+  encodeValue, keyBuffer, readKey, writeKey,
 } from './lmdb-codec.ts';
 
 /** Options of the LMDB store. */
@@ -59,9 +60,7 @@ export class LmdbStore implements ConsentStore {
   /** Writes not yet resolved, and the ref'd timer that keeps the event loop alive meanwhile (see #track). */
   #writesPending = 0;
   #keepAlive: NodeJS.Timeout | null = null;
-  /** Key and value scratch of the write path: inside a write transaction lmdb-js copies both at once. */
-  readonly #wkey = Buffer.allocUnsafe(4096);
-  readonly #wval = Buffer.allocUnsafe(4096);
+  #writer: LmdbWriter | null = null;
 
   constructor(opts: LmdbStoreOptions) {
     this.#opts = { ...opts, historyPerKey: opts.historyPerKey ?? 32 };
@@ -74,20 +73,12 @@ export class LmdbStore implements ConsentStore {
     mkdirSync(dir, { recursive: true });
     this.#lock = acquireLock(join(dir, 'LOCK'));
     try {
-      const env = openLmdb({
-        path: join(dir, LMDB_FILE),
-        noSubdir: true,
-        maxDbs: 4,
-        mapSize: this.#opts.mapSizeBytes ?? 256 * 1024 ** 3,
-        overlappingSync: false, // a commit promise means fsynced (see the class docstring)
-        noMemInit: true,
-        encoding: 'binary',
-        keyEncoding: 'binary',
-      });
-      this.#env = env;
-      this.#records = env.openDB<Buffer, Buffer>({ name: 'records', encoding: 'binary', keyEncoding: 'binary' });
-      this.#history = env.openDB<Buffer, Buffer>({ name: 'history', encoding: 'binary', keyEncoding: 'binary' });
-      this.#meta = env.openDB<string, string>({ name: 'meta', encoding: 'string' });
+      const dbs = openLmdbDatabases(join(dir, LMDB_FILE), this.#mapSize);
+      this.#env = dbs.env;
+      this.#records = dbs.records;
+      this.#history = dbs.history;
+      this.#meta = dbs.meta;
+      this.#writer = new LmdbWriter(dbs.records, dbs.history, this.#opts.historyPerKey);
     } catch (err) {
       this.#lock();
       this.#lock = null;
@@ -103,12 +94,36 @@ export class LmdbStore implements ConsentStore {
     this.#records = null;
     this.#history = null;
     this.#meta = null;
+    this.#writer = null;
     try {
       await env.close();
     } finally {
       this.#lock?.();
       this.#lock = null;
     }
+  }
+
+  get #mapSize(): number { return this.#opts.mapSizeBytes ?? 256 * 1024 ** 3; }
+
+  /**
+   * Where another thread of this process may write this store's mirror directly (the import
+   * worker, import-worker.ts: it opens the same file with openLmdbDatabases and applies with
+   * LmdbWriter in transactions of its own, so an import's per-row work leaves the request loop).
+   * Null when closed. Each write the worker makes must be followed by `sawExternalCommit()` on
+   * this thread before it is reported as done.
+   */
+  importTarget(): { lmdbPath: string; mapSizeBytes: number; historyPerKey: number } | null {
+    if (!this.#env) return null;
+    return { lmdbPath: join(this.#opts.dataDir, LMDB_FILE), mapSizeBytes: this.#mapSize, historyPerKey: this.#opts.historyPerKey };
+  }
+
+  /**
+   * Another thread committed to the environment: the next read on this thread starts a fresh
+   * read snapshot (lmdb-js renews its read transaction on a timer only), so a check answered
+   * after an import's answer sees what the import wrote.
+   */
+  sawExternalCommit(): void {
+    this.#env?.resetReadTxn();
   }
 
   /**
@@ -163,7 +178,8 @@ export class LmdbStore implements ConsentStore {
     try {
       return await this.#track(env.transaction(() => {
         const out: ApplyOutcome[] = new Array(movements.length);
-        for (let i = 0; i < movements.length; i++) out[i] = this.#applyOne(movements[i]!);
+        const writer = this.#writer!;
+        for (let i = 0; i < movements.length; i++) out[i] = writer.applyOne(movements[i]!);
         return out;
       }));
     } catch (err) {
@@ -279,36 +295,5 @@ export class LmdbStore implements ConsentStore {
   #readHistory(key: ConsentKey): Movement[] {
     const v = this.#history!.getBinaryFast(keyBuffer(key));
     return v ? decodeHistory(key, v) : [];
-  }
-
-  /** One movement inside the write transaction (same rules as MemoryStore's #applyOne). */
-  #applyOne(m: Movement): ApplyOutcome {
-    const records = this.#records!;
-    const k = m.recipient.length * 4 + 6 <= this.#wkey.length ? this.#wkey.subarray(0, writeKey(m, this.#wkey)) : keyBuffer(m);
-    const v = records.getBinaryFast(k);
-    if (v === undefined || v === null) {
-      records.put(k, this.#valueOf(m, 0));
-      return 'applied';
-    }
-    const flags = v[0]!;
-    const cur = decodeValue(m, v); // copies out of the reused buffer before the next read
-    const hist = flags & FLAG_HAS_HISTORY ? this.#readHistory(m) : [];
-    if (hist.some((h) => sameMovement(h, m))) return 'duplicate';
-    const outcome = resolveMovement(cur, m);
-    if (outcome === 'duplicate') return outcome;
-    if (outcome === 'applied') hist.unshift(cur);
-    else { hist.push(m); hist.sort((a, b) => compareMovements(b, a)); }
-    if (hist.length > this.#opts.historyPerKey - 1) hist.length = this.#opts.historyPerKey - 1;
-    const hasHist = hist.length > 0 ? FLAG_HAS_HISTORY : 0;
-    if (outcome === 'applied') records.put(k, this.#valueOf(m, hasHist));
-    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, this.#valueOf(cur, hasHist));
-    if (hasHist) this.#history!.put(k, encodeHistory(hist));
-    return outcome;
-  }
-
-  /** The value of `m` in the write scratch (valid until the next call), or a fresh buffer when large. */
-  #valueOf(m: Movement, extraFlags: number): Buffer {
-    const n = valueLength(m);
-    return n <= this.#wval.length ? this.#wval.subarray(0, encodeValueInto(m, this.#wval, 0, extraFlags)) : encodeValue(m, extraFlags);
   }
 }

@@ -41,3 +41,54 @@ t.test('parallel imports beyond the worker cap parse on the loop, same results',
   const runs = await Promise.all(Array.from({ length: 6 }, () => run('worker', [text])));
   for (const r of runs) t.match(r.report, { rows: 3000, applied: 3000, rejected: 0 });
 });
+
+// With an LMDB store the worker applies the rows itself (lmdb-import-sink.ts), in transactions of
+// its own on the same environment: same report and records as the loop, visible to reads on this
+// thread as soon as the import resolves, and an aborted import leaves the writer lock free.
+t.test('LMDB: the worker applies the rows itself; same report and records as the loop', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { LmdbStore } = await import('../../src/mirror/lmdb-store.ts');
+  const dirs: string[] = [];
+  t.teardown(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+  const open = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iw-lmdb-'));
+    dirs.push(dir);
+    const store = new LmdbStore({ dataDir: dir });
+    await store.open();
+    t.teardown(() => store.close());
+    return store;
+  };
+  // 12,000 rows, each key twice (the second an older or newer movement), bad rows included
+  const lines = [HEADER];
+  for (let i = 0; i < 6000; i++) lines.push(i % 1000 === 7 ? 'broken,row' : row(i));
+  for (let i = 0; i < 6000; i++) lines.push(row(i).replace('2026-11-01 10:00:00,HS_WEB', i % 2 ? '2026-11-02 10:00:00,HS_WEB' : '2026-10-01 10:00:00,HS_WEB').replace(/,tx(\d+),/, ',ty$1,').replace(i % 4 === 0 ? 'ONAY' : 'RET', i % 4 === 0 ? 'RET' : 'ONAY'));
+  const text = lines.join('\n') + '\n';
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length; i += 5003) chunks.push(text.slice(i, i + 5003));
+  const loop = await open();
+  const worker = await open();
+  const loopReport = await importCsv(Readable.from(chunks), { brandCode: 7, store: loop, parser: 'loop', maxErrors: 5 });
+  // 1,000-movement transactions: the import commits many times, never through this thread's apply
+  let applyCalls = 0;
+  const apply = worker.apply.bind(worker);
+  worker.apply = async (ms) => { applyCalls++; return apply(ms); };
+  const workerReport = await importCsv(Readable.from(chunks), { brandCode: 7, store: worker, parser: 'worker', maxErrors: 5, workerTxnRows: 1000 });
+  t.same(workerReport, loopReport);
+  t.equal(applyCalls, 0, 'the worker wrote the rows (no apply on this thread)');
+  t.ok(loopReport.applied > 6000 && loopReport.ignoredOlder > 0 && loopReport.rejected === 6, `${loopReport.applied} applied, ${loopReport.ignoredOlder} older, ${loopReport.rejected} rejected`);
+  t.equal(await worker.size(), await loop.size());
+  for (const n of [0, 1, 2, 3, 5999]) {
+    const key = { brandCode: 7, recipientType: 'BIREYSEL' as const, type: 'MESAJ' as const, recipient: `+90532${String(n).padStart(7, '0')}` };
+    t.same(worker.getSync(key), loop.getSync(key), `record ${n} read synchronously right after the import`);
+    t.same(await worker.history(key), await loop.history(key), `history ${n}`);
+  }
+
+  // an import whose input fails mid-way: rejected, and the store still takes writes at once
+  const failing = Readable.from((async function* () { yield chunks[0]!; yield chunks[1]!; throw new Error('client went away'); })());
+  await t.rejects(importCsv(failing, { brandCode: 7, store: worker, parser: 'worker', workerTxnRows: 10 }), /client went away/);
+  const m = { brandCode: 7, recipientType: 'BIREYSEL' as const, type: 'ARAMA' as const, recipient: '+905329999999', status: 'RET' as const, source: 'HS_WEB' as const, consentDate: '2026-11-03 10:00:00', creationDate: null, transactionId: null, noncanonical: false };
+  t.same(await worker.apply([m]), ['applied'], 'a refusal after the aborted import is written (the writer lock is free)');
+  t.equal(worker.getSync(m)?.status, 'RET');
+});

@@ -1,0 +1,96 @@
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb';
+import { compareMovements, resolveMovement, sameMovement } from '../domain/consent-order.ts';
+import type { ConsentKey, Movement } from '../domain/types.ts';
+import type { ApplyOutcome } from './consent-store.ts';
+import {
+  FLAG_HAS_HISTORY, decodeHistory, decodeValue, encodeHistory, encodeValue, encodeValueInto,
+  keyBuffer, valueLength, writeKey,
+} from './lmdb-codec.ts';
+
+/** The three named databases of the LMDB environment (lmdb-codec.ts describes their bytes). */
+export interface LmdbDatabases {
+  env: RootDatabase;
+  records: Database<Buffer, Buffer>;
+  history: Database<Buffer, Buffer>;
+  meta: Database<string, string>;
+}
+
+/**
+ * Opens the environment file `path` (`consents.mdb`) with the store's options, the same on every
+ * thread that opens it (lmdb-js shares one native environment per file in a process: the LMDB
+ * store on the request loop, an import worker applying in its own transactions). Commits are
+ * synchronous (`overlappingSync: false`): a commit that returned is fsynced.
+ * @param mapSizeBytes address space reserved for the map (virtual, not RAM)
+ * @throws what lmdb-js throws (unreadable file, no space for the lock file)
+ */
+export function openLmdbDatabases(path: string, mapSizeBytes: number): LmdbDatabases {
+  const env = openLmdb({
+    path,
+    noSubdir: true,
+    maxDbs: 4,
+    mapSize: mapSizeBytes,
+    overlappingSync: false, // a commit means fsynced (lmdb-store.ts)
+    noMemInit: true,
+    encoding: 'binary',
+    keyEncoding: 'binary',
+  });
+  return {
+    env,
+    records: env.openDB<Buffer, Buffer>({ name: 'records', encoding: 'binary', keyEncoding: 'binary' }),
+    history: env.openDB<Buffer, Buffer>({ name: 'history', encoding: 'binary', keyEncoding: 'binary' }),
+    meta: env.openDB<string, string>({ name: 'meta', encoding: 'string' }),
+  };
+}
+
+/**
+ * The one write rule of the LMDB store: a movement's read-modify-write of its key (current
+ * record, bounded history) inside a write transaction the caller holds (`transaction` callback
+ * or `transactionSync`), with the ordering rules of consent-order.ts (as MemoryStore's). Used by
+ * LmdbStore.apply on the request loop and by the import worker (import-worker.ts) on its own
+ * handle of the same environment. Key and value go through reused scratch buffers: inside a write
+ * transaction lmdb-js copies both at once.
+ */
+export class LmdbWriter {
+  readonly #wkey = Buffer.allocUnsafe(4096);
+  readonly #wval = Buffer.allocUnsafe(4096);
+
+  /** @param historyPerKey movements kept per key, current one included (≥ 1) */
+  constructor(private readonly records: Database<Buffer, Buffer>, private readonly history: Database<Buffer, Buffer>, private readonly historyPerKey: number) {}
+
+  /** Applies `m` in the caller's write transaction; the outcome as ConsentStore.apply reports it. */
+  applyOne(m: Movement): ApplyOutcome {
+    const records = this.records;
+    const k = m.recipient.length * 4 + 6 <= this.#wkey.length ? this.#wkey.subarray(0, writeKey(m, this.#wkey)) : keyBuffer(m);
+    const v = records.getBinaryFast(k);
+    if (v === undefined || v === null) {
+      records.put(k, this.#valueOf(m, 0));
+      return 'applied';
+    }
+    const flags = v[0]!;
+    const cur = decodeValue(m, v); // copies out of the reused buffer before the next read
+    const hist = flags & FLAG_HAS_HISTORY ? this.readHistory(m) : [];
+    if (hist.some((h) => sameMovement(h, m))) return 'duplicate';
+    const outcome = resolveMovement(cur, m);
+    if (outcome === 'duplicate') return outcome;
+    if (outcome === 'applied') hist.unshift(cur);
+    else { hist.push(m); hist.sort((a, b) => compareMovements(b, a)); }
+    if (hist.length > this.historyPerKey - 1) hist.length = this.historyPerKey - 1;
+    const hasHist = hist.length > 0 ? FLAG_HAS_HISTORY : 0;
+    if (outcome === 'applied') records.put(k, this.#valueOf(m, hasHist));
+    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, this.#valueOf(cur, hasHist));
+    if (hasHist) this.history.put(k, encodeHistory(hist));
+    return outcome;
+  }
+
+  /** Older movements of `key` (current record excluded), newest first. */
+  readHistory(key: ConsentKey): Movement[] {
+    const v = this.history.getBinaryFast(keyBuffer(key));
+    return v ? decodeHistory(key, v) : [];
+  }
+
+  /** The value of `m` in the write scratch (valid until the next call), or a fresh buffer when large. */
+  #valueOf(m: Movement, extraFlags: number): Buffer {
+    const n = valueLength(m);
+    return n <= this.#wval.length ? this.#wval.subarray(0, encodeValueInto(m, this.#wval, 0, extraFlags)) : encodeValue(m, extraFlags);
+  }
+}
