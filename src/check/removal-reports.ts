@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageType, Reason } from '../domain/types.ts';
 
-/** One recipient removed from a request (or allowed but not carried, `PERSONALIZATION_WITHOUT_TO`). */
+/** One recipient removed from a request (or allowed but not carried: `PERSONALIZATION_WITHOUT_TO`, or `CALL_PARTY_REFUSED` when another party of the same call was refused). */
 export interface RemovedRecipient {
   /** Position among the request's recipients (ProviderMessage.recipients order). */
   index: number;
@@ -9,7 +9,7 @@ export interface RemovedRecipient {
   input: string;
   /** Canonical form, or null when it could not be normalized. */
   recipient: string | null;
-  reason: Reason | 'PERSONALIZATION_WITHOUT_TO';
+  reason: Reason | 'PERSONALIZATION_WITHOUT_TO' | 'CALL_PARTY_REFUSED';
 }
 
 /**

@@ -115,7 +115,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     // C37: the path is read from the raw request target (not fastify's once-decoded params) the
     // way a provider's server may read it; the screen matches `key`, the upstream receives `wire`
     // (the same path, encoded once). A path that cannot be read one way only is refused unsent.
-    const target = req.url.replace(/^\/proxy\/[^/?#]*/, '');
+    const target = ariRooted.has(req) ? req.url : req.url.replace(/^\/proxy\/[^/?#]*/, '');
     const q = target.indexOf('?');
     let path: ProviderPath;
     let query: string;
@@ -141,7 +141,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     let message: ProviderMessage | null;
     try {
       if (parsed !== undefined && hasDuplicateKeys(text!)) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
-      message = u.adapter.read({ method: req.method, path: path.key, headers: req.headers, body: parsed }, u.config);
+      message = u.adapter.read({ method: req.method, path: path.key, headers: req.headers, body: parsed, query: new URLSearchParams(query) }, u.config);
     } catch (err) {
       if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
       throw err;
@@ -152,11 +152,12 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       // configured passThroughPaths go out unscreened; any other request the adapter cannot read is
       // refused, so no send API of the provider (form, XML, GET-with-query, PUT …) bypasses the check.
       const read = u.adapter.getReadsPass !== false && (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key) && !sendLikeQuery(query);
-      const known = path.ascii && (u.adapter.readOnlyPaths ?? []).includes(path.key);
+      const known = path.ascii && ((u.adapter.readOnlyPaths ?? []).includes(path.key)
+        || u.adapter.readOnlyRequest?.({ method: req.method, path: path.key, headers: req.headers, body: parsed, query: new URLSearchParams(query) }, u.config) === true);
       if (!read && !known && !passThrough(u.config).has(path.key)) {
         throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path.wire} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
       }
-      return relay(req, reply, u, pathAndQuery, headers, raw, null, 'passthrough');
+      return relay(req, reply, u, pathAndQuery, headers, raw, null, 'passthrough', u.adapter.rewriteReadAnswer ? path.key : undefined);
     }
 
     const brandCode = message.brandCode ?? u.config.brandCode;
@@ -170,6 +171,16 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
     return relay(req, reply, u, pathAndQuery, headers, body, report);
   };
+  // ARI clients address <host>/ari/… and take no path prefix: the upstream with ariRoot serves there too
+  const ari = upstreams.list().find((x) => x.config.ariRoot);
+  if (ari) {
+    const ariHandler = async (req: FastifyRequest<{ Params: { upstream: string; '*'?: string } }>, reply: FastifyReply) => {
+      ariRooted.add(req);
+      (req.params as { upstream: string }).upstream = ari.config.name;
+      return handler(req, reply);
+    };
+    app.all<{ Params: { upstream: string; '*'?: string } }>('/ari/*', { schema: { summary: `Asterisk REST Interface of upstream ${ari.config.name} (ariRoot): channel originates screened like /proxy/${ari.config.name}/ari/…`, tags: ['proxy'] } }, ariHandler);
+  }
   app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream', { schema: proxyDoc('') }, handler);
   app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream/*', { schema: proxyDoc('/*') }, handler);
 }
@@ -195,7 +206,9 @@ const SEND_LIKE = /send|sms$|message|otp/;
  * names no "send" in its path), so it is not passed through as a read (review: attack).
  */
 const SEND_PARAMS = new Set(['gsmno', 'gsm', 'no', 'dest', 'to', 'receipents', 'receipent', 'recipients', 'recipient', 'phone', 'phones',
-  'msisdn', 'number', 'numbers', 'numara', 'tel', 'mobile', 'email', 'msg', 'message', 'messages', 'mesaj', 'text', 'sms', 'body', 'content']);
+  'msisdn', 'number', 'numbers', 'numara', 'tel', 'mobile', 'email', 'msg', 'message', 'messages', 'mesaj', 'text', 'sms', 'body', 'content',
+  // dialers: the called party (Verimor originate/bridge, Netgsm originate/linkup, ARI endpoint)
+  'destination', 'customernum', 'called', 'caller', 'endpoint']);
 
 /** True when the raw query (`?a=1&b=2` or `''`) names a parameter of SEND_PARAMS, however encoded or cased. */
 export function sendLikeQuery(query: string): boolean {
@@ -244,7 +257,7 @@ export function makeReport(store: RemovalReports, u: Upstream, req: FastifyReque
  * Sends the (possibly rewritten) request upstream and relays the answer. `content-length` is the
  * byte length of what is sent (C26); hop-by-hop headers never cross (C27).
  */
-export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | null, report: RemovalReport | null, kind: 'forwarded' | 'passthrough' = 'forwarded') {
+export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | null, report: RemovalReport | null, kind: 'forwarded' | 'passthrough' = 'forwarded', readPath?: string) {
   if (body) headers['content-length'] = String(body.length);
   const metrics = req.server.gatewayMetrics;
   const name = u.config.name;
@@ -267,6 +280,14 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstrea
   if (kind === 'forwarded' && res.statusCode >= 300 && res.statusCode < 400) return refuseRedirect(req, reply, u, res, report);
   reply.code(res.statusCode);
   reply.headers(forwardResponseHeaders(res.headers));
+  if (readPath !== undefined && res.statusCode === 200 && u.adapter.rewriteReadAnswer) {
+    // an answer naming the upstream's own address (ARI api-docs basePath) is pointed back at the gateway
+    const got = Buffer.from(await res.body.arrayBuffer());
+    const host = typeof req.headers.host === 'string' ? req.headers.host : `127.0.0.1:${req.socket.localPort ?? ''}`;
+    const out = got.length <= 4 * SMALL_BODY_BYTES ? u.adapter.rewriteReadAnswer(readPath, got, `${req.protocol}://${host}`) : null;
+    if (out) reply.header('content-length', String(out.length));
+    return reply.send(out ?? got);
+  }
   // Small answers with a known length (every SMS provider's) are read whole: cheaper than piping.
   const len = Number(res.headers['content-length']);
   if (len <= SMALL_BODY_BYTES) {
@@ -329,6 +350,9 @@ export function answerScreening(
   if (report) report.outcome = 'not-forwarded';
   return { report, stopped: coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] }) };
 }
+
+/** Requests that came in at the ARI root mount (`/ari/*`, upstream `ariRoot`): their whole URL is the provider path. */
+const ariRooted = new WeakSet<FastifyRequest>();
 
 /** Requests of an upstream with `errorFormat: provider`: their adapter and key path (for `coded`). */
 const providerShaped = new WeakMap<FastifyRequest, { adapter: ProviderAdapter; path: string }>();

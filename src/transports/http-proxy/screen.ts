@@ -50,7 +50,14 @@ export async function screenMessage(
   const { keep, removed, results } = s;
   let out: unknown = null;
   let rewritten = false;
-  if (removed.length > 0) {
+  if (message.indivisible && removed.length > 0) {
+    // one call joining these parties: it is placed whole or not at all
+    keep.forEach((k, index) => { if (k) { keep[index] = false; removed.push({ index, input: results[index]!.input, recipient: results[index]!.recipient, reason: 'CALL_PARTY_REFUSED' }); } });
+    removed.sort((a, b) => a.index - b.index);
+    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: null, rewritten: false, forwarded: 0 };
+  }
+  // nothing kept: nothing is forwarded (the route answers all blocked), so no body to rewrite
+  if (removed.length > 0 && s.allowed > 0) {
     const rw = adapter.rewrite(body, keep);
     out = rw.body;
     rewritten = true;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ConsentType, MessageType, RecipientType } from '../../domain/types.ts';
 
 /** The adapters of API.md `upstreams[].adapter`. */
-export const ADAPTER_NAMES = ['netgsm', 'iletimerkezi', 'verimor', 'sendgrid', 'webhook'] as const;
+export const ADAPTER_NAMES = ['netgsm', 'iletimerkezi', 'verimor', 'sendgrid', 'webhook', 'verimor-switch', 'netgsm-santral', 'asterisk-ari'] as const;
 export type AdapterName = (typeof ADAPTER_NAMES)[number];
 
 /** A sender's request as the proxy sees it, after the `/proxy/<name>` prefix is removed. */
@@ -15,12 +15,22 @@ export interface ProviderRequest {
   headers: IncomingHttpHeaders;
   /** The body parsed as JSON (adapters never see raw bytes). */
   body: unknown;
+  /**
+   * The query as forwarded (decoded once, provider-path.ts `providerQuery`); dialer APIs name the
+   * called number there (Verimor `originate?destination=`, Netgsm `originate?customer_num=`, ARI
+   * `channels?endpoint=`). Absent in older callers: treated as empty.
+   */
+  query?: URLSearchParams;
 }
 
 /** What an upstream assumes when a request does not say (upstream config, see upstream-config.ts). */
 export interface ReadDefaults {
   messageType: MessageType;
   recipientType: RecipientType;
+  /** asterisk-ari: pattern finding the dialed number in an endpoint (named group `number`). */
+  dialPattern?: string | undefined;
+  /** asterisk-ari: endpoints matching it are internal (extensions): forwarded unscreened. */
+  internalPattern?: string | undefined;
 }
 
 /**
@@ -42,6 +52,11 @@ export interface ProviderMessage {
   recipientType: RecipientType;
   /** Brand named by the request itself (webhook shape), else null: the upstream's brand applies. */
   brandCode: number | null;
+  /**
+   * One call joining several parties (Verimor `bridge`, Netgsm `linkup`): the request cannot be
+   * cut, so one refused party refuses all (the others reported `CALL_PARTY_REFUSED`).
+   */
+  indivisible?: boolean;
 }
 
 /** Result of `rewrite`: the body to forward and the indexes of kept recipients it could not carry. */
@@ -105,6 +120,17 @@ export interface ProviderAdapter {
    * with a code the provider's SDK surfaces and `answer` itself inside. `path` is the request's key path.
    */
   refusal?(answer: GatewayAnswer, path: string): ProviderRefusal;
+  /**
+   * True for a request at a send path that sends nothing (Netgsm `autocallservice` events that
+   * list, report or stop a campaign): forwarded unscreened, like `readOnlyPaths`.
+   */
+  readOnlyRequest?(req: ProviderRequest, defaults: ReadDefaults): boolean;
+  /**
+   * Rewrites the upstream's answer to an unscreened read before it is relayed (ARI api-docs name
+   * the server's own base URL: pointed back at the gateway so clients never bypass it). `base` is
+   * the gateway's own origin as the client reached it (`http://host:port`). Null: relay unchanged.
+   */
+  rewriteReadAnswer?(path: string, body: Buffer, base: string): Buffer | null;
 }
 
 /** A coded answer of the gateway (API.md error shape plus proxy fields: requestId, outcome, counts, removed …). */

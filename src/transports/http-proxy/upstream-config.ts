@@ -64,7 +64,31 @@ export const upstreamSchema = z.object({
   passThroughPaths: z.array(z.string().startsWith('/')).default([]),
   /** Max sockets to this upstream. Default 64. */
   connections: z.number().int().positive().default(64),
+  /**
+   * `asterisk-ari`: regular expression (JavaScript, case-insensitive) finding the dialed number in
+   * a channel endpoint, with a named group `number`. Default dial-common.ts DEFAULT_DIAL_PATTERN
+   * (`PJSIP/trunk/905321234567`, `SIP/…/0532…`, `Local/905…@ctx`, `DAHDI/g1/…`). An endpoint it does
+   * not match is refused unsent (400 GW_ERR_UPSTREAM_UNREADABLE).
+   */
+  dialPattern: z.string().min(1).optional(),
+  /** `asterisk-ari`: endpoints matching this regular expression are internal (e.g. `^PJSIP/[0-9]{3,5}$`): forwarded unscreened. Default none. */
+  internalPattern: z.string().min(1).optional(),
+  /**
+   * `asterisk-ari`: also serve this upstream at the gateway's root `/ari/*` (ARI clients such as
+   * ari-client address `<host>/ari/…` and cannot take a path prefix). At most one upstream. Default false.
+   */
+  ariRoot: z.boolean().default(false),
 }).strict().superRefine((u, ctx) => {
+  for (const k of ['dialPattern', 'internalPattern'] as const) {
+    const src = u[k];
+    if (src === undefined) continue;
+    if (u.adapter !== 'asterisk-ari') ctx.addIssue({ code: 'custom', path: [k], message: 'only for the asterisk-ari adapter' });
+    try {
+      const re = new RegExp(src, 'iu');
+      if (k === 'dialPattern' && !/\(\?<number>/.test(re.source)) ctx.addIssue({ code: 'custom', path: [k], message: 'needs a named group (?<number>…)' });
+    } catch (err) { ctx.addIssue({ code: 'custom', path: [k], message: `not a regular expression: ${(err as Error).message}` }); }
+  }
+  if (u.ariRoot && u.adapter !== 'asterisk-ari') ctx.addIssue({ code: 'custom', path: ['ariRoot'], message: 'only for the asterisk-ari adapter' });
   if (u.gatewayAuth !== 'provider') return;
   if (u.adapter === 'webhook') ctx.addIssue({ code: 'custom', path: ['gatewayAuth'], message: 'the webhook adapter has no provider credential: use key or none' });
   if (u.providerUsers.length + u.providerUsersSha256.length === 0) ctx.addIssue({ code: 'custom', path: ['providerUsers'], message: 'gatewayAuth provider needs providerUsers or providerUsersSha256' });
@@ -86,6 +110,7 @@ export function parseUpstreams(list: readonly unknown[]): UpstreamConfig[] {
   });
   const seen = new Set<string>();
   for (const u of out) { if (seen.has(u.name)) issues.push(`upstreams: duplicate name ${u.name}`); seen.add(u.name); }
+  if (out.filter((u) => u.ariRoot).length > 1) issues.push('upstreams: ariRoot is set on more than one upstream');
   if (issues.length > 0) throw gatewayError('GW_ERR_CONFIG_INVALID', [issues.join('; ')]);
   return out;
 }
