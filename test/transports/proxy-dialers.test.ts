@@ -13,7 +13,7 @@ const ONAY = '905550000001';
 const RET = '905550000002';
 const NONE = '905550000003';
 
-async function setup(t: Tap.Test, upstreams: unknown[], reply?: Parameters<typeof startStub>[1]) {
+async function setup(t: Parameters<typeof startStub>[0], upstreams: unknown[], reply?: Parameters<typeof startStub>[1]) {
   const stub = await startStub(t, reply ?? ((_r, res) => { res.setHeader('content-type', 'text/plain'); res.end('358c20bc-fd86-11e5-87a2-157d41a07454'); }));
   const gw = await makeProxy(t, upstreams.map((u) => ({ url: stub.url, brandCode: BRAND, ...(u as object) })));
   await gw.seed([
