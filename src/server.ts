@@ -11,6 +11,8 @@ import { openStore } from './mirror/open-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
 import { SmppFront } from './transports/smpp/front.ts';
 import { SmppMetrics } from './transports/smpp/metrics.ts';
+import { moMessageId } from './transports/smpp/mobile-originated.ts';
+import { handleInboundReply } from './transports/inbound/handle-reply.ts';
 
 /**
  * Starts the gateway: config (file + env), time-zone self-check (C25), store (embedded unless
@@ -86,6 +88,11 @@ async function startSmpp(app: FastifyInstance, config: GatewayConfig): Promise<S
   const registry = app.gatewayMetrics?.registry;
   const front = new SmppFront({
     config: config.smpp!, checks: app.checks, policy: config.policy.promotionalInformational, log: app.log,
+    // MO texts go to the inbound door's opt-out capture (issue 14): a RET reply becomes a refusal
+    onMobileOriginated: async (mo) => {
+      if (mo.text === null) return;
+      await handleInboundReply(app.inbound.replies, { from: mo.from, to: mo.to, text: mo.text, receivedAt: new Date(mo.receivedAt), messageId: moMessageId(mo), via: mo.systemId ?? mo.via });
+    },
     ...(registry ? { metrics: (f: SmppFront) => new SmppMetrics(registry, { sessions: () => f.boundSessions(), upstreams: () => f.pools.values() }) } : {}),
   });
   await front.listen();

@@ -8,6 +8,10 @@ import { loadConfig } from '../src/config/load.ts';
 import { MemoryStore } from '../src/mirror/memory-store.ts';
 import { KeyRing } from '../src/plugins/api-keys.ts';
 import { maskPii } from '../src/plugins/redact.ts';
+import pino from 'pino';
+import smpp from 'smpp';
+const smppErrors = smpp.errors as Record<string, number>;
+import { boundEsme, startGate, startStubSmsc, until } from './transports/smpp-harness.ts';
 
 const PHONE = /(?<![\d])(\+?90)?0?5\d{9}(?!\d)/;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
@@ -56,4 +60,29 @@ t.test('errors are logged with type, message, stack and cause, masked', async (t
   t.match(out.err.stack, /TypeError/);
   t.equal(out.err.statusCode, 500);
   t.same([out.err.cause.message, out.err.cause.code], ['redis said no for ***67', 'ECONNRESET']);
+});
+
+t.test('SMPP front logs never carry a full number (bind, blocked and allowed submits, submit_multi, MO handler failure)', async (t) => {
+  const lines: string[] = [];
+  const stream = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
+  const config = loadConfig({ env: {}, overrides: { logLevel: 'trace' } });
+  const stub = await startStubSmsc(t);
+  const gate = await startGate(t, stub.url, {
+    logger: pino(loggerOptions(config) as pino.LoggerOptions, stream),
+    onMobileOriginated: (mo) => { throw new Error(`capture failed for ${mo.from}`); },
+  });
+  await gate.seed([{ recipient: '+905321110001', status: 'ONAY' }]);
+  await until(gate.upstreamBound, 5_000, 'upstream bind');
+  const e = await boundEsme(t, gate.port);
+  e.session.on('deliver_sm', (p: { response(): unknown }) => { e.session.send(p.response() as never); });
+  t.equal((await e.call('submit_sm', { dest_addr_ton: 1, destination_addr: '905321110001', short_message: 'x' })).command_status, 0);
+  t.not((await e.call('submit_sm', { dest_addr_ton: 1, destination_addr: '905321110002', short_message: 'x' })).command_status, 0);
+  const multi = await e.call('submit_multi', { dest_address: [{ dest_addr_ton: 1, destination_addr: '905321110001' }, { dest_addr_ton: 1, destination_addr: '905321110077' }], short_message: 'x' });
+  t.equal(multi.command_status, 0);
+  t.equal(await stub.deliver({ source_addr: '905321110055', source_addr_ton: 1, destination_addr: '4545', short_message: 'RET' }), smppErrors.ESME_RX_T_APPN, 'a failed capture: the SMSC retries');
+  const out = lines.join('');
+  t.match(out, /submit_multi/, 'the submit_multi line was logged');
+  t.match(out, /MO handler failed/, 'the failure was logged');
+  t.notMatch(out, PHONE, 'no phone number');
+  t.notMatch(out, /905321110\d{3}/, 'no international spelling either');
 });

@@ -55,8 +55,10 @@ export async function until(cond: () => boolean, ms = 5_000, what = 'condition')
 export type StubReply = { status: number } | 'silent';
 
 /** A stub SMSC: records binds and submits; `reply` decides each answer. */
-export async function startStubSmsc(t: Teardown, opts: { password?: string } = {}) {
+export async function startStubSmsc(t: Teardown, opts: { password?: string; answerEnquireLink?: boolean } = {}) {
   const submits: PDU[] = [];
+  /** Submits answered `silent`, with their session: `answerHeld()` answers them. */
+  const held: { session: Session; pdu: PDU }[] = [];
   const sessions: Session[] = [];
   let n = 0;
   const state = { reply: ((): StubReply => ({ status: 0 })) as (p: PDU) => StubReply, binds: 0 };
@@ -70,13 +72,13 @@ export async function startStubSmsc(t: Teardown, opts: { password?: string } = {
     };
     session.on('bind_transceiver', bind);
     session.on('bind_transmitter', bind);
-    session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
+    session.on('enquire_link', (pdu: PDU) => { if (opts.answerEnquireLink !== false) session.send(pdu.response()); });
     session.on('unbind', (pdu: PDU) => { session.send(pdu.response()); session.close(); });
     for (const cmd of ['submit_sm', 'data_sm', 'submit_multi']) {
       session.on(cmd, (pdu: PDU) => {
         submits.push(pdu);
         const r = state.reply(pdu);
-        if (r === 'silent') return;
+        if (r === 'silent') { held.push({ session, pdu }); return; }
         if (r.status !== 0) { session.send(pdu.response({ command_status: r.status })); return; }
         session.send(pdu.response({ message_id: `stub-${++n}` }));
       });
@@ -91,14 +93,17 @@ export async function startStubSmsc(t: Teardown, opts: { password?: string } = {
     const s = sessions.filter((x) => !x.socket.destroyed).at(-1)!;
     s.send(new smpp.PDU('deliver_sm', fields), (resp: PDU) => resolve(resp.command_status));
   });
-  return { port, url: `smpp://127.0.0.1:${port}`, submits, sessions, state, server, close, deliver };
+  const answerHeld = () => { for (const h of held.splice(0)) h.session.send(h.pdu.response({ message_id: `stub-${++n}` })); };
+  return { port, url: `smpp://127.0.0.1:${port}`, submits, sessions, state, server, close, deliver, held, answerHeld };
 }
 
 export interface SeedRow { recipient: string; status: 'ONAY' | 'RET'; recipientType?: 'BIREYSEL' | 'TACIR' }
 
 /** A gate bound to `upstreamUrl`; `binds` default: esme1/secret1 (TICARI) and info1/secret2 (BILGILENDIRME). */
-export async function startGate(t: Teardown, upstreamUrl: string, overrides: Partial<Record<keyof SmppConfig, unknown>> & { upstream?: Record<string, unknown> } = {}) {
-  const { upstream, ...rest } = overrides;
+export async function startGate(t: Teardown, upstreamUrl: string, overrides: Partial<Record<keyof SmppConfig, unknown>> & {
+  upstream?: Record<string, unknown>; logger?: pino.Logger; onMobileOriginated?: (mo: MobileOriginated) => void | Promise<void>;
+} = {}) {
+  const { upstream, logger, onMobileOriginated, ...rest } = overrides;
   const config = smppSchema.parse({
     port: 0,
     binds: [
@@ -112,13 +117,13 @@ export async function startGate(t: Teardown, upstreamUrl: string, overrides: Par
   await store.open();
   const checks = new CheckService({ store, policy: { tacirWithoutRecord: 'allow', tacirOverBireyselRet: 'block' }, mirrorMaxAgeMs: 0 });
   const logs: string[] = [];
-  const log = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { logs.push(String(c)); cb(); } }));
+  const log = logger ?? pino({ level: 'info' }, new Writable({ write(c, _e, cb) { logs.push(String(c)); cb(); } }));
   const mos: MobileOriginated[] = [];
   const registry = new GatewayMetrics({ defaultMetrics: false });
   const front = new SmppFront({
     config, checks, policy: 'treat-as-commercial', log,
     metrics: (f) => new SmppMetrics(registry.registry, { sessions: () => f.boundSessions(), upstreams: () => f.pools.values() }),
-    onMobileOriginated: (mo) => { mos.push(mo); },
+    onMobileOriginated: (mo) => { mos.push(mo); return onMobileOriginated?.(mo); },
   });
   const port = await front.listen();
   t.teardown(async () => { await front.close(); await store.close(); });

@@ -1,7 +1,7 @@
 import { recipientOf } from './address.ts';
 import type { SmppConfig } from './config.ts';
 import type { EsmeSession } from './front.ts';
-import type { MobileOriginatedHandler } from './mobile-originated.ts';
+import type { MobileOriginated, MobileOriginatedHandler } from './mobile-originated.ts';
 import type { PduOutcome } from './metrics.ts';
 import { isPduError, readShortMessage, statusOf } from './pdu.ts';
 import { decodeText, readUdh } from './text.ts';
@@ -21,7 +21,8 @@ const MAX_WAITING = 10_000;
  *   upstream; otherwise, and for MO, to the first bind of that upstream (`receiveMo` for MO).
  * - No receiver/transceiver bound: held up to `deliverWaitMs` for one to bind (a receiver bound
  *   later gets it), then the upstream gets the temporary status.
- * - MO texts are also handed to the MO handler (mobile-originated.ts).
+ * - MO texts are also handed to the MO handler (mobile-originated.ts); the upstream's
+ *   deliver_sm_resp waits for it.
  */
 export class DeliverRelay {
   readonly #cfg: SmppConfig;
@@ -75,13 +76,30 @@ export class DeliverRelay {
       target = this.#firstMo.get(upstream);
       const udh = readUdh(pdu, f.smStart, f.smEnd, (f.esmClass & 0x40) !== 0);
       const text = udh === null ? null : decodeText(pdu, f.smStart, f.smEnd, f.dataCoding, udh);
-      try {
-        const r = this.#onMo({ from: recipientOf(f.sourceTon, f.sourceAddr), to: f.destAddr, text, receivedAt: Date.now(), messageId: f.receiptedId, via: upstream, systemId: target ?? null });
-        if (r instanceof Promise) r.catch((err: unknown) => this.#log.error({ err }, 'SMPP MO handler failed'));
-      } catch (err) { this.#log.error({ err }, 'SMPP MO handler failed'); }
+      answer = this.#afterMo(answer, { from: recipientOf(f.sourceTon, f.sourceAddr), to: f.destAddr, text, receivedAt: Date.now(), messageId: f.receiptedId, via: upstream, systemId: target ?? null });
     }
     if (target === undefined) { this.#count('refused'); answer(0); return; } // no bind uses this upstream
     this.#deliver(target, { pdu: Buffer.from(pdu), answer, at: Date.now() });
+  }
+
+  /**
+   * Hands an MO to the handler; the upstream's deliver_sm_resp waits for both the ESME's answer
+   * and the handler (a refusal it records is durable before the SMSC hears OK); a handler that
+   * fails gives the upstream the temporary status, so the SMSC delivers the MO again.
+   */
+  #afterMo(answer: (status: number) => void, mo: MobileOriginated): (status: number) => void {
+    let esme: number | null = null; let settled = false; let failed = false;
+    const finish = () => { if (esme !== null && settled) answer(failed ? this.#cfg.temporaryStatus : esme); };
+    const done = (err?: unknown) => {
+      if (err !== undefined) { failed = true; this.#log.error({ err }, 'SMPP MO handler failed: the upstream gets the temporary status'); }
+      settled = true; finish();
+    };
+    try {
+      const r = this.#onMo(mo);
+      if (r instanceof Promise) r.then(() => done(), (err: unknown) => done(err ?? new Error('rejected')));
+      else done();
+    } catch (err) { done(err ?? new Error('threw')); }
+    return (status) => { esme = status; finish(); };
   }
 
   /** A receiver or transceiver of `s.systemId` bound: it gets what waited for it. */

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Mobile-originated (MO) messages seen by the SMPP front: a reply a recipient sent to a short
  * code or long number. The opt-out capture of the inbound-refusal issue (issue 14: a `RET` /
- * `İPTAL` reply becomes a refusal through `recordRefusal`) plugs in here; the front relays every
- * MO to its ESME whatever the handler does, and never waits for it.
+ * `İPTAL` reply becomes a refusal through `recordRefusal`) plugs in here (server.ts hands MO to
+ * `handleInboundReply`); the front relays every MO to its ESME whatever the handler does.
  */
 
 /** One MO message, decoded. `from` is the sender (the recipient of the earlier campaign). */
@@ -23,8 +25,20 @@ export interface MobileOriginated {
   systemId: string | null;
 }
 
-/** Receives MO messages; may be async (its promise is not awaited; a rejection is logged). */
+/**
+ * Receives MO messages; may be async. The upstream's deliver_sm_resp waits for it to settle; a
+ * rejection is logged and answered with the temporary status (the SMSC delivers it again).
+ */
 export type MobileOriginatedHandler = (mo: MobileOriginated) => void | Promise<void>;
 
 /** The default until the inbound opt-out capture exists: nothing beyond the relay to the ESME. */
 export const relayOnly: MobileOriginatedHandler = () => {};
+
+/**
+ * The id an MO is de-duplicated by downstream: the SMSC's id when it gave one, else a hash of
+ * sender, destination and text (an SMSC that delivers the same MO again gets the same id).
+ */
+export function moMessageId(mo: MobileOriginated): string {
+  if (mo.messageId) return mo.messageId;
+  return 'mo-' + createHash('sha256').update(`${mo.from}\u0000${mo.to}\u0000${mo.text ?? ''}`).digest('hex').slice(0, 32);
+}
