@@ -30,10 +30,12 @@ import { scrubRoutes } from './routes/v1/scrub.ts';
 import { sendRoutes } from './routes/v1/send.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import inboundRoutes from './routes/v1/inbound.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe.ts';
+import { SmtpRelay } from './transports/smtp/relay.ts';
 import { openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null; smtpRelay: SmtpRelay | null }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -211,6 +213,13 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(sendRoutes, routeDeps);
   // encapsulated: its body parser reads bytes and decodes strict UTF-8
   await app.register(inboundRoutes, { ...routeDeps, inbound: inbound.replies });
+  await app.register(unsubscribeRoutes, routeDeps);
+  // the SMTP door (config `smtp`): built here, listening once serve() (or a test) calls listen()
+  const smtpRelay = config.smtp
+    ? new SmtpRelay({ config: config as GatewayConfig & { smtp: NonNullable<GatewayConfig['smtp']> }, checks, keys: deps.keys, servedBrands, metrics, log: app.log, now: deps.now ?? Date.now })
+    : null;
+  if (smtpRelay) app.addHook('onClose', async () => { await smtpRelay.close(0); });
+  app.decorate('smtpRelay', smtpRelay);
   app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3)', tags: ['operations'], security: [] } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('decisions', decisions);

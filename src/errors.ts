@@ -63,6 +63,17 @@ export const ERROR_DEFINITIONS = {
   // --- inbound replies (src/transports/inbound, src/routes/v1/inbound.ts) --------------------------
   GW_ERR_INBOUND_UNREADABLE: { status: 400, message: 'Inbound delivery cannot be read: %s' },
   GW_ERR_REVIEW_NOT_FOUND: { status: 404, message: 'No open review item %s' },
+  // --- SMTP relay (src/transports/smtp; the SMTP reply code is in the README table) ---------------
+  GW_ERR_SMTP_RECIPIENT_REFUSED: { status: 422, message: 'Recipient refused by the İYS consent decision (%s); it does not receive this message' },
+  GW_ERR_SMTP_RECIPIENT_DEFERRED: { status: 503, message: 'Recipient cannot be decided now (%s); retry later' },
+  GW_ERR_SMTP_ALL_REFUSED: { status: 422, message: 'Every recipient was refused (%s of %s); nothing was sent upstream' },
+  GW_ERR_SMTP_TOO_MANY_RECIPIENTS: { status: 413, message: 'At most %s recipients per message (smtp.maxRecipients); send the rest in another transaction' },
+  GW_ERR_SMTP_HEADER_TOO_LARGE: { status: 413, message: 'Header block over %s bytes (smtp.maxHeaderBytes); nothing was sent upstream' },
+  GW_ERR_SMTP_BARE_LINE_FEED: { status: 400, message: 'Message holds a bare LF or CR (lines must end in CRLF, RFC 5322 §2.3); nothing was sent upstream' },
+  GW_ERR_SMTP_BAD_HEADER: { status: 400, message: 'Header %s: %s' },
+  GW_ERR_SMTP_UPSTREAM_DEFERRED: { status: 503, message: 'Upstream %s did not take the message (%s); nothing was acknowledged, retry later' },
+  GW_ERR_SMTP_UPSTREAM_REFUSED: { status: 502, message: 'Upstream %s refused the message: %s' },
+  GW_ERR_UNSUBSCRIBE_TOKEN_INVALID: { status: 400, message: 'Unsubscribe link is not valid (forged, damaged or expired); nothing was recorded' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },
 } as const;

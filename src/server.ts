@@ -44,6 +44,7 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
     app.log.warn(`GET /metrics is open on ${config.host}: set metricsAuth (key or {username, password}) when the port is reachable from outside`);
   }
   const address = await app.listen({ port: config.port, host: config.host });
+  if (app.smtpRelay) await app.smtpRelay.listen();
   app.iys.start();
   if (config.importParser === 'worker') prewarmImportWorker();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
@@ -71,6 +72,8 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
 async function shutdown(app: FastifyInstance, store: ConsentStore, config: GatewayConfig, smpp: SmppFront | null): Promise<void> {
   const t0 = performance.now();
   if (smpp) await smpp.close(); // ESMEs and upstreams unbound before the store closes
+  // the SMTP door first: no new transactions, sessions inside DATA finish within shutdownDrainMs
+  await app.smtpRelay?.close(config.shutdownDrainMs);
   const drained = await app.requestBounds.drain(config.shutdownDrainMs);
   // leave a quarter of the bound for the store's own close (snapshot)
   const settled = await app.requestBounds.settled(config.shutdownTimeoutMs * 0.75 - (performance.now() - t0));

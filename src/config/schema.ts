@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
+import { keySmtpSchema, smtpSchema } from '../transports/smtp/config.ts';
 import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-schema.ts';
 import { smppSchema } from '../transports/smpp/config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
-export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics', 'audit'] as const;
+export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics', 'audit', 'smtp'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const brandCode = z.number().int().positive();
@@ -17,6 +18,8 @@ const apiKey = z.object({
   /** Brands the key may act for; `'*'` = every brand this gateway serves. */
   brands: z.union([z.literal('*'), z.array(brandCode).min(1)]).default('*'),
   scopes: z.union([z.literal('*'), z.array(z.enum(SCOPES)).min(1)]).default('*'),
+  /** SMTP relay (scope `smtp`): brand, message and recipient type of the mail this key submits (transports/smtp/config.ts). */
+  smtp: keySmtpSchema.optional(),
 }).strict().refine((k) => (k.key === undefined) !== (k.keyHash === undefined), { message: 'give exactly one of key, keyHash' });
 
 /**
@@ -212,6 +215,8 @@ export const configSchema = z.object({
     writer: z.enum(['worker', 'inline']).default('worker'),
   }).strict().default({}),
   /** Providers the proxy forwards to (API.md; every key: transports/http-proxy/upstream-config.ts). */
+  /** SMTP submission relay (transports/smtp/config.ts, README "Sending e-mail through iys-gate"); unset = off. */
+  smtp: smtpSchema.optional(),
   upstreams: z.array(upstreamSchema).default([])
     .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),
   /** The SMPP front (README "SMPP"; every key: transports/smpp/config.ts). Unset = off. */

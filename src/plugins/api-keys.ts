@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatewayConfig, Scope } from '../config/schema.ts';
+import type { KeySmtp } from '../transports/smtp/config.ts';
 
 /** An authenticated caller. */
 export interface Principal {
@@ -9,6 +10,8 @@ export interface Principal {
   /** Brand codes the key may act for, or `'*'`. */
   brands: readonly number[] | '*';
   scopes: readonly Scope[] | '*';
+  /** SMTP relay settings of the key (config `apiKeys[].smtp`), when it has any. */
+  smtp?: KeySmtp | undefined;
 }
 
 interface StoredKey extends Principal { keyHash: string }
@@ -39,7 +42,7 @@ export class KeyRing {
     this.#file = join(config.dataDir, 'api-keys.json');
     for (const k of config.apiKeys) {
       const keyHash = k.keyHash ?? hashKey(k.key!);
-      this.#byHash.set(keyHash, { name: k.name, keyHash, brands: k.brands, scopes: k.scopes });
+      this.#byHash.set(keyHash, { name: k.name, keyHash, brands: k.brands, scopes: k.scopes, smtp: k.smtp });
     }
     if (existsSync(this.#file)) {
       const stored = JSON.parse(readFileSync(this.#file, 'utf8')) as { keys: StoredKey[] };

@@ -34,6 +34,10 @@ export class GatewayMetrics {
   readonly mirrorSize: Gauge;
   readonly importRows: Counter<'outcome'>;
   readonly rejections: Counter;
+  readonly #smtpSessions: Counter<'event'>;
+  readonly #smtpMessages: Counter<'listener' | 'outcome'>;
+  readonly #smtpRecipients: Counter<'result'>;
+  readonly unsubscribes: Counter<'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'iysgate_' });
@@ -47,7 +51,18 @@ export class GatewayMetrics {
     this.mirrorSize = new Gauge({ name: 'iysgate_mirror_consents', help: 'Consent records held by the mirror', registers: [this.registry] });
     this.importRows = new Counter({ name: 'iysgate_import_rows_total', help: 'Imported CSV rows by outcome', labelNames: ['outcome'], registers: [this.registry] });
     this.rejections = new Counter({ name: 'iysgate_rejections_total', help: 'Refusals recorded through POST /v1/rejections', registers: [this.registry] });
+    this.#smtpSessions = new Counter({ name: 'iysgate_smtp_sessions_total', help: 'SMTP relay sessions by event (opened, auth_failed)', labelNames: ['event'], registers: [this.registry] });
+    this.#smtpMessages = new Counter({ name: 'iysgate_smtp_messages_total', help: 'SMTP relay messages by listener and outcome (forwarded, forwarded_partial, all_refused, promotional_refused, deferred, upstream_deferred, upstream_refused, bad_input, dsn_sent, dsn_failed)', labelNames: ['listener', 'outcome'], registers: [this.registry] });
+    this.#smtpRecipients = new Counter({ name: 'iysgate_smtp_recipients_total', help: 'SMTP relay envelope recipients by result (forwarded, refused, deferred, too_many, upstream_failed)', labelNames: ['result'], registers: [this.registry] });
+    this.unsubscribes = new Counter({ name: 'iysgate_unsubscribes_total', help: 'One-click unsubscribe requests (POST /u/TOKEN) by outcome (recorded, already, invalid)', labelNames: ['outcome'], registers: [this.registry] });
   }
+
+  /** Counts one SMTP session event (`opened`, `auth_failed`). */
+  smtpSession(event: 'opened' | 'auth_failed'): void { this.#smtpSessions.inc({ event }); }
+  /** Counts one SMTP message by listener (a configured name: bounded) and outcome (an enum). */
+  smtpMessage(listener: string, outcome: string): void { this.#smtpMessages.inc({ listener, outcome }); }
+  /** Counts `n` SMTP envelope recipients by result. */
+  smtpRecipients(result: 'forwarded' | 'refused' | 'deferred' | 'too_many' | 'upstream_failed', n: number): void { if (n > 0) this.#smtpRecipients.inc({ result }, n); }
 
   /** Counts `n` decisions (labels are enums: bounded cardinality). */
   decision(type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, n = 1): void {

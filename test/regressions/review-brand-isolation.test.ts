@@ -152,7 +152,9 @@ t.test('a brand-A key walks every documented operation against brand B: 403 or n
       // an operation aimed at B (its brandCode, a resource id of B, B's upstream) is refused outright:
       // 403 for API keys, 401 on the routes İYS calls with its own Basic credentials (push)
       const basicOnly = (op as { security?: Array<Record<string, unknown>> }).security?.some((x) => 'basic' in x) ?? false;
-      const aimedAtB = /\{(id|upstream)\}/.test(path) || query.has('brandCode') || query.has('upstream') || payload !== undefined && !csv;
+      // a public operation (security: [], e.g. POST /u/{token}: the token is the credential) takes no key: not refused for it, must leak nothing
+      const isPublic = Array.isArray((op as { security?: unknown[] }).security) && (op as { security: unknown[] }).security.length === 0;
+      const aimedAtB = /\{(id|upstream)\}/.test(path) || query.has('brandCode') || query.has('upstream') || payload !== undefined && !csv && !isPublic;
       if (aimedAtB || csv) {
         t.equal(res.statusCode, basicOnly ? 401 : 403, `${what}: refused`);
         if (method !== 'head') t.equal(res.json().code, basicOnly ? 'GW_ERR_UNAUTHORIZED' : 'GW_ERR_FORBIDDEN', what);

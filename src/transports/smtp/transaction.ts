@@ -1,0 +1,213 @@
+import { Readable } from 'node:stream';
+import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { RemovalReports, RemovedRecipient } from '../../check/removal-reports.ts';
+import { screenOutbound, type MessageScreening } from '../../check/screening.ts';
+import type { Reason } from '../../domain/types.ts';
+import { hasBrand } from '../../plugins/api-keys.ts';
+import type { SmtpConfig } from './config.ts';
+import { sendDsn } from './dsn.ts';
+import { headerBlockEnd, headerValue, parseHeaderFields, rebuildHeaderBlock, type HeaderField } from './headers.ts';
+import { DataReader } from './message-reader.ts';
+import { lintTexts } from './mime-text.ts';
+import type { EnvelopeState, SmtpRelayDeps, SmtpSender } from './relay.ts';
+import { smtpReply, TEMPORARY_REASONS, type SmtpReplyError } from './replies.ts';
+import { listUnsubscribeHeaders } from './unsubscribe-headers.ts';
+import { oneLine, type SmtpUpstream, type UpstreamOutcome } from './upstream.ts';
+
+/** A recipient refused at RCPT TO (kept for the removal report). */
+export interface RcptRefusal { input: string; recipient: string | null; reason: Reason }
+
+/** What one DATA transaction answers. */
+export type DataReply = { ok: true; text: string } | { ok: false; error: SmtpReplyError };
+
+/** What relayMessage needs besides the stream. */
+export interface TransactionDeps {
+  deps: SmtpRelayDeps;
+  cfg: SmtpConfig;
+  via: string;
+  upstream: SmtpUpstream;
+  reports: RemovalReports;
+}
+
+/** Header fields the relay consumes (never forwarded). */
+const IYS_HEADERS = new Set(['x-iys-message-type', 'x-iys-recipient-type', 'x-iys-brand-code', 'x-iys-gate-report', 'x-iys-gate-decision']);
+
+/**
+ * One DATA transaction (issue 13): read the header block (≤ `maxHeaderBytes`), apply the
+ * sender's X-IYS-* narrowing, decide the recipients that are not decided yet (BILGILENDIRME key,
+ * or brand / recipient type changed by a header: one screenOutbound call over every envelope
+ * recipient with Subject + first text part, ≤ `lintMaxBytes`), then forward: header block
+ * rebuilt (X-IYS-* removed; List-Unsubscribe, List-Unsubscribe-Post and X-IYS-Gate-Report
+ * added as configured), body streamed byte for byte to the upstream. Answers only after the
+ * upstream answered. A broken session (client gone, bare LF, over the size) never reaches the
+ * upstream's final `.`.
+ */
+export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStream, session: SMTPServerSession, user: SmtpSender, st: EnvelopeState): Promise<DataReply> {
+  const { cfg, deps } = t;
+  const m = deps.metrics;
+  const reader = new DataReader(stream);
+  const fail = (error: SmtpReplyError, outcome: string): DataReply => { reader.drain(); m.smtpMessage(t.via, outcome); return { ok: false, error }; };
+  const rcpts = session.envelope.rcptTo.map((a) => a.address);
+  const chunks: Buffer[] = [];
+  let held = 0;
+  let hEnd = -1;
+  try {
+    // 1. the header block
+    while (hEnd < 0) {
+      const c = await reader.next();
+      if (c === null) break;
+      chunks.push(c); held += c.length;
+      const joined = chunks.length === 1 ? c : Buffer.concat(chunks);
+      if (chunks.length > 1) { chunks.length = 0; chunks.push(joined); }
+      hEnd = headerBlockEnd(joined);
+      if (hEnd < 0 && held > cfg.maxHeaderBytes) return fail(smtpReply(552, '5.3.4', 'GW_ERR_SMTP_HEADER_TOO_LARGE', [cfg.maxHeaderBytes]), 'bad_input');
+      if (hEnd > cfg.maxHeaderBytes) return fail(smtpReply(552, '5.3.4', 'GW_ERR_SMTP_HEADER_TOO_LARGE', [cfg.maxHeaderBytes]), 'bad_input');
+    }
+  } catch (err) {
+    return fail(isReply(err) ? err : smtpReply(451, '4.4.2', 'GW_ERR_REQUEST_TIMEOUT'), 'bad_input');
+  }
+  const first = chunks[0] ?? Buffer.alloc(0);
+  // a message without the empty line is all header; the block gets its empty line
+  const block = hEnd < 0 ? Buffer.concat([first, first.length === 0 || first.subarray(-2).toString() === '\r\n' ? Buffer.alloc(0) : Buffer.from('\r\n'), Buffer.from('\r\n')]) : first.subarray(0, hEnd);
+  let body: Buffer[] = hEnd < 0 ? [] : [first.subarray(hEnd)];
+  const fields = parseHeaderFields(block);
+
+  // 2. X-IYS-* narrowing
+  const mtH = headerValue(fields, 'x-iys-message-type');
+  const rtH = headerValue(fields, 'x-iys-recipient-type');
+  const bH = headerValue(fields, 'x-iys-brand-code');
+  if (mtH !== undefined && mtH !== 'TICARI' && mtH !== 'BILGILENDIRME') return fail(smtpReply(554, '5.6.0', 'GW_ERR_SMTP_BAD_HEADER', ['X-IYS-Message-Type', 'TICARI or BILGILENDIRME']), 'bad_input');
+  if (rtH !== undefined && rtH !== 'BIREYSEL' && rtH !== 'TACIR') return fail(smtpReply(554, '5.6.0', 'GW_ERR_SMTP_BAD_HEADER', ['X-IYS-Recipient-Type', 'BIREYSEL or TACIR']), 'bad_input');
+  if (bH !== undefined && !/^[1-9]\d{0,9}$/.test(bH)) return fail(smtpReply(554, '5.6.0', 'GW_ERR_SMTP_BAD_HEADER', ['X-IYS-Brand-Code', 'a brand code in decimal digits']), 'bad_input');
+  const brandCode = bH !== undefined ? Number(bH) : user.brandCode;
+  if (brandCode !== user.brandCode && (!hasBrand({ name: user.keyName, brands: user.brands, scopes: '*' }, brandCode)
+    || (deps.servedBrands.length > 0 && !deps.servedBrands.includes(brandCode)))) {
+    return fail(smtpReply(550, '5.7.1', 'GW_ERR_FORBIDDEN', [`brand ${brandCode}`]), 'bad_input');
+  }
+  // a TICARI key's mail stays commercial (decided at RCPT); a BILGILENDIRME key's may be declared TICARI
+  const messageType = user.messageType === 'TICARI' ? 'TICARI' : (mtH ?? 'BILGILENDIRME');
+  const recipientType = rtH ?? user.recipientType;
+  const decideNow = user.messageType !== 'TICARI' || brandCode !== user.brandCode || recipientType !== user.recipientType;
+
+  // 3. decisions not made at RCPT
+  let keep = rcpts;
+  let screening: MessageScreening | null = null;
+  const removed: RemovedRecipient[] = st.refused.map((r, i) => ({ index: -1 - i, input: r.input, recipient: r.recipient, reason: r.reason }));
+  if (decideNow) {
+    const window = cfg.lintMaxBytes * 2; // base64 and QP take more bytes than the text they carry
+    try {
+      while (held < window + block.length) {
+        const c = await reader.next();
+        if (c === null) break;
+        body.push(c); held += c.length;
+      }
+    } catch (err) {
+      return fail(isReply(err) ? err : smtpReply(451, '4.4.2', 'GW_ERR_REQUEST_TIMEOUT'), 'bad_input');
+    }
+    const prefix = Buffer.concat(body);
+    body = [prefix];
+    const lint = lintTexts(fields, prefix.subarray(0, window), reader.ended, cfg.lintMaxBytes);
+    screening = await screenOutbound(deps.checks, {
+      entrance: 'smtp', via: t.via, brandCode, type: 'EPOSTA', recipientType, messageType, recipients: rcpts,
+      texts: lint.texts, unseenText: lint.unseenText,
+    }, { policy: deps.config.policy.promotionalInformational });
+    if (screening.refused) {
+      return fail(smtpReply(550, '5.7.1', 'GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [(screening.promo.lint?.hits ?? []).join(', ')]), 'promotional_refused');
+    }
+    const temporary = screening.removed.find((r) => TEMPORARY_REASONS.has(r.reason as Reason));
+    if (temporary) return fail(smtpReply(451, '4.7.1', 'GW_ERR_SMTP_RECIPIENT_DEFERRED', [temporary.reason]), 'deferred');
+    keep = rcpts.filter((_a, i) => screening!.keep[i]);
+    removed.push(...screening.removed);
+    m.smtpRecipients('refused', screening.removed.length);
+  }
+  const decisionId = (screening as { decisionId?: string } | null)?.decisionId;
+  const effectiveType = screening?.checkedMessageType ?? messageType;
+
+  // 4. the removal report (any refused recipient, at RCPT or now)
+  const received = rcpts.length + st.refused.length;
+  let reportId: string | null = null;
+  if (removed.length > 0) {
+    reportId = t.reports.newId();
+    t.reports.put({
+      id: reportId, upstream: t.via, brandCode, requestId: session.id, createdAt: new Date(deps.now()).toISOString(),
+      declaredMessageType: messageType, checkedMessageType: effectiveType,
+      promotional: screening ? { action: screening.promo.action, hits: [...(screening.promo.lint?.hits ?? [])] } : null,
+      counts: { received, forwarded: keep.length, removed: removed.length },
+      removed, outcome: keep.length === 0 ? 'not-forwarded' : 'forwarded', upstreamStatus: null, open: false,
+    });
+  }
+  const reportText = reportId ? ` report ${reportId}` : '';
+  if (keep.length === 0) {
+    return fail(smtpReply(550, '5.7.1', 'GW_ERR_SMTP_ALL_REFUSED', [removed.length, received], reportText.trim() + (decisionId ? ` decision ${decisionId}` : '')), 'all_refused');
+  }
+  if (cfg.dsn && screening && screening.removed.length > 0 && session.envelope.mailFrom && session.envelope.mailFrom.address) {
+    sendDsn(t, session.envelope.mailFrom.address, fields, screening.removed, reportId).catch(() => { /* best effort: the report holds it */ });
+  }
+
+  // 5. forward: one copy, or one per recipient when each gets its own unsubscribe link
+  const addUnsub = effectiveType === 'TICARI' && cfg.listUnsubscribe === 'add' && cfg.unsubscribe !== undefined
+    && headerValue(fields, 'list-unsubscribe') === undefined;
+  const remove = (f: HeaderField) => IYS_HEADERS.has(f.name)
+    || (cfg.listUnsubscribe === 'off' && (f.name === 'list-unsubscribe' || f.name === 'list-unsubscribe-post'))
+    || (addUnsub && f.name === 'list-unsubscribe-post');
+  const trace = [
+    ...(reportId ? [`X-IYS-Gate-Report: ${reportId}`] : []),
+    ...(decisionId ? [`X-IYS-Gate-Decision: ${decisionId}`] : []),
+  ];
+  const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+  let bad: Error | null = null;
+  const onBad = (e: Error) => { bad = e; };
+  let outcome: UpstreamOutcome;
+  let delivered = keep.length;
+  if (!addUnsub || keep.length === 1) {
+    const head = rebuildHeaderBlock(block, fields, remove, [...trace, ...(addUnsub ? listUnsubscribeHeaders(cfg, brandCode, recipientType, keep[0]!, deps.now()) : [])]);
+    outcome = await t.upstream.send(from, keep, reader.rest([head, ...body], onBad));
+  } else {
+    // every copy carries its recipient's own token: the body is held (≤ maxMessageBytes) and sent once per recipient
+    const all: Buffer[] = [...body];
+    try {
+      for (let c = await reader.next(); c !== null; c = await reader.next()) all.push(c);
+    } catch (err) {
+      return fail(isReply(err) ? err : smtpReply(451, '4.4.2', 'GW_ERR_REQUEST_TIMEOUT'), 'bad_input');
+    }
+    if (reader.sizeExceeded) return fail(smtpReply(552, '5.3.4', 'GW_ERR_BODY_TOO_LARGE', [cfg.maxMessageBytes]), 'bad_input');
+    const rest = Buffer.concat(all);
+    const outcomes = await Promise.all(keep.map((rcpt) => {
+      const head = rebuildHeaderBlock(block, fields, remove, [...trace, ...listUnsubscribeHeaders(cfg, brandCode, recipientType, rcpt, deps.now())]);
+      return t.upstream.send(from, [rcpt], bufferStream(Buffer.concat([head, rest])));
+    }));
+    delivered = outcomes.filter((o) => o.ok).length;
+    outcome = outcomes.find((o) => o.ok) ?? outcomes[0]!;
+    if (delivered > 0 && delivered < keep.length) {
+      deps.log.warn({ via: t.via, delivered, failed: keep.length - delivered }, 'smtp: some per-recipient copies were not taken by the upstream');
+    }
+  }
+  if (bad !== null) return fail(isReply(bad) ? bad : smtpReply(552, '5.3.4', 'GW_ERR_BODY_TOO_LARGE', [cfg.maxMessageBytes]), 'bad_input');
+  if (!outcome.ok) {
+    const o = outcome;
+    m.smtpRecipients('upstream_failed', keep.length);
+    if (o.temporary) return fail(smtpReply(451, '4.4.1', 'GW_ERR_SMTP_UPSTREAM_DEFERRED', [t.upstream.label, o.detail]), 'upstream_deferred');
+    return fail(smtpReply(o.code, enhancedOf(o.detail, '5.0.0'), 'GW_ERR_SMTP_UPSTREAM_REFUSED', [t.upstream.label, o.detail]), 'upstream_refused');
+  }
+  m.smtpRecipients('forwarded', delivered);
+  m.smtpMessage(t.via, removed.length > 0 ? 'forwarded_partial' : 'forwarded');
+  const partial = delivered < keep.length ? ` (${keep.length - delivered} copies not taken by the upstream)` : '';
+  return {
+    ok: true,
+    text: `2.6.0 Ok: forwarded to ${delivered} of ${received} recipients${partial}${reportText}${decisionId ? ` decision ${decisionId}` : ''}; upstream: ${oneLine(outcome.response).slice(0, 120)}`,
+  };
+}
+
+function isReply(e: unknown): e is SmtpReplyError {
+  return e instanceof Error && typeof (e as SmtpReplyError).responseCode === 'number' && typeof (e as SmtpReplyError).gwCode === 'string';
+}
+
+/** A fresh stream per copy (nodemailer reads it once). */
+function bufferStream(b: Buffer): Readable {
+  return Readable.from([b], { objectMode: false });
+}
+
+/** The enhanced status code in an upstream reply (`550 5.1.1 …`), else `fallback`. */
+function enhancedOf(detail: string, fallback: string): string {
+  return /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(detail)?.[1] ?? fallback;
+}
