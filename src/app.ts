@@ -173,7 +173,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   // the inbound door (issue 14): replies read for refusals; app.inbound.replies is what the SMPP front's deliver_sm hands to handleInboundReply
   const inbound = await openInbound(config, { store: deps.store, outbox: iys.outbox, now: deps.now ?? Date.now, log: app.log, registry: metrics.registry });
   app.addHook('onClose', async () => { await inbound.close(); });
-  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys, now: deps.now ?? Date.now };
+  const routeDeps: RouteDeps = { config, store: deps.store, checks, metrics, servedBrands, iys, inbound, now: deps.now ?? Date.now };
 
   await app.register(swagger, {
     openapi: {
@@ -212,7 +212,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(scrubRoutes, routeDeps);
   await app.register(sendRoutes, routeDeps);
   // encapsulated: its body parser reads bytes and decodes strict UTF-8
-  await app.register(inboundRoutes, { ...routeDeps, inbound: inbound.replies });
+  await app.register(inboundRoutes, { ...routeDeps, inbound });
   await app.register(unsubscribeRoutes, routeDeps);
   // the SMTP door (config `smtp`): built here, listening once serve() (or a test) calls listen()
   const smtpRelay = config.smtp

@@ -169,6 +169,7 @@ export async function main(argv: string[]): Promise<number> {
       iysConfigured: boolean; asOf: string | null; stale: boolean; brands: Array<Record<string, unknown>>; outbox: Record<string, unknown>;
       deadLetters?: { open: number; recorded: number; resolved: number; openByReason: Record<string, number>; items: Array<{ brandCode: number | null; via: string; reason: string; field: string; at: string; raw: Record<string, unknown> }> };
       clock?: { iysSkewMs: number | null; warnBoundMs: number | null };
+      optoutReview?: { open: number; overdue: number };
     };
     if (!res.ok) { process.stderr.write(`${res.status}: ${JSON.stringify(body)}\n`); return 1; }
     const out = [`İYS configured: ${body.iysConfigured}   mirror asOf: ${body.asOf ?? 'never'}${body.stale ? '   STALE' : ''}`];
@@ -186,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
         out.push(`  ${l.at} brand ${l.brandCode ?? '-'} ${l.via} ${l.reason} (${l.field}): ${l.raw.status ?? '?'} ${l.raw.type ?? '?'} ${l.raw.recipient ?? '?'} consentDate ${l.raw.consentDate ?? '-'}`);
       }
     }
+    if (body.optoutReview) out.push(`opt-out replies for review: ${body.optoutReview.open} open, ${body.optoutReview.overdue} overdue (past one business day; GET /v1/optouts/review)`);
     const c = body.clock;
     if (c && c.iysSkewMs !== null) {
       out.push(`clock skew against İYS: ${(c.iysSkewMs / 1000).toFixed(1)} s${c.warnBoundMs !== null && Math.abs(c.iysSkewMs) > c.warnBoundMs ? '  WARNING: past the bound (iys.clockSkewWarnMs); check NTP' : ''}`);

@@ -4,7 +4,8 @@ import { normalizePhone } from '../../domain/recipient.ts';
 import { istanbulDate } from '../../domain/turkish-time.ts';
 import { gatewayError, isGatewayError, storeUnavailable } from '../../errors.ts';
 import { holdsBrand } from '../../plugins/auth.ts';
-import type { InboundReplies, InboundOutcome, InboundReply } from '../../transports/inbound/handle-reply.ts';
+import type { InboundOutcome, InboundReply } from '../../transports/inbound/handle-reply.ts';
+import type { InboundDoor } from '../../transports/inbound/index.ts';
 import type { ReviewItem } from '../../transports/inbound/inbound-state.ts';
 import { READERS, UnreadableDelivery, readGeneric } from '../../transports/inbound/providers.ts';
 import { maskPii } from '../../plugins/redact.ts';
@@ -27,9 +28,9 @@ const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
  * the delivery marked handled, so a 2xx means nothing is lost; a store failure answers 503 and the
  * provider retries (de-duplication makes the retry safe).
  */
-export default async function inboundRoutes(app: FastifyInstance, deps: RouteDeps & { inbound: InboundReplies }) {
-  const replies = deps.inbound;
-  const state = replies.deps.state;
+export default async function inboundRoutes(app: FastifyInstance, deps: RouteDeps & { inbound: InboundDoor }) {
+  const replies = deps.inbound.replies;
+  const state = deps.inbound.state;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 

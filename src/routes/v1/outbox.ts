@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { istanbulDate } from '../../domain/turkish-time.ts';
 import { outboxSummary, type OutboxItem } from '../../iys/outbox.ts';
 import { reconcileDay } from '../../iys/reconcile.ts';
 import { gatewayError } from '../../errors.ts';
@@ -51,6 +52,8 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       outbox: outboxSummary(ownItems(req, deps.iys.outbox.list(), (i) => i.brandCode), now),
       reconciliations: Object.fromEntries([...deps.iys.reconciliations].filter(([b]) => holdsBrand(req, b))),
       deadLetters: { ...dl.summary(mine), items },
+      // replies kept for review (issue 14): counts of the whole queue (no content)
+      ...(deps.inbound ? { optoutReview: (({ open, overdue }) => ({ open, overdue }))(deps.inbound.state.counts(istanbulDate(new Date(now)))) } : {}),
       clock: {
         iysSkewMs: client?.clockSkewMs ?? null, measuredAt: client?.clockSkewAt ? new Date(client.clockSkewAt).toISOString() : null,
         warnBoundMs: deps.config.iys?.clockSkewWarnMs ?? null,
