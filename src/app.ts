@@ -32,7 +32,7 @@ import type { RouteDeps } from './routes/deps.ts';
 import inboundRoutes from './routes/v1/inbound.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { SmtpRelay } from './transports/smtp/relay.ts';
-import { openInbound, type InboundDoor } from './transports/inbound/index.ts';
+import { contentCheckPolicy, openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
 declare module 'fastify' {
   interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null; smtpRelay: SmtpRelay | null }
@@ -145,6 +145,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     lookupTimeoutMs: Math.max(config.redis.commandTimeoutMs * 4, 100),
     onDecision: (t, mt, d, r, n) => metrics.decision(t, mt, d, r, n),
     ...(deps.now ? { now: deps.now } : {}),
+    contentCheck: contentCheckPolicy(config, metrics.registry),
   });
   const freshAt = config.iys ? null : await deps.store.getMeta('mirror.freshAt').catch(() => null);
   if (freshAt) checks.markFresh(Number(freshAt));

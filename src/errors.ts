@@ -53,6 +53,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UPSTREAM_UNREADABLE: { status: 400, message: 'Request cannot be read as a %s message: %s' },
   GW_ERR_UPSTREAM_ALL_BLOCKED: { status: 422, message: 'Every recipient was removed (%s of %s); the upstream was not called' },
   GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL: { status: 422, message: 'Message marked BILGILENDIRME reads as promotional (%s); policy blocks it; the upstream was not called' },
+  GW_ERR_UPSTREAM_CONTENT_MISSING: { status: 422, message: 'Commercial message lacks %s (policy.contentCheck block); the upstream was not called' },
   GW_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'Upstream %s unreachable (%s); nothing was sent' },
   GW_ERR_UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'Upstream %s: no connection within %s ms; nothing was sent' },
   GW_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s: no response within %s ms after the request was written; delivery unknown' },

@@ -1,3 +1,4 @@
+import type { ContentMissing, SenderIdentity } from '../domain/content-check.ts';
 import { decide, needsBireyselRecord, type DecisionResult, type PolicyOptions, type PolicyRecord } from '../domain/policy.ts';
 import { normalizeRecipient, type NormalizedRecipient } from '../domain/recipient.ts';
 import type {
@@ -52,6 +53,17 @@ export interface CheckServiceOptions {
   now?: () => number;
   /** The decision log; decisions are recorded when the caller passes a RecordContext. */
   decisions?: DecisionLog | null;
+  /** The commercial content check every door's screening applies (config `policy.contentCheck`, `brands[].identity`; screening.ts). Default off. */
+  contentCheck?: ContentCheckPolicy;
+}
+
+/** The commercial content check of screenOutbound (issue 14; domain/content-check.ts). */
+export interface ContentCheckPolicy {
+  mode: 'warn' | 'block' | 'off';
+  /** Sender identity by brandCode (config `brands[].identity`). */
+  identities: ReadonlyMap<number, SenderIdentity>;
+  /** Called for each TICARI message missing something (metrics). */
+  onMissing?: (entrance: string, missing: readonly ContentMissing[]) => void;
 }
 
 /**
@@ -71,6 +83,9 @@ export class CheckService {
     this.#store = opts.store;
     this.#opts = opts;
   }
+
+  /** The commercial content check (off when not configured): screenOutbound applies it. */
+  get contentCheck(): ContentCheckPolicy | null { return this.#opts.contentCheck ?? null; }
 
   /** The decision log (null when off): screenOutbound records and commits through it. */
   get decisions(): DecisionLog | null { return this.#opts.decisions ?? null; }

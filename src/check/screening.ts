@@ -1,3 +1,4 @@
+import { checkCommercialContent, type ContentMissing } from '../domain/content-check.ts';
 import { applyPromotionalPolicy, type PromotionalOutcome, type PromotionalPolicy } from '../domain/promo-lint.ts';
 import type { ConsentType, MessageType, RecipientType } from '../domain/types.ts';
 import type { BatchResult, CheckService } from './check-service.ts';
@@ -61,6 +62,12 @@ export interface MessageScreening {
   decisionId: string | null;
   /** Sequence of the request in the decision log (for `noteOutcome`), or null. */
   decisionSeq: number | null;
+  /**
+   * The commercial content check (checks.contentCheck, domain/content-check.ts) of a message
+   * checked as TICARI: what its text lacks; null when not run (off, not TICARI, nothing missing).
+   * `blocked` (policy `block`) means `refused` too. Doors answer `X-IYS-Gate-Content: missing=…`.
+   */
+  content: { missing: ContentMissing[]; blocked: boolean } | null;
 }
 
 /** Options of `screenOutbound`. */
@@ -92,13 +99,15 @@ export interface ScreenOptions {
 export async function screenOutbound(checks: CheckService, msg: OutboundMessage, opts: ScreenOptions): Promise<MessageScreening> {
   const promo = applyPromotionalPolicy(msg.messageType, msg.texts as string[], opts.policy, msg.unseenText);
   const undeclarable = promo.action === 'treat-as-commercial' && opts.canDeclareCommercial !== undefined && !opts.canDeclareCommercial();
+  const content = contentOf(checks, msg, promo.messageType);
   const log = checks.decisions;
   const forwarding = FORWARDING_ENTRANCES.has(msg.entrance);
   const rec: RecordContext | undefined = log && (log.mode === 'all' || forwarding) ? {
     entrance: msg.entrance, via: msg.via, keyName: msg.keyName ?? '', declaredMessageType: msg.messageType,
     lint: lintVerdict(promo, undeclarable),
   } : undefined;
-  if (promo.action === 'block' || undeclarable) {
+  if (promo.action === 'block' || undeclarable || content?.blocked) {
+    const why = promo.action === 'block' || undeclarable ? 'PROMOTIONAL_REFUSED' : 'CONTENT_REFUSED';
     let decisionId: string | null = null; let decisionSeq: number | null = null;
     if (log && rec) {
       log.assertWritable();
@@ -108,12 +117,12 @@ export async function screenOutbound(checks: CheckService, msg: OutboundMessage,
       const req = { brandCode: msg.brandCode, type: msg.type, recipientType: msg.recipientType, messageType: msg.messageType };
       msg.recipients.forEach((input, i) => {
         const n = normalizeRecipient(input, msg.type);
-        log.record(ctx, decisionSeq!, i, t, asOfMs, req, 'BLOCK', 'PROMOTIONAL_REFUSED', null, n.ok ? n.canonical : null, input);
+        log.record(ctx, decisionSeq!, i, t, asOfMs, req, 'BLOCK', why, null, n.ok ? n.canonical : null, input);
       });
       decisionId = log.idOf(decisionSeq);
       if (forwarding) await log.commit();
     }
-    return { promo, checkedMessageType: msg.messageType, refused: true, results: [], keep: msg.recipients.map(() => false), removed: [], allowed: 0, decisionId, decisionSeq };
+    return { promo, checkedMessageType: msg.messageType, refused: true, results: [], keep: msg.recipients.map(() => false), removed: [], allowed: 0, decisionId, decisionSeq, content };
   }
   const { results, decisionId } = await checks.checkBatch({
     brandCode: msg.brandCode, type: msg.type, recipientType: msg.recipientType, messageType: promo.messageType,
@@ -128,7 +137,17 @@ export async function screenOutbound(checks: CheckService, msg: OutboundMessage,
     if (keep[i]) allowed++;
     else removed.push({ index: i, input: r.input, recipient: r.recipient, reason: r.reason });
   }
-  return { promo, checkedMessageType: promo.messageType, refused: false, results, keep, removed, allowed, decisionId: decisionId ?? null, decisionSeq: rec?.seq ?? null };
+  return { promo, checkedMessageType: promo.messageType, refused: false, results, keep, removed, allowed, decisionId: decisionId ?? null, decisionSeq: rec?.seq ?? null, content };
+}
+
+/** The commercial content check of a message checked as `messageType` (null: off, not TICARI, or complete). */
+function contentOf(checks: CheckService, msg: OutboundMessage, messageType: MessageType): MessageScreening['content'] {
+  const cc = checks.contentCheck;
+  if (!cc || cc.mode === 'off' || messageType !== 'TICARI' || msg.texts.length === 0) return null;
+  const missing = checkCommercialContent(msg.texts, cc.identities.get(msg.brandCode));
+  if (missing.length === 0) return null;
+  cc.onMissing?.(msg.entrance, missing);
+  return { missing, blocked: cc.mode === 'block' };
 }
 
 /** The lint verdict a record stores. */

@@ -51,8 +51,8 @@ export const HASH_BYTES = 32;
 export const HMAC_BYTES = 10;
 export const ZERO_HASH = Buffer.alloc(HASH_BYTES);
 
-/** Reason codes of the log: the API's REASONS, then the log's own (a message the promotional policy refused). */
-export const REASON_CODES = [...REASONS, 'PROMOTIONAL_REFUSED'] as const;
+/** Reason codes of the log: the API's REASONS, then the log's own (a message the promotional policy, or the commercial content check, refused). */
+export const REASON_CODES = [...REASONS, 'PROMOTIONAL_REFUSED', 'CONTENT_REFUSED'] as const;
 export type LogReason = (typeof REASON_CODES)[number];
 /** Promotional lint verdict of a record: `not-run` for checks (the lint reads texts; checks carry none). */
 export const LINT_VERDICTS = ['not-run', 'none', 'warn', 'treat-as-commercial', 'block', 'undeclarable'] as const;

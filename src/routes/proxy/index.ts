@@ -336,6 +336,7 @@ export function answerScreening(
 ): { report: RemovalReport | null; stopped: FastifyReply | null } {
   const report = makeReport(reports, u, req, brandCode, message, s, open);
   reply.header('x-iys-gate-request-id', req.id);
+  if (s.content) reply.header('x-iys-gate-content', `missing=${s.content.missing.join(',')}${s.content.blocked ? '; blocked' : ''}`);
   if (s.promo.action !== 'none') reply.header('x-iys-gate-promotional', `${s.promo.action}; hits=${s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(',')}`);
   reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
   if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
@@ -344,7 +345,9 @@ export function answerScreening(
   metrics?.proxyRecipients(u.config.name, s.refused ? 0 : s.forwarded, s.refused ? message.recipients.length : message.recipients.length - s.forwarded);
   if (!s.refused && s.forwarded > 0) return { report, stopped: null };
   metrics?.proxyRequest(u.config.name, s.refused ? 'promotional_refused' : 'all_blocked');
-  const err = s.refused
+  const err = s.refused && s.content?.blocked && s.promo.action !== 'block'
+    ? gatewayError('GW_ERR_UPSTREAM_CONTENT_MISSING', [s.content.missing.join(', ')])
+    : s.refused
     ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
     : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
   if (report) report.outcome = 'not-forwarded';

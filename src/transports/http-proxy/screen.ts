@@ -1,12 +1,14 @@
 import type { CheckService } from '../../check/check-service.ts';
 import type { RemovedRecipient } from '../../check/removal-reports.ts';
-import { screenOutbound, type Entrance } from '../../check/screening.ts';
+import { screenOutbound, type Entrance, type MessageScreening } from '../../check/screening.ts';
 import type { PromotionalOutcome, PromotionalPolicy } from '../../domain/promo-lint.ts';
 import type { MessageType } from '../../domain/types.ts';
 import type { ProviderAdapter, ProviderMessage } from './types.ts';
 
 /** What screening one provider message decided, with the body to forward. */
 export interface Screening {
+  /** The commercial content check's findings (check/screening.ts `content`); null when nothing is missing or not run. */
+  content: MessageScreening['content'];
   promo: PromotionalOutcome;
   /** Message type the consent check used. */
   checkedMessageType: MessageType;
@@ -45,7 +47,7 @@ export async function screenMessage(
     messageType: message.messageType, recipients: message.recipients, texts: message.texts, unseenText: message.unseenText, keyName: door.keyName,
   }, { policy, canDeclareCommercial: markCommercial ? () => markCommercial(body, message.recipientType) !== null : undefined });
   if (s.refused) {
-    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: true, keep: s.keep, removed: [], body: null, rewritten: false, forwarded: 0, decisionId: s.decisionId, decisionSeq: s.decisionSeq };
+    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: true, keep: s.keep, removed: [], body: null, rewritten: false, forwarded: 0, decisionId: s.decisionId, decisionSeq: s.decisionSeq, content: s.content };
   }
   const { keep, removed, results } = s;
   let out: unknown = null;
@@ -74,5 +76,5 @@ export async function screenMessage(
     rewritten = true;
   }
   const forwarded = keep.reduce((n, k) => n + (k ? 1 : 0), 0);
-  return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: out, rewritten, forwarded, decisionId: s.decisionId, decisionSeq: s.decisionSeq };
+  return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: out, rewritten, forwarded, decisionId: s.decisionId, decisionSeq: s.decisionSeq, content: s.content };
 }

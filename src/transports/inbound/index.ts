@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ContentCheckPolicy } from '../../check/check-service.ts';
 import type { GatewayConfig } from '../../config/schema.ts';
+import type { SenderIdentity } from '../../domain/content-check.ts';
 import { istanbulDate } from '../../domain/turkish-time.ts';
 import type { Outbox } from '../../iys/outbox.ts';
 import type { ConsentStore } from '../../mirror/consent-store.ts';
@@ -8,6 +10,21 @@ import { InboundReplies } from './handle-reply.ts';
 import { InboundState } from './inbound-state.ts';
 import { confirmationSender } from './confirmation.ts';
 import { InboxPoller } from './pollers.ts';
+
+/**
+ * The commercial content check every door's screening applies (check-service.ts
+ * ContentCheckPolicy): config `policy.contentCheck`, identities from `brands[].identity`, and the
+ * metric `iysgate_content_missing_total{entrance, missing}`.
+ */
+export function contentCheckPolicy(config: GatewayConfig, registry: Registry): ContentCheckPolicy {
+  const identities = new Map<number, SenderIdentity>();
+  for (const b of config.brands ?? []) if (typeof b === 'object' && b.identity) identities.set(b.brandCode, b.identity);
+  const missingTotal = new Counter({ name: 'iysgate_content_missing_total', help: 'TICARI messages whose text lacks a refusal instruction (ret-instruction) or the sender identity (identity), by entrance', labelNames: ['entrance', 'missing'], registers: [registry] });
+  return {
+    mode: config.policy.contentCheck, identities,
+    onMissing: (entrance, missing) => { for (const m of missing) missingTotal.inc({ entrance, missing: m }); },
+  };
+}
 
 /** Minimal logger the door needs (pino's shape). */
 export interface InboundLog { warn(obj: unknown, msg?: string): void; error(obj: unknown, msg?: string): void }
