@@ -56,7 +56,7 @@ export async function screenMessage(
     // one call joining these parties: it is placed whole or not at all
     keep.forEach((k, index) => { if (k) { keep[index] = false; removed.push({ index, input: results[index]!.input, recipient: results[index]!.recipient, reason: 'CALL_PARTY_REFUSED' }); } });
     removed.sort((a, b) => a.index - b.index);
-    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: null, rewritten: false, forwarded: 0, decisionId: s.decisionId, decisionSeq: s.decisionSeq };
+    return { promo: s.promo, checkedMessageType: s.checkedMessageType, refused: false, keep, removed, body: null, rewritten: false, forwarded: 0, decisionId: s.decisionId, decisionSeq: s.decisionSeq, content: s.content };
   }
   // nothing kept: nothing is forwarded (the route answers all blocked), so no body to rewrite
   if (removed.length > 0 && s.allowed > 0) {
