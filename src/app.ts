@@ -28,6 +28,7 @@ import { IysIntegration } from './iys/integration.ts';
 import { proxyRoutes } from './routes/proxy/index.ts';
 import { scrubRoutes } from './routes/v1/scrub.ts';
 import { sendRoutes } from './routes/v1/send.ts';
+import decisionRoutes from './routes/v1/decisions.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import inboundRoutes from './routes/v1/inbound.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
@@ -212,6 +213,7 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   await app.register(proxyRoutes, { ...routeDeps, keys: deps.keys });
   await app.register(scrubRoutes, routeDeps);
   await app.register(sendRoutes, routeDeps);
+  await app.register(decisionRoutes, routeDeps);
   // encapsulated: its body parser reads bytes and decodes strict UTF-8
   await app.register(inboundRoutes, { ...routeDeps, inbound });
   await app.register(unsubscribeRoutes, routeDeps);

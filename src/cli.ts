@@ -24,6 +24,7 @@ Commands:
   migrate                        move a mirror of the memory store (journal.log + snapshot.log) into
                                  the LMDB store, with a progress bar (a start with store=lmdb does
                                  the same; the old files are kept in mirror/legacy-memory-store-*)
+  audit query|export|verify      the decision log, offline (iys-gate audit --help; README "Proving decisions")
   sync status                    state of every brand (cursor, last pull, lag) and the outbox,
                                  from the running gateway (--url, default http://127.0.0.1:$IYS_GATE_PORT;
                                  key from IYS_GATE_API_KEY)
@@ -36,6 +37,7 @@ Options:
 
 /** The `iys-gate` command. Thin: parses arguments and calls into the modules. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'audit') return (await import('./check/decision-log/audit-cli.ts')).auditMain(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
