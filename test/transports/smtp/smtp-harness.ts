@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
@@ -21,10 +22,12 @@ export interface SinkMessage { from: string; to: string[]; raw: Buffer }
 export async function startSink(t: { teardown(fn: () => unknown): void }, behave: (n: number) => Promise<{ code: number; text: string } | null> = async () => null) {
   const messages: SinkMessage[] = [];
   const closed = new Set<string>();
+  const events = new EventEmitter();
   let n = 0;
   const opts: SMTPServerOptions = {
     authOptional: true, disabledCommands: ['STARTTLS'], logger: false, disableReverseLookup: true,
-    onClose: (session) => { closed.add(session.id); },
+    onClose: (session) => { closed.add(session.id); events.emit('close', session.id); },
+    onMailFrom: (_a, _s, cb) => { events.emit('mail'); cb(); },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -42,7 +45,7 @@ export async function startSink(t: { teardown(fn: () => unknown): void }, behave
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.server.address() as AddressInfo).port;
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
-  return { port, messages, server };
+  return { port, messages, server, events };
 }
 
 /** Gateway with the SMTP relay (port 0) in front of an upstream on `upstreamPort`, mirror seeded. */
@@ -73,4 +76,43 @@ export function mv(recipient: string, status: 'ONAY' | 'RET', brandCode = BRAND)
 /** A nodemailer client (unchanged, as a sender's app uses it) for the relay. */
 export function client(port: number, user = 'mailer', pass = SMTP_KEY) {
   return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, auth: { user, pass }, logger: false });
+}
+
+/**
+ * A raw SMTP client for bad-input tests: writes bytes as given, reads whole replies
+ * (multi-line `250-…` joined) in order.
+ */
+export async function rawSmtp(port: number) {
+  const { connect } = await import('node:net');
+  const sock = connect(port, '127.0.0.1');
+  const replies: string[] = [];
+  const waiters: Array<(r: string) => void> = [];
+  let buf = '';
+  let cur: string[] = [];
+  let closed = false;
+  const closedP = new Promise<void>((r) => sock.once('close', () => { closed = true; r(); }));
+  sock.on('error', () => { /* the test asserts on replies and close */ });
+  sock.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+      const line = buf.slice(0, i); buf = buf.slice(i + 2);
+      cur.push(line);
+      if (line[3] !== '-') { const r = cur.join('\n'); cur = []; const w = waiters.shift(); if (w) w(r); else replies.push(r); }
+    }
+  });
+  const reply = () => new Promise<string>((resolve, reject) => {
+    const r = replies.shift();
+    if (r !== undefined) return resolve(r);
+    if (closed) return reject(new Error('connection closed'));
+    waiters.push(resolve);
+    void closedP.then(() => reject(new Error('connection closed')));
+  });
+  const write = (s: string | Buffer) => new Promise<void>((r) => sock.write(s, () => r()));
+  const cmd = async (s: string) => { await write(s + '\r\n'); return reply(); };
+  const login = async (user = 'mailer', pass = SMTP_KEY) => {
+    await reply(); // greeting
+    await cmd('EHLO test.example');
+    return cmd('AUTH PLAIN ' + Buffer.from(`\u0000${user}\u0000${pass}`).toString('base64'));
+  };
+  return { sock, reply, write, cmd, login, closed: closedP, end: () => sock.destroy() };
 }
