@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { readlinkSync } from 'node:fs';
+import { availableParallelism, getPriority, setPriority } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Movement } from '../domain/types.ts';
 import { gatewayError } from '../errors.ts';
@@ -175,8 +176,24 @@ export class WorkerRowSource {
   }
 }
 
+/** Nice value of an import worker thread: bulk work yields the CPU to the request loop (issue 12 item 6). */
+const WORKER_NICE = 10;
+
+/**
+ * Lowers this thread's scheduling priority to nice WORKER_NICE (Linux: setpriority on the thread
+ * id applies to that thread only), so that on a busy machine a check on the request loop gets a
+ * core before the import does. Never raises a priority; silently a no-op elsewhere.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && getPriority(tid) < WORKER_NICE) setPriority(tid, WORKER_NICE);
+  } catch { /* not Linux, or not permitted: same priority as the loop */ }
+}
+
 // --- the worker side -------------------------------------------------------------------------
 if (!isMainThread && (workerData as { kind?: string } | undefined)?.kind === KIND) {
+  lowerThreadPriority();
   let parser: ImportRowParser | null = null;
   let sink: LmdbImportSink | null = null;
   let maxErrors = 0;

@@ -4,7 +4,7 @@ import type { ConsentKey, Movement } from '../domain/types.ts';
 import type { ApplyOutcome } from './consent-store.ts';
 import {
   FLAG_HAS_HISTORY, decodeHistory, decodeValue, encodeHistory, encodeValue, encodeValueInto,
-  keyBuffer, valueLength, writeKey,
+  keyBuffer, writeKey,
 } from './lmdb-codec.ts';
 
 /** The three named databases of the LMDB environment (lmdb-codec.ts describes their bytes). */
@@ -90,7 +90,8 @@ export class LmdbWriter {
 
   /** The value of `m` in the write scratch (valid until the next call), or a fresh buffer when large. */
   #valueOf(m: Movement, extraFlags: number): Buffer {
-    const n = valueLength(m);
+    // an upper bound of valueLength without its hex test (a usual value is 42 bytes)
+    const n = 16 + (m.transactionId === null ? 0 : 2 + 3 * m.transactionId.length) + 4 * (m.retailerAccess?.length ?? 0);
     return n <= this.#wval.length ? this.#wval.subarray(0, encodeValueInto(m, this.#wval, 0, extraFlags)) : encodeValue(m, extraFlags);
   }
 }

@@ -17,6 +17,10 @@ t.test('date codec round-trips and agrees with Date for every hour-ish step 2015
   t.equal(encodeDate(null), 0);
   t.equal(decodeDate(encodeDate('2024-02-29 23:59:59')), '2024-02-29 23:59:59', 'leap day');
   t.equal(decodeDate(encodeDate('2015-05-01 00:00:00')), '2015-05-01 00:00:00', 'İYS epoch');
+  // the integer path agrees with Date.UTC across century rules too
+  for (const d of ['1970-01-01 03:00:00', '1999-12-31 23:59:59', '2000-02-29 12:00:00', '2100-02-28 23:00:00', '2100-03-01 00:00:00', '2105-12-31 10:20:30']) {
+    t.equal(encodeDate(d), Date.UTC(+d.slice(0, 4), +d.slice(5, 7) - 1, +d.slice(8, 10), +d.slice(11, 13), +d.slice(14, 16), +d.slice(17, 19)) / 1000 - 10800, d);
+  }
 });
 
 t.test('journal line round trip; malformed lines are null', async (t) => {
