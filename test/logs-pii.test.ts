@@ -86,3 +86,36 @@ t.test('SMPP front logs never carry a full number (bind, blocked and allowed sub
   t.notMatch(out, PHONE, 'no phone number');
   t.notMatch(out, /905321110\d{3}/, 'no international spelling either');
 });
+
+t.test('decision log: no recipient in clear in decisions/ unless encryption is configured, and then only with the key (issue 15)', async (t) => {
+  const { makeGateway } = await import('./helpers/gateway.ts');
+  const { readdirSync, readFileSync: read } = await import('node:fs');
+  const { inflateSync } = await import('node:zlib');
+  const { readDlzHeader } = await import('../src/check/decision-log/segments.ts');
+  const { queryDecisions } = await import('../src/check/decision-log/reader.ts');
+  const phone = '+905321234567'; const mail = 'ayse.yilmaz@example.com.tr';
+  const everything = (dir: string): Buffer => Buffer.concat(readdirSync(dir).map((f) => {
+    const b = read(join(dir, f));
+    if (!f.endsWith('.dlz')) return b;
+    const h = readDlzHeader(join(dir, f));
+    return Buffer.concat([b, ...h.chunks.map((c) => inflateSync(b.subarray(h.dataAt + c.zOff, h.dataAt + c.zOff + c.zLen)))]);
+  }));
+  const clear = (buf: Buffer) => [phone, phone.slice(1), '5321234567', mail, 'ayse.yilmaz'].filter((s) => buf.includes(Buffer.from(s)));
+  for (const enc of [false, true]) {
+    const encryptionKey = enc ? 'ab'.repeat(32) : undefined;
+    const gw = await makeGateway(t, { decisions: { writer: 'inline', flushMs: 5, ...(encryptionKey ? { encryptionKey } : {}) } });
+    await gw.call('POST', '/v1/check', { brandCode: 1, recipient: phone, type: 'MESAJ', recipientType: 'BIREYSEL', messageType: 'TICARI' });
+    await gw.call('POST', '/v1/check', { brandCode: 1, recipient: mail, type: 'EPOSTA', recipientType: 'BIREYSEL', messageType: 'TICARI' });
+    await gw.call('POST', '/v1/check/batch', { brandCode: 1, type: 'MESAJ', recipientType: 'BIREYSEL', messageType: 'TICARI', recipients: [phone, '0532 123 45 67x'] });
+    await gw.app.decisions!.rotate(); // a compressed segment too
+    await gw.app.decisions!.commit();
+    const dir = join(gw.dataDir, 'decisions');
+    t.same(clear(everything(dir)), [], `${enc ? 'encrypted' : 'HMAC only'}: no recipient in clear in ${readdirSync(dir).join(', ')}`);
+    const keys = JSON.parse(read(join(gw.dataDir, 'decision-keys.json'), 'utf8')).hmacKeys.map((k: { id: number; key: string }) => ({ id: k.id, key: Buffer.from(k.key, 'hex') }));
+    const withKey = queryDecisions([dir], { recipient: phone }, { hmacKeys: keys, encryptionKey: encryptionKey ? Buffer.from(encryptionKey, 'hex') : undefined }, { limit: 10 }).decisions;
+    t.equal(withKey.length, 2, 'found by the recipient (HMAC)');
+    if (enc) t.same(withKey.map((d) => d.recipient), [phone, phone], 'decrypted with the key');
+    const wrong = queryDecisions([dir], { recipient: phone }, { hmacKeys: keys, encryptionKey: enc ? Buffer.alloc(32, 9) : undefined }, { limit: 10 }).decisions;
+    t.ok(wrong.every((d) => d.recipient === undefined), 'never in clear without the right key');
+  }
+});
