@@ -6,6 +6,7 @@ import addFormatsPlugin from 'ajv-formats';
 import { CheckService } from './check/check-service.ts';
 import { createDecisionLog } from './check/decision-log/open-log.ts';
 import type { DecisionLog } from './check/decision-log/decision-log.ts';
+import { DecisionRing } from './check/decision-ring.ts';
 import type { GatewayConfig } from './config/schema.ts';
 import type { ConsentStore } from './mirror/consent-store.ts';
 import { KeyRing } from './plugins/api-keys.ts';
@@ -29,6 +30,8 @@ import { proxyRoutes } from './routes/proxy/index.ts';
 import { scrubRoutes } from './routes/v1/scrub.ts';
 import { sendRoutes } from './routes/v1/send.ts';
 import decisionRoutes from './routes/v1/decisions.ts';
+import consoleRoutes from './routes/v1/console.ts';
+import consoleStatic from './routes/console/static.ts';
 import type { RouteDeps } from './routes/deps.ts';
 import inboundRoutes from './routes/v1/inbound.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
@@ -36,7 +39,7 @@ import { SmtpRelay } from './transports/smtp/relay.ts';
 import { contentCheckPolicy, openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null; smtpRelay: SmtpRelay | null }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null; smtpRelay: SmtpRelay | null; decisionRing: DecisionRing }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -138,13 +141,15 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const metrics = deps.metrics ?? new GatewayMetrics();
   const decisions = createDecisionLog(config, (m) => app.log.warn(m));
   if (decisions) app.addHook('onClose', async () => { await decisions.close(); });
+  // the console's per-second counters of the last hour (Decisions page)
+  const ring = new DecisionRing(deps.now ? { now: deps.now } : {});
   const checks = new CheckService({
     decisions,
     store: deps.store,
     policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet },
     mirrorMaxAgeMs: config.mirrorMaxAgeMs ?? (config.iys ? 7_200_000 : 0),
     lookupTimeoutMs: Math.max(config.redis.commandTimeoutMs * 4, 100),
-    onDecision: (t, mt, d, r, n) => metrics.decision(t, mt, d, r, n),
+    onDecision: (t, mt, d, r, n, b, e) => { metrics.decision(t, mt, d, r, n); ring.record(b, e, d, r, n); },
     ...(deps.now ? { now: deps.now } : {}),
     contentCheck: contentCheckPolicy(config, metrics.registry),
   });
@@ -223,11 +228,14 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
     : null;
   if (smtpRelay) app.addHook('onClose', async () => { await smtpRelay.close(0); });
   app.decorate('smtpRelay', smtpRelay);
+  await app.register(consoleRoutes, { ...routeDeps, ring });
+  await app.register(consoleStatic);
   app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3)', tags: ['operations'], security: [] } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('decisions', decisions);
   app.decorate('iys', iys);
   app.decorate('requestBounds', requestBounds);
   app.decorate('inbound', inbound);
+  app.decorate('decisionRing', ring);
   return app;
 }

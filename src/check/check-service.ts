@@ -48,7 +48,7 @@ export interface CheckServiceOptions {
    */
   lookupTimeoutMs?: number;
   /** Called once per decision (metrics). */
-  onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, count: number) => void;
+  onDecision?: (type: ConsentType, messageType: MessageType, decision: Decision, reason: Reason, count: number, brandCode: number, entrance: string) => void;
   /** Clock, for tests. */
   now?: () => number;
   /** The decision log; decisions are recorded when the caller passes a RecordContext. */
@@ -118,6 +118,20 @@ export class CheckService {
    * @throws GW_ERR_INVALID_RECIPIENT synchronously, as `check` rejects
    */
   checkNow(req: CheckRequest, rec?: RecordContext): CheckAnswer | Promise<CheckAnswer> {
+    return this.#checkNow(req, rec, rec?.entrance ?? 'other');
+  }
+
+  /**
+   * What `check` would answer now, neither counted (`onDecision`) nor recorded in the decision
+   * log: the console's Lookup page shows it to an operator, no message is being sent.
+   * @throws GW_ERR_INVALID_RECIPIENT as `check`
+   */
+  async preview(req: CheckRequest): Promise<CheckAnswer> {
+    return this.#checkNow(req, undefined, null);
+  }
+
+  /** `tally`: the entrance to count the decision under (onDecision), null for none. */
+  #checkNow(req: CheckRequest, rec: RecordContext | undefined, tally: string | null): CheckAnswer | Promise<CheckAnswer> {
     const log = rec ? this.#opts.decisions : null;
     if (log) log.assertWritable();
     else rec = undefined;
@@ -125,17 +139,17 @@ export class CheckService {
     const key = keyOf(req, n.canonical);
     const now = this.#recordNow(key);
     if (!needsBireyselRecord(req.recipientType, req.messageType, this.#opts.policy)) {
-      if (now !== undefined) return this.#answer(req, n, rec, now);
-      return this.#lookup([key]).then((got) => this.#answer(req, n, rec, got === 'unavailable' ? got : got[0] ?? null));
+      if (now !== undefined) return this.#answer(req, n, rec, tally, now);
+      return this.#lookup([key]).then((got) => this.#answer(req, n, rec, tally, got === 'unavailable' ? got : got[0] ?? null));
     }
     // TACIR: the BIREYSEL record matters only when there is no TACIR record (policy.ts)
-    if (now !== undefined && now !== null) return this.#answer(req, n, rec, now);
+    if (now !== undefined && now !== null) return this.#answer(req, n, rec, tally, now);
     const ind = { ...key, recipientType: 'BIREYSEL' as const };
     const indNow = now === null ? this.#recordNow(ind) : undefined;
-    if (now === null && indNow !== undefined) return this.#answer(req, n, rec, now, indNow);
+    if (now === null && indNow !== undefined) return this.#answer(req, n, rec, tally, now, indNow);
     return this.#lookup([key, ind]).then((got) => got === 'unavailable'
-      ? this.#answer(req, n, rec, got, got)
-      : this.#answer(req, n, rec, got[0] ?? null, got[1] ?? null));
+      ? this.#answer(req, n, rec, tally, got, got)
+      : this.#answer(req, n, rec, tally, got[0] ?? null, got[1] ?? null));
   }
 
   #normalize(req: CheckRequest): NormalizedRecipient & { ok: true } {
@@ -154,8 +168,8 @@ export class CheckService {
     return store.peekCached?.(key);
   }
 
-  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, rec: RecordContext | undefined, record: ConsentRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable'): CheckAnswer {
-    const { decision, reason } = this.#decide(req, n, record, bireysel);
+  #answer(req: CheckRequest, n: NormalizedRecipient & { ok: true }, rec: RecordContext | undefined, tally: string | null, record: ConsentRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable'): CheckAnswer {
+    const { decision, reason } = this.#decide(req, n, record, bireysel, tally);
     const consent = record && record !== 'unavailable'
       ? { status: record.status, source: record.source, consentDate: record.consentDate, creationDate: record.creationDate, transactionId: record.transactionId }
       : null;
@@ -211,7 +225,7 @@ export class CheckService {
       if (res.decision === 'ALLOW') allow++;
       results[i] = { input: recipients[i]!, recipient: n.ok ? n.canonical : null, decision: res.decision, reason: res.reason };
     }
-    for (const [res, k] of counts) this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, k);
+    for (const [res, k] of counts) this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, k, req.brandCode, rec?.entrance ?? 'other');
     const out: { results: BatchResult[]; counts: { ALLOW: number; BLOCK: number }; asOf: string | null; decisionId?: string } = { results, counts: { ALLOW: allow, BLOCK: recipients.length - allow }, asOf: this.asOf() };
     if (log && rec) {
       rec.seq ??= log.newSeq();
@@ -235,9 +249,9 @@ export class CheckService {
     return this.#asOf;
   }
 
-  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable', bireysel?: PolicyRecord | null | 'unavailable') {
+  #decide(req: Omit<CheckRequest, 'recipient'>, n: NormalizedRecipient & { ok: true }, record: PolicyRecord | null | 'unavailable', bireysel: PolicyRecord | null | 'unavailable' | undefined, tally: string | null) {
     const res = this.#policy(req, n, record, this.isStale(), bireysel);
-    this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, 1);
+    if (tally !== null) this.#opts.onDecision?.(req.type, req.messageType, res.decision, res.reason, 1, req.brandCode, tally);
     return res;
   }
 

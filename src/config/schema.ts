@@ -5,7 +5,7 @@ import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-s
 import { smppSchema } from '../transports/smpp/config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
-export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics', 'audit', 'smtp'] as const;
+export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics', 'audit', 'smtp', 'console'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const brandCode = z.number().int().positive();

@@ -7,7 +7,8 @@ import { hasBrand, hasScope, type KeyRing, type Principal } from './api-keys.ts'
 
 declare module 'fastify' {
   interface FastifyRequest { principal: Principal | null }
-  interface FastifyContextConfig { scope?: Scope }
+  /** The scope a route needs; a list: any one of them (a read route the console shares). */
+  interface FastifyContextConfig { scope?: Scope | readonly Scope[] }
 }
 
 /**
@@ -32,7 +33,7 @@ export default fp(async function auth(app: FastifyInstance, opts: { keys: KeyRin
       if (cache.size > 1000) cache.clear();
       cache.set(token, p);
     }
-    if (!hasScope(p, scope)) return gatewayError('GW_ERR_FORBIDDEN', [`scope ${scope}`]);
+    if (typeof scope === 'string' ? !hasScope(p, scope) : !scope.some((s) => hasScope(p, s))) return gatewayError('GW_ERR_FORBIDDEN', [`scope ${typeof scope === 'string' ? scope : scope.join(' or ')}`]);
     req.principal = p;
     return null;
   };

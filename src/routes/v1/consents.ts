@@ -11,7 +11,7 @@ interface ConsentsQuery { brandCode?: number; type: ConsentType; recipientType: 
 /** GET /v1/consents: the current record of a key and its movements, newest first (API.md). */
 export default async function consentRoutes(app: FastifyInstance, deps: RouteDeps) {
   app.get<{ Querystring: ConsentsQuery }>('/v1/consents', {
-    config: { scope: 'consents' },
+    config: { scope: ['consents', 'console'] },
     schema: { summary: 'Current consent record and its movements', tags: ['consents'], querystring: consentsQuery, response: { '4xx': errorResponse } },
   }, async (req) => {
     const q = req.query;

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import { gatewayError } from '../../errors.ts';
 import { bulkUpload, type UploadSummary } from '../../iys/bulk-upload.ts';
-import { ownBrand, requireBrand } from '../../plugins/auth.ts';
+import { ownBrand, ownItems, requireBrand } from '../../plugins/auth.ts';
 import { bodyStream, CSV_MEDIA_TYPES, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
@@ -75,8 +75,19 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
     });
   });
 
+  app.get('/v1/iys/uploads', {
+    config: { scope: ['consents', 'console'] },
+    schema: {
+      summary: 'Upload jobs of the key\'s brands, newest first, with their progress', tags: ['consents'],
+      response: { 200: { type: 'object', properties: { jobs: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
+    },
+  }, async (req) => ({
+    jobs: ownItems(req, jobs.values(), (j) => j.brandCode).sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .map((j) => ({ ...j, report: existsSync(join(dir, `${j.id}.report.csv`)) ? `/v1/iys/uploads/${j.id}/report` : null })),
+  }));
+
   app.get<{ Params: { id: string } }>('/v1/iys/uploads/:id', {
-    config: { scope: 'consents' },
+    config: { scope: ['consents', 'console'] },
     schema: { summary: 'Progress and summary of an upload job', tags: ['consents'], params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } },
   }, async (req) => {
     const j = jobs.get(req.params.id);
@@ -86,7 +97,7 @@ export default async function uploadRoutes(app: FastifyInstance, deps: RouteDeps
   });
 
   app.get<{ Params: { id: string } }>('/v1/iys/uploads/:id/report', {
-    config: { scope: 'consents' },
+    config: { scope: ['consents', 'console'] },
     schema: { summary: 'Per-line report of a finished upload (CSV)', tags: ['consents'], params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } },
   }, async (req, reply) => {
     const j = jobs.get(req.params.id);

@@ -13,7 +13,7 @@ import type { RouteDeps } from '../deps.ts';
  */
 export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps) {
   app.get<{ Querystring: { state?: OutboxItem['state']; limit: number } }>('/v1/outbox', {
-    config: { scope: 'outbox' },
+    config: { scope: ['outbox', 'console'] },
     schema: {
       summary: 'Items waiting for İYS, their states and deadlines', tags: ['outbox'],
       querystring: {
@@ -29,7 +29,7 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
   });
 
   app.get('/v1/sync/status', {
-    config: { scope: 'outbox' },
+    config: { scope: ['outbox', 'console'] },
     schema: { summary: 'Sync state of every brand (cursor, last pull, lag) and the outbox', tags: ['outbox'] },
   }, async (req) => {
     const now = deps.now();
