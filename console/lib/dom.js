@@ -31,7 +31,7 @@ export function table(head, rows, caption) {
   const num = head.map((x) => x.startsWith('#'));
   return h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': caption ?? head.join(', ') },
     h('table', {},
-      caption ? h('caption', { class: 'muted' }, caption) : null,
+      caption ? h('caption', { class: 'sr-only' }, caption) : null,
       h('thead', {}, h('tr', {}, head.map((x, i) => h('th', { scope: 'col', class: num[i] ? 'num' : null }, x.replace(/^#/, ''))))),
       h('tbody', {}, rows.map((r) => {
         const { attrs, cells } = Array.isArray(r) ? { attrs: {}, cells: r } : r;

@@ -24,10 +24,12 @@ export function formatDateTime(at, lang = 'tr') {
 
 /**
  * An Istanbul calendar date `YYYY-MM-DD` with its weekday: tr `4 Aralık 2026 Cuma`,
- * en `Friday 4 December 2026`. Anything else → '—'.
+ * en `Friday, 4 December 2026`. Anything else → '—'.
  */
 export function formatDate(date, lang = 'tr') {
   if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) return '—';
+  const utc = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(utc.getTime()) || utc.toISOString().slice(0, 10) !== date) return '—'; // 30 February, month 13
   // noon Istanbul: the same calendar day in every zone
   const d = new Date(`${date}T12:00:00+03:00`);
   if (Number.isNaN(d.getTime())) return '—';

@@ -73,7 +73,9 @@ const HEADER = ['recipient', 'type', 'source', 'status', 'consentDate', 'recipie
  */
 export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Promise<UploadSummary> {
   const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // unref'd: a job waiting minutes for İYS's batch results never holds a shutting-down process
+  // open (it resumes from its state file at the next start)
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); }));
   // append-log.ts state file: CRC-framed and sealed; damage → GW_ERR_LOG_CORRUPT, never a fresh start
   const state: UploadState = readStateFileSync<UploadState>(opts.statePath) ?? { brandCode: opts.brandCode, chunks: [], results: {} };
   const save = () => writeStateFileSync(opts.statePath, state);
