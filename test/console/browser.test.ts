@@ -3,8 +3,6 @@
 // mirror, an outbox (one item overdue, one failed with its H-code), a running upload job against
 // the İYS simulator, and decisions made through two entrances. Every page's DOM is compared with
 // the API's numbers; a screenshot of each page is saved and its path printed.
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +111,7 @@ if (!CHROMIUM && !process.env.CI) {
     };
     const text = (sel: string) => page.$eval(sel, (e) => (e.textContent ?? '').trim());
     const open = async (name: string) => {
-      await page.evaluate((n) => { location.hash = `#/${n}`; }, name);
+      await page.evaluate(`location.hash = '#/${name}'`);
       await page.waitForSelector(`#page-${name}[data-ready="true"]`, { timeout: 10_000 });
     };
 
@@ -122,18 +120,18 @@ if (!CHROMIUM && !process.env.CI) {
     await page.waitForSelector('#key');
     await page.type('#key', 'wrong-key-0123456789abcdef');
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => (document.getElementById('signin-error')?.textContent ?? '') !== '', { timeout: 10_000 });
+    await page.waitForFunction("(document.getElementById('signin-error')?.textContent ?? '') !== ''", { timeout: 10_000 });
     t.equal(await text('#signin-error'), 'Anahtar geçersiz (401).', 'a wrong key shows the error (Turkish by default)');
     // the refused sign-in is the one answer allowed to fail (a 401 and the browser's note of it)
     expected401 = problems.filter((p) => p.includes('401')).length;
     t.ok(expected401 >= 1 && problems.every((p) => p.includes('401')), 'the wrong key was refused with 401, nothing else failed');
     problems.length = 0;
-    t.equal(await page.evaluate(() => sessionStorage.length), 0, 'a refused key is not kept');
-    await page.$eval('#key', (e) => { (e as HTMLInputElement).value = ''; });
+    t.equal(await page.evaluate('sessionStorage.length'), 0, 'a refused key is not kept');
+    await page.$eval('#key', (e) => { (e as unknown as { value: string }).value = ''; });
     await page.type('#key', CONSOLE_KEY);
     await page.click('#signin');
     await page.waitForSelector('#page-overview[data-ready="true"]', { timeout: 10_000 });
-    t.equal(await page.evaluate(() => Object.values(sessionStorage)[0]), CONSOLE_KEY, 'the key is kept in sessionStorage');
+    t.equal(await page.evaluate('Object.values(sessionStorage)[0]'), CONSOLE_KEY, 'the key is kept in sessionStorage');
 
     // Overview
     const ov = (await gw.call('GET', '/v1/console/overview', undefined, { authorization: `Bearer ${CONSOLE_KEY}` })).body;
@@ -184,7 +182,7 @@ if (!CHROMIUM && !process.env.CI) {
     const lateRow = trs.find((r) => r.id === lateItem.id)!;
     t.equal(lateRow.overdue, 'true', 'the overdue item is marked');
     t.equal(lateRow.cls, 'overdue', '… with the red row class');
-    t.equal(await page.$eval(`tr[data-id="${lateItem.id}"] .overdue-mark`, (e) => getComputedStyle(e).color), 'rgb(207, 34, 46)', '… in red');
+    t.equal(await page.evaluate(`getComputedStyle(document.querySelector('tr[data-id="${lateItem.id}"] .overdue-mark')).color`), 'rgb(207, 34, 46)', '… in red');
     // business days since its deadline, counted with calendar.ts
     let past = 0;
     for (let d = nextDay(lateItem.deadline!); d <= today; d = nextDay(d)) if (isBusinessDay(d)) past++;
@@ -211,7 +209,7 @@ if (!CHROMIUM && !process.env.CI) {
     // Uploads
     await open('uploads');
     job = (await call('GET', `/v1/iys/uploads/${up.body.id}`)).body;
-    const upRow = await page.$eval(`tr[data-id="${up.body.id}"]`, (r) => ({ state: r.getAttribute('data-state'), value: (r.querySelector('progress') as HTMLProgressElement).value, max: (r.querySelector('progress') as HTMLProgressElement).max, text: r.querySelector('.progress-text')!.textContent }));
+    const upRow = await page.$eval(`tr[data-id="${up.body.id}"]`, (r) => ({ state: r.getAttribute('data-state'), value: (r.querySelector('progress') as unknown as { value: number }).value, max: (r.querySelector('progress') as unknown as { max: number }).max, text: r.querySelector('.progress-text')!.textContent }));
     t.same(upRow, { state: 'running', value: job.progress.confirmed, max: job.progress.total, text: `${job.progress.confirmed} / ${job.progress.total} onaylanan · ${job.progress.sent} gönderilen · ${job.progress.validated} doğrulanan` }, 'the running job with its progress');
     await shot('uploads');
 
@@ -234,21 +232,21 @@ if (!CHROMIUM && !process.env.CI) {
     // English, keyboard, phone width
     await page.click('#lang');
     await page.waitForSelector('#page-lookup[data-ready="true"]');
-    t.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    t.equal(await page.evaluate('document.documentElement.lang'), 'en');
     t.equal(await text('#nav-outbox'), 'Outbox', 'English navigation');
     await page.setViewport({ width: 390, height: 844, isMobile: true });
     await open('overview');
-    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scroll at phone width');
+    t.ok(await page.evaluate('document.documentElement.scrollWidth <= 390'), 'no horizontal scroll at phone width');
     await shot('overview-phone');
     await page.setViewport({ width: 1280, height: 900 });
     await page.goto(`${base}/console/#/outbox`, { waitUntil: 'load' });
     await page.reload({ waitUntil: 'load' }); // a new document: focus starts at the top
     await page.waitForSelector('#page-outbox[data-ready="true"]');
     await page.keyboard.press('Tab');
-    t.equal(await page.evaluate(() => document.activeElement?.id), 'skip', 'the first Tab reaches the skip link');
+    t.equal(await page.evaluate('document.activeElement?.id'), 'skip', 'the first Tab reaches the skip link');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    t.equal(await page.evaluate(() => document.activeElement?.id), 'nav-decisions', 'navigation links are reached by Tab');
+    t.equal(await page.evaluate('document.activeElement?.id'), 'nav-decisions', 'navigation links are reached by Tab');
     await page.keyboard.press('Enter');
     await page.waitForSelector('#page-decisions[data-ready="true"]');
     t.pass('Enter on a link opens its page');

@@ -62,7 +62,8 @@ t.test('scope console: reads only; a key without it is refused; wrong key 401', 
   const { gw, as } = await setup(t);
   t.equal((await gw.call('GET', '/v1/console/session', undefined, { authorization: 'Bearer nope-0123456789abcdef' })).status, 401);
   const s = await gw.call('GET', '/v1/console/session', undefined, as(KEY_A));
-  t.same(s.body, { name: 'ops-a', brands: [A], scopes: ['console'], servedBrands: [A, B], features: { decisionLog: false, optoutReview: false } });
+  t.same(s.body, { name: 'ops-a', brands: [A], scopes: ['console'], servedBrands: [A, B], features: { decisionLog: gw.app.hasRoute({ method: 'GET', url: '/v1/decisions' }), optoutReview: true } },
+    'who the key is; the opt-out review queue exists (inbound door), the decision-log search when GET /v1/decisions does');
   t.same((await gw.call('GET', '/v1/console/session', undefined, as(KEY_ALL))).body.brands, [A, B], 'a key of every brand: the served brands');
   for (const url of ['/v1/outbox', '/v1/sync/status', '/v1/iys/uploads', `/v1/consents?brandCode=${A}&type=MESAJ&recipient=05321230001`]) {
     t.equal((await gw.call('GET', url, undefined, as(KEY_A))).status, 200, `console key reads ${url}`);
