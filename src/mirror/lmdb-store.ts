@@ -7,6 +7,7 @@ import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import { storeUnavailable } from '../errors.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
 import { acquireLock } from './dir-lock.ts';
+import { checkLmdbFile } from './lmdb-check.ts';
 import { policyView } from './policy-view.ts';
 import { LmdbWriter, openLmdbDatabases } from './lmdb-apply.ts';
 import {
@@ -66,13 +67,19 @@ export class LmdbStore implements ConsentStore {
     this.#opts = { ...opts, historyPerKey: opts.historyPerKey ?? 32 };
   }
 
-  /** Takes the directory lock and opens the environment (no replay: instant at any size). */
+  /**
+   * Takes the directory lock, checks the data file (lmdb-check.ts) and opens the environment (no
+   * replay: instant at any size).
+   * @throws GW_ERR_STORE_CORRUPT when the file is damaged; GW_ERR_STORE_UNAVAILABLE when lmdb cannot open it
+   */
   async open(): Promise<void> {
     if (this.#env) return;
     const dir = this.#opts.dataDir;
     mkdirSync(dir, { recursive: true });
     this.#lock = acquireLock(join(dir, 'LOCK'));
     try {
+      // a damaged file is refused here, before lmdb maps it (it would crash the process)
+      checkLmdbFile(join(dir, LMDB_FILE));
       const dbs = openLmdbDatabases(join(dir, LMDB_FILE), this.#mapSize);
       this.#env = dbs.env;
       this.#records = dbs.records;
@@ -82,6 +89,7 @@ export class LmdbStore implements ConsentStore {
     } catch (err) {
       this.#lock();
       this.#lock = null;
+      if ((err as { code?: string }).code === 'GW_ERR_STORE_CORRUPT') throw err;
       throw storeUnavailable(err, `cannot open ${join(dir, LMDB_FILE)}: ${(err as Error).message}`);
     }
   }
