@@ -1,15 +1,21 @@
 /**
  * Child processes of bench/smpp.bench.ts (IPC with the parent):
  *   stub            a stub SMSC: the `smpp` package's server, answers every submit_sm with an id
- *   gate <stubUrl>  iys-gate's SMPP front on a memory store seeded with the bench recipients (all
- *                   ONAY), bound to the stub with 4 binds × window 50
+ *   gate <stubUrl> [on|off]  iys-gate's SMPP front on a memory store seeded with the bench
+ *                   recipients (all ONAY), bound to the stub with 4 binds × window 50, with the
+ *                   decision log (default on, as the product runs) or without it
  * Each sends `{ port }` once listening and answers `{ mem: true }` with process.memoryUsage()
  * (after a GC when run with --expose-gc).
  */
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import smpp, { type PDU, type Session } from 'smpp';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CheckService } from '../src/check/check-service.ts';
+import { createDecisionLog } from '../src/check/decision-log/open-log.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { MemoryStore } from '../src/mirror/memory-store.ts';
 import { smppSchema } from '../src/transports/smpp/config.ts';
 import { SmppFront } from '../src/transports/smpp/front.ts';
@@ -46,7 +52,12 @@ if (role === 'stub') {
     rows.push({ brandCode: BENCH_BRAND, recipientType: 'BIREYSEL' as const, type: 'MESAJ' as const, recipient: '+' + recipient(i), status: 'ONAY' as const, source: 'HS_WEB' as const, consentDate: '2026-01-05 10:00:00', creationDate: '2026-01-05 10:00:05', transactionId: null, retailerAccess: null });
   }
   await store.apply(rows);
-  const checks = new CheckService({ store, policy: { tacirWithoutRecord: 'allow', tacirOverBireyselRet: 'block' }, mirrorMaxAgeMs: 0 });
+  // the decision log as the product runs it by default (every decision hash-chained on disk, a
+  // forwarding door waits for its group commit); `gate <url> off` leaves it out
+  const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-smpp-bench-'));
+  process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+  const decisions = process.argv[4] === 'off' ? null : createDecisionLog(loadConfig({ env: {}, overrides: { dataDir } }), (m) => process.stderr.write(m + '\n'));
+  const checks = new CheckService({ store, decisions, policy: { tacirWithoutRecord: 'allow', tacirOverBireyselRet: 'block' }, mirrorMaxAgeMs: 0 });
   const config = smppSchema.parse({
     port: 0,
     binds: [{ systemId: 'bench', password: 'bench', brandCode: BENCH_BRAND, upstream: 'stub', maxWindow: 100 }],

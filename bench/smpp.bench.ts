@@ -16,7 +16,9 @@
  * (sequence number patched) and reads the answers with the gate's own framer: a cheaper client,
  * so the figure is less bounded by the load generator on a 2-core machine.
  *
- * Run: node --import tsx bench/smpp.bench.ts [--esme smpp|raw] [--duration 5] [--rounds 2] [--rate 2000]
+ * The gate runs with the decision log on (`--decisions off` to leave it out).
+ *
+ * Run: node --import tsx bench/smpp.bench.ts [--esme smpp|raw] [--decisions on|off] [--duration 5] [--rounds 2] [--rate 2000]
  *        [--memory-submits 1000000] [--memory-max-s 180] [--no-memory]
  * Machine load (loadavg, CPU of each process) is printed with every figure: the machine is shared.
  */
@@ -30,7 +32,7 @@ import { RECIPIENTS, recipient } from './smpp-procs.ts';
 
 const { values } = parseArgs({ options: {
   duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '2' }, rate: { type: 'string', default: '2000' },
-  esme: { type: 'string', default: 'smpp' },
+  esme: { type: 'string', default: 'smpp' }, decisions: { type: 'string', default: 'on' },
   'memory-submits': { type: 'string', default: '1000000' }, 'memory-max-s': { type: 'string', default: '180' }, 'no-memory': { type: 'boolean', default: false },
 } });
 const DURATION_S = Number(values.duration); const ROUNDS = Number(values.rounds); const RATE = Number(values.rate);
@@ -158,8 +160,9 @@ async function drive(sessions: Esme[], opts: { durationS: number; rate?: number;
 const close = (ss: Esme[]) => Promise.all(ss.map((s) => s.close()));
 
 const stub = await start(['stub']);
-const gate = await start(['gate', `smpp://127.0.0.1:${stub.port}`]);
-console.log(`SMPP bench — ESME ${values.esme}, ${SESSIONS} binds × window ${WINDOW}, 160-char GSM submit_sm; loadavg ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+const gate = await start(['gate', `smpp://127.0.0.1:${stub.port}`, values.decisions!]);
+if (values.esme === 'raw') for (let i = 0; i < RECIPIENTS; i++) template(i); // encoded before any round
+console.log(`SMPP bench — ESME ${values.esme}, decision log ${values.decisions}, ${SESSIONS} binds × window ${WINDOW}, 160-char GSM submit_sm; loadavg ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 const direct = await bindAll(stub.port, 'esme', 'x');
 const through = await bindAll(gate.port, 'bench', 'bench');
 await drive(direct, { durationS: 1 }); await drive(through, { durationS: 1 }); // warm-up (JIT, recipient memo)
@@ -213,7 +216,7 @@ if (!values['no-memory']) {
 }
 
 writeResult(`smpp-${values.esme}`, {
-  esme: values.esme, sessions: SESSIONS, window: WINDOW, durationS: DURATION_S, rounds,
+  esme: values.esme, decisions: values.decisions, sessions: SESSIONS, window: WINDOW, durationS: DURATION_S, rounds,
   throughput: { directMedian: median(of('direct')), gateMedian: median(of('gate')), gateBest: Math.max(...of('gate')), ratios, ratio },
   latency: { rate: RATE, rounds: lat, p50AddedMs: added }, memory,
 });

@@ -87,7 +87,7 @@ async function shutdown(app: FastifyInstance, store: ConsentStore, config: Gatew
  * The SMPP front (config `smpp`, README "SMPP"): screens through the app's CheckService, metrics
  * on the app's registry, logs through the app's (masking) logger.
  */
-async function startSmpp(app: FastifyInstance, config: GatewayConfig): Promise<SmppFront> {
+export async function startSmpp(app: FastifyInstance, config: GatewayConfig): Promise<SmppFront> {
   const registry = app.gatewayMetrics?.registry;
   const front = new SmppFront({
     config: config.smpp!, checks: app.checks, policy: config.policy.promotionalInformational, log: app.log,

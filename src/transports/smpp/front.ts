@@ -111,6 +111,9 @@ export class SmppFront {
     for (const s of this.#sessions) if (s.mode !== null) yield { systemId: s.systemId, mode: s.mode };
   }
 
+  /** The port listened on (0 before `listen`). */
+  get listeningPort(): number { const a = this.#server.address(); return a !== null && typeof a === 'object' ? a.port : 0; }
+
   /** Starts the upstream binds and listens on `smpp.host:smpp.port`. @returns the port */
   async listen(): Promise<number> {
     for (const p of this.pools.values()) p.start();

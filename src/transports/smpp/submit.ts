@@ -72,6 +72,9 @@ export class SubmitScreen {
 
   close(): void { this.#concat.close(); }
 
+  /** A bug past the screening (never expected): logged, never an unhandled rejection. */
+  readonly #crashed = (err: unknown): void => { this.#d.log.error({ err }, 'SMPP submit handling failed'); };
+
   /** Screens one submit of a bound ESME (its window slot is taken; `s.answer` frees it). */
   handle(s: EsmeSession, pdu: Buffer, name: CountedCommand): void {
     const cmd = cmdOf(pdu);
@@ -82,12 +85,12 @@ export class SubmitScreen {
     if (udh === null) { this.#refuse(item, ST.RINVMSGLEN, 'malformed'); return; }
     const text = decodeText(pdu, f.smStart, f.smEnd, f.dataCoding, udh);
     const messageType = this.#typeOf(pdu, f, s);
-    if (cmd === CMD.submit_multi) { void this.#multi(item, f, text, messageType); return; }
+    if (cmd === CMD.submit_multi) { this.#multi(item, f, text, messageType).catch(this.#crashed); return; }
     let ref = -1, total = 0, partNo = 0;
     if (udh.ref >= 0 && udh.total > 1) { ref = udh.ref; total = udh.total; partNo = udh.seq; }
     else if (f.sarRef >= 0 && f.sarTotal > 1) { ref = f.sarRef + 0x20000; total = f.sarTotal; partNo = f.sarSeq; }
     if (total <= 1) {
-      void this.#screen(s, f, text === null ? [] : [text], text === null, messageType).then((v) => this.#apply([item], v));
+      this.#screen(s, f, text === null ? [] : [text], text === null, messageType).then((v) => this.#apply([item], v)).catch(this.#crashed);
       return;
     }
     if (partNo < 1 || partNo > total) { this.#refuse(item, ST.RINVMSGLEN, 'malformed'); return; }
@@ -103,10 +106,10 @@ export class SubmitScreen {
         const parts: HeldPart<Item>[] = r.parts;
         const unseen = parts.some((p) => p.text === null);
         const whole = parts.map((p) => p.text ?? '').join('');
-        void this.#screen(s, f, [whole], unseen, messageType).then((v) => {
+        this.#screen(s, f, [whole], unseen, messageType).then((v) => {
           if (v.forward || v.status !== this.#temporary.status) this.#concat.decided(key, v);
           this.#apply(parts.map((p) => p.item), v);
-        });
+        }).catch(this.#crashed);
       }
     }
   }
