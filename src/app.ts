@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -36,10 +37,11 @@ import type { RouteDeps } from './routes/deps.ts';
 import inboundRoutes from './routes/v1/inbound.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { SmtpRelay } from './transports/smtp/relay.ts';
+import { AgiServer, screeningDecide } from './transports/agi/server.ts';
 import { contentCheckPolicy, openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
 declare module 'fastify' {
-  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null; smtpRelay: SmtpRelay | null; decisionRing: DecisionRing }
+  interface FastifyInstance { checks: CheckService; iys: IysIntegration; requestBounds: RequestBounds; inbound: InboundDoor; decisions: DecisionLog | null; smtpRelay: SmtpRelay | null; decisionRing: DecisionRing; agi: AgiServer | null }
 }
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
@@ -230,6 +232,15 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   app.decorate('smtpRelay', smtpRelay);
   await app.register(consoleRoutes, { ...routeDeps, ring });
   await app.register(consoleStatic);
+  // the FastAGI pre-dial hook (config `agi`): built here, listening once serve() (or a test) calls listen()
+  const agi = config.agi
+    ? new AgiServer({
+      config: config.agi, decide: screeningDecide(checks, config.policy.promotionalInformational), log: app.log,
+      metrics: agiMetrics(metrics.registry),
+    })
+    : null;
+  if (agi) app.addHook('onClose', async () => { await agi.close(0); });
+  app.decorate('agi', agi);
   app.get('/openapi.json', { schema: { summary: 'This document (OpenAPI 3)', tags: ['operations'], security: [] } }, async () => app.swagger());
   app.decorate('checks', checks);
   app.decorate('decisions', decisions);
@@ -238,4 +249,10 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   app.decorate('inbound', inbound);
   app.decorate('decisionRing', ring);
   return app;
+}
+
+/** `iysgate_agi_sessions_total{decision, reason}`: AGI pre-dial checks answered (reasons are a bounded set). */
+function agiMetrics(registry: Registry) {
+  const c = new Counter({ name: 'iysgate_agi_sessions_total', help: 'FastAGI pre-dial checks answered, by decision and reason', labelNames: ['decision', 'reason'], registers: [registry] });
+  return { session: (decision: string, reason: string) => c.inc({ decision, reason }) };
 }

@@ -45,6 +45,7 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   }
   const address = await app.listen({ port: config.port, host: config.host });
   if (app.smtpRelay) await app.smtpRelay.listen();
+  if (app.agi) await app.agi.listen();
   app.iys.start();
   if (config.importParser === 'worker') prewarmImportWorker();
   app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
@@ -74,6 +75,7 @@ async function shutdown(app: FastifyInstance, store: ConsentStore, config: Gatew
   if (smpp) await smpp.close(); // ESMEs and upstreams unbound before the store closes
   // the SMTP door first: no new transactions, sessions inside DATA finish within shutdownDrainMs
   await app.smtpRelay?.close(config.shutdownDrainMs);
+  await app.agi?.close(config.shutdownDrainMs); // channels still deciding get their answer
   const drained = await app.requestBounds.drain(config.shutdownDrainMs);
   // leave a quarter of the bound for the store's own close (snapshot)
   const settled = await app.requestBounds.settled(config.shutdownTimeoutMs * 0.75 - (performance.now() - t0));

@@ -5,5 +5,9 @@
  */
 export const ENTRANCES = ['check', 'batch', 'scrub', 'send', 'proxy', 'smtp', 'smpp', 'inbound', 'dialer', 'agi'] as const;
 export type Entrance = (typeof ENTRANCES)[number];
-/** Entrances that forward what they allow (their records are on disk before the message goes upstream). */
-export const FORWARDING_ENTRANCES: ReadonlySet<Entrance> = new Set(['send', 'proxy', 'smtp', 'smpp', 'dialer', 'agi', 'inbound']);
+/**
+ * Entrances that forward what they allow (their records are on disk before the message goes
+ * upstream). Not `agi`: the FastAGI hook answers a dialplan's question like /v1/check does (the
+ * PBX places the call), so its records are on disk within `flushMs` like every check's.
+ */
+export const FORWARDING_ENTRANCES: ReadonlySet<Entrance> = new Set(['send', 'proxy', 'smtp', 'smpp', 'dialer', 'inbound']);

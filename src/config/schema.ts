@@ -3,6 +3,7 @@ import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
 import { keySmtpSchema, smtpSchema } from '../transports/smtp/config.ts';
 import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-schema.ts';
 import { smppSchema } from '../transports/smpp/config.ts';
+import { agiSchema } from '../transports/agi/config.ts';
 
 /** Actions an API key may be scoped to. `*` grants all. */
 export const SCOPES = ['check', 'rejections', 'consents', 'import', 'outbox', 'proxy', 'admin', 'metrics', 'audit', 'smtp', 'console'] as const;
@@ -221,6 +222,8 @@ export const configSchema = z.object({
     .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),
   /** The SMPP front (README "SMPP"; every key: transports/smpp/config.ts). Unset = off. */
   smpp: smppSchema.optional(),
+  /** The FastAGI pre-dial hook for Asterisk (README "Calls"; every key: transports/agi/config.ts). Unset = off. */
+  agi: agiSchema.optional(),
 }).strict();
 
 export type GatewayConfig = z.infer<typeof configSchema>;

@@ -165,7 +165,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
     assertServedBrand(brandCode, served); // a brandCode in the body the gateway does not serve: 400, never a decision
-    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: 'proxy', via: u.config.name, keyName: principal?.name ?? (u.config.gatewayAuth === 'none' ? '(open)' : '') });
+    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: u.adapter.type === 'ARAMA' ? 'dialer' : 'proxy', via: u.config.name, keyName: principal?.name ?? (u.config.gatewayAuth === 'none' ? '(open)' : '') });
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
