@@ -58,33 +58,46 @@ export interface RefusalDeps {
  * @throws GW_ERR_INVALID_RECIPIENT when the recipient cannot be normalized; store/outbox errors as they come (the caller answers 503).
  */
 export async function recordRefusal(deps: RefusalDeps, input: RefusalInput): Promise<RefusalResult> {
-  const n = normalizeRecipient(input.recipient, input.type);
-  if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: 'recipient' });
-  const at = input.receivedAt ?? new Date(deps.now());
-  const source = input.source ?? DEFAULT_RET_SOURCE[input.type];
-  const movement: Movement = {
-    brandCode: input.brandCode, recipientType: input.recipientType, type: input.type, recipient: n.canonical, status: 'RET',
-    source, consentDate: formatIysDate(at), creationDate: null, transactionId: null, noncanonical: false,
-  };
-  let deadline: string | null = null;
-  let deadlineError: string | undefined;
-  try {
-    deadline = reportDeadline(at, { halfDayPolicy: deps.halfDayPolicy });
-  } catch (err) {
-    if (!isGatewayError(err)) throw err;
-    deadlineError = err.code;
+  return (await recordRefusals(deps, [input]))[0]!;
+}
+
+/**
+ * `recordRefusal` for several refusals at once (a provider push of many replies): the same path,
+ * with ONE outbox append for all of them, durable before ONE mirror write of all of them. Every
+ * input is validated first; nothing is written when one does not normalize.
+ * @throws GW_ERR_INVALID_RECIPIENT (field `recipient`, or `<i>.recipient` in a batch of several); store/outbox errors as they come
+ */
+export async function recordRefusals(deps: RefusalDeps, inputs: readonly RefusalInput[]): Promise<RefusalResult[]> {
+  const prepared = inputs.map((input, i) => {
+    const n = normalizeRecipient(input.recipient, input.type);
+    if (!n.ok) throw gatewayError('GW_ERR_INVALID_RECIPIENT', [n.message], { field: inputs.length === 1 ? 'recipient' : `${i}.recipient` });
+    const at = input.receivedAt ?? new Date(deps.now());
+    const source = input.source ?? DEFAULT_RET_SOURCE[input.type];
+    const movement: Movement = {
+      brandCode: input.brandCode, recipientType: input.recipientType, type: input.type, recipient: n.canonical, status: 'RET',
+      source, consentDate: formatIysDate(at), creationDate: null, transactionId: null, noncanonical: false,
+    };
+    let deadline: string | null = null;
+    let deadlineError: string | undefined;
+    try {
+      deadline = reportDeadline(at, { halfDayPolicy: deps.halfDayPolicy });
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      deadlineError = err.code;
+    }
+    return { input, n, at, source, movement, deadline, deadlineError, queued: n.registrable };
+  });
+  const queue = prepared.filter((p) => p.queued);
+  if (queue.length > 0) {
+    await deps.outbox.add(queue.map((p) => ({
+      brandCode: p.input.brandCode, origin: 'rejection' as const, receivedAt: p.at.toISOString(), deadline: p.deadline,
+      consent: { recipient: p.n.canonical, type: p.input.type, recipientType: p.input.recipientType, status: 'RET' as const, source: p.source, consentDate: p.movement.consentDate! },
+    })));
   }
-  const queued = n.registrable;
-  if (queued) {
-    await deps.outbox.add([{
-      brandCode: input.brandCode, origin: 'rejection', receivedAt: at.toISOString(), deadline,
-      consent: { recipient: n.canonical, type: input.type, recipientType: input.recipientType, status: 'RET', source, consentDate: movement.consentDate! },
-    }]);
-  }
-  const [outcome] = await deps.store.apply([movement]);
-  return {
-    recipient: n.canonical, type: input.type, recipientType: input.recipientType, status: 'RET',
-    reportDeadline: deadline, consentDate: movement.consentDate!, outcome: outcome!, queued,
-    ...(deadlineError ? { deadlineError } : {}),
-  };
+  const outcomes = prepared.length > 0 ? await deps.store.apply(prepared.map((p) => p.movement)) : [];
+  return prepared.map((p, i) => ({
+    recipient: p.n.canonical, type: p.input.type, recipientType: p.input.recipientType, status: 'RET' as const,
+    reportDeadline: p.deadline, consentDate: p.movement.consentDate!, outcome: outcomes[i]!, queued: p.queued,
+    ...(p.deadlineError ? { deadlineError: p.deadlineError } : {}),
+  }));
 }

@@ -45,8 +45,6 @@ export interface ReplyReaderOptions {
 /** Default keywords: İYS's `RET`, and what Turkish senders print in "… yazıp … gönderin" lines. */
 export const DEFAULT_REFUSAL_KEYWORDS = ['RET', 'IPTAL', 'STOP', 'DUR', 'HAYIR'] as const;
 
-/** Letters/digits stay; every other character separates words. */
-const NON_WORD = /[^a-z0-9]+/g;
 const REPEAT = /([a-z])\1+/g;
 
 /**
@@ -54,10 +52,27 @@ const REPEAT = /([a-z])\1+/g;
  * Exported for the property tests (every variant of a keyword folds to the same word).
  */
 export function foldReplyWords(text: string): string[] {
-  const t = readableText(text).replace(NON_WORD, ' ').trim();
-  if (t === '') return [];
-  const words = t.split(' ');
-  for (let i = 0; i < words.length; i++) words[i] = words[i]!.replace(REPEAT, '$1');
+  // ASCII text (most replies) is folded in one pass: A–Z lower-cased (Turkish I → ı → i reads i
+  // too), letters and digits kept, repeats squeezed, everything else a word break; other text
+  // goes through readableText first, then the same pass (its output is lower case)
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) { ascii = false; break; }
+  const t = ascii ? text : readableText(text);
+  const words: string[] = [];
+  let w = '';
+  let prev = -1;
+  for (let i = 0; i < t.length; i++) {
+    let c = t.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+      if (c !== prev || c < 97) w += String.fromCharCode(c);
+      prev = c;
+    } else {
+      if (w !== '') { words.push(w); w = ''; }
+      prev = -1;
+    }
+  }
+  if (w !== '') words.push(w);
   return words;
 }
 

@@ -42,7 +42,7 @@ export default async function inboundRoutes(app: FastifyInstance, deps: RouteDep
   };
   const handleAll = async (list: InboundReply[]): Promise<InboundOutcome[]> => {
     try {
-      return await Promise.all(list.map((m) => replies.handle(m)));
+      return await replies.handleMany(list);
     } catch (err) {
       if (isGatewayError(err) && err.statusCode < 500) throw err;
       throw storeUnavailable(err, 'the reply could not be recorded durably');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { recordRefusal, type RefusalDeps } from '../../check/refusals.ts';
+import { recordRefusals, type RefusalDeps } from '../../check/refusals.ts';
 import type { InboundConfig } from '../../config/inbound-schema.ts';
 import { addBusinessDays } from '../../domain/calendar.ts';
 import { compileReplyReader, type ReplyReader, type ReplyReading } from '../../domain/reply-reader.ts';
@@ -74,7 +74,7 @@ export class InboundReplies {
   readonly read: ReplyReader;
   readonly #phones = new Map<string, number[]>();
   readonly #names = new Map<string, number[]>();
-  readonly #inflight = new Map<string, Promise<InboundOutcome>>();
+  readonly #inflight = new Map<string, Promise<void>>();
 
   constructor(readonly deps: InboundRepliesDeps) {
     this.read = compileReplyReader({ keywords: deps.config.keywords, brandNames: [...deps.shortNames.keys()] });
@@ -100,44 +100,88 @@ export class InboundReplies {
    * @throws store/outbox/log errors as they come (the door answers 503 so the provider retries;
    *   nothing was marked handled)
    */
-  handle(msg: InboundReply): Promise<InboundOutcome> {
-    const key = `${msg.via}:${msg.messageId}`;
-    if (this.deps.state.seen(key)) return Promise.resolve(this.#count(msg.via, { messageKey: key, status: 'duplicate', refusals: [] }));
-    const running = this.#inflight.get(key);
-    if (running) return running.then(() => this.#count(msg.via, { messageKey: key, status: 'duplicate', refusals: [] }));
-    const p = this.#handle(key, msg).finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, p);
-    return p.then((o) => this.#count(msg.via, o));
+  async handle(msg: InboundReply): Promise<InboundOutcome> {
+    return (await this.handleMany([msg]))[0]!;
+  }
+
+  /**
+   * Handles the replies of one delivery (a provider push, an inbox page) together: decided one by
+   * one, then written at once — one batch of refusals through recordRefusals (one outbox append,
+   * one mirror write), then one record of handled marks and review items — so a push of many
+   * replies costs a few group-committed writes, not three per reply. Outcomes in input order.
+   * @throws as `handle`; nothing of the batch is marked handled when a write fails
+   */
+  async handleMany(msgs: readonly InboundReply[]): Promise<InboundOutcome[]> {
+    const out = new Array<InboundOutcome>(msgs.length);
+    const mine: number[] = [];
+    const waits: Promise<unknown>[] = [];
+    const inBatch = new Set<string>();
+    msgs.forEach((m, i) => {
+      const key = `${m.via}:${m.messageId}`;
+      const dup: InboundOutcome = { messageKey: key, status: 'duplicate', refusals: [] };
+      if (this.deps.state.seen(key) || inBatch.has(key)) { out[i] = dup; return; }
+      const running = this.#inflight.get(key);
+      if (running) { waits.push(running.then(() => { out[i] = dup; }, () => { out[i] = dup; })); return; }
+      inBatch.add(key);
+      mine.push(i);
+    });
+    if (mine.length > 0) {
+      const p = this.#handleBatch(mine.map((i) => msgs[i]!));
+      const keys = mine.map((i) => `${msgs[i]!.via}:${msgs[i]!.messageId}`);
+      const settled = p.then(() => undefined, () => undefined);
+      for (const k of keys) this.#inflight.set(k, settled);
+      try {
+        const done = await p;
+        mine.forEach((i, j) => { out[i] = done[j]!; });
+      } finally {
+        for (const k of keys) this.#inflight.delete(k);
+      }
+    }
+    await Promise.all(waits);
+    for (let i = 0; i < out.length; i++) this.#count(msgs[i]!.via, out[i]!);
+    return out;
   }
 
   #count(via: string, o: InboundOutcome): InboundOutcome { this.deps.counters?.reply(via, o.status); return o; }
 
-  async #handle(key: string, msg: InboundReply): Promise<InboundOutcome> {
+  async #handleBatch(msgs: readonly InboundReply[]): Promise<InboundOutcome[]> {
     const nowMs = this.deps.refusals.now();
-    const at = msg.receivedAt && !Number.isNaN(msg.receivedAt.getTime()) && msg.receivedAt.getTime() <= nowMs ? msg.receivedAt : new Date(nowMs);
-    const reading = this.read(msg.text);
-    if (reading.verdict === 'none') {
-      await this.deps.state.markSeen([key]);
-      return { messageKey: key, status: 'ignored', verdict: 'none', refusals: [] };
+    const seen: string[] = [];
+    const reviews: ReviewItem[] = [];
+    const refuse: { i: number; recipient: string; brands: number[]; at: Date }[] = [];
+    const out = msgs.map((msg, i): InboundOutcome => {
+      const key = `${msg.via}:${msg.messageId}`;
+      const at = msg.receivedAt && !Number.isNaN(msg.receivedAt.getTime()) && msg.receivedAt.getTime() <= nowMs ? msg.receivedAt : new Date(nowMs);
+      const reading = this.read(msg.text);
+      if (reading.verdict === 'none') { seen.push(key); return { messageKey: key, status: 'ignored', verdict: 'none', refusals: [] }; }
+      const sender = normalizePhone(msg.from);
+      const brands = this.brandsOf(msg.to);
+      const review = (reason: ReviewReason): InboundOutcome => {
+        const item = this.#reviewItem(key, msg, at, reason, brands ?? []);
+        reviews.push(item);
+        return { messageKey: key, status: 'review', verdict: reading.verdict, refusals: [], reviewId: item.id, reason };
+      };
+      if (reading.verdict === 'review') return review(reading.reason ?? 'free-text-stop');
+      if (!sender.ok || !sender.smsCapable) return review('invalid-sender');
+      if (!brands) return review('unknown-destination');
+      let targets = brands;
+      const hinted = reading.brandHintKnown && reading.brandHint !== undefined ? this.deps.shortNames.get(reading.brandHint) : undefined;
+      if (hinted !== undefined) targets = brands.includes(hinted) ? [hinted] : [...new Set([...brands, hinted])];
+      else if (brands.length > 1 && this.deps.config.multiBrand === 'review') return review('multi-brand-no-hint');
+      seen.push(key);
+      refuse.push({ i, recipient: sender.canonical, brands: targets, at });
+      return { messageKey: key, status: 'refused', verdict: 'refusal', refusals: [] };
+    });
+    if (refuse.length > 0) {
+      const inputs = refuse.flatMap((r) => r.brands.flatMap((brandCode) => this.deps.config.types.map((type) => ({ r, brandCode, type }))));
+      const results = await recordRefusals(this.deps.refusals, inputs.map(({ r, brandCode, type }) => ({
+        brandCode, recipient: r.recipient, type, recipientType: this.deps.config.recipientType, source: 'HS_MESAJ' as const, receivedAt: r.at,
+      })));
+      inputs.forEach(({ r, brandCode, type }, j) => out[r.i]!.refusals.push({ brandCode, type, reportDeadline: results[j]!.reportDeadline }));
     }
-    const sender = normalizePhone(msg.from);
-    const brands = this.brandsOf(msg.to);
-    const review = async (reason: ReviewReason): Promise<InboundOutcome> => {
-      const item = this.#reviewItem(key, msg, at, reason, brands ?? []);
-      await this.deps.state.addReview(item);
-      return { messageKey: key, status: 'review', verdict: reading.verdict, refusals: [], reviewId: item.id, reason };
-    };
-    if (reading.verdict === 'review') return review(reading.reason ?? 'free-text-stop');
-    if (!sender.ok || !sender.smsCapable) return review('invalid-sender');
-    if (!brands) return review('unknown-destination');
-    let targets = brands;
-    const hinted = reading.brandHintKnown && reading.brandHint !== undefined ? this.deps.shortNames.get(reading.brandHint) : undefined;
-    if (hinted !== undefined) targets = brands.includes(hinted) ? [hinted] : [...new Set([...brands, hinted])];
-    else if (brands.length > 1 && this.deps.config.multiBrand === 'review') return review('multi-brand-no-hint');
-    const refusals = await this.refuse(sender.canonical, targets, at);
-    await this.deps.state.markSeen([key]);
-    this.#confirm(sender.canonical, targets);
-    return { messageKey: key, status: 'refused', verdict: 'refusal', refusals };
+    await this.deps.state.record(seen, reviews);
+    for (const r of refuse) this.#confirm(r.recipient, r.brands);
+    return out;
   }
 
   /**
@@ -147,8 +191,8 @@ export class InboundReplies {
   async refuse(recipient: string, brandCodes: readonly number[], at: Date, recipientType: RecipientType = this.deps.config.recipientType): Promise<InboundOutcome['refusals']> {
     const out: InboundOutcome['refusals'] = [];
     const all = brandCodes.flatMap((brandCode) => this.deps.config.types.map((type) => ({ brandCode, type })));
-    const results = await Promise.all(all.map((r) => recordRefusal(this.deps.refusals, {
-      brandCode: r.brandCode, recipient, type: r.type, recipientType, source: 'HS_MESAJ', receivedAt: at,
+    const results = await recordRefusals(this.deps.refusals, all.map((r) => ({
+      brandCode: r.brandCode, recipient, type: r.type, recipientType, source: 'HS_MESAJ' as const, receivedAt: at,
     })));
     results.forEach((res, i) => out.push({ brandCode: all[i]!.brandCode, type: all[i]!.type, reportDeadline: res.reportDeadline }));
     return out;

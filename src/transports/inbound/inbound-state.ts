@@ -122,6 +122,11 @@ export class InboundState {
   /** Marks deliveries handled, durably. */
   markSeen(messageKeys: readonly string[]): Promise<void> { return this.#append(messageKeys.map((k) => ({ op: 'seen', k }))); }
 
+  /** Marks deliveries handled and adds review items (each marks its delivery handled) in one durable record. */
+  record(seen: readonly string[], reviews: readonly ReviewItem[]): Promise<void> {
+    return this.#append([...seen.map((k): Op => ({ op: 'seen', k })), ...reviews.map((item): Op => ({ op: 'review', item }))]);
+  }
+
   /** Adds a review item (which also marks its delivery handled), durably. */
   addReview(item: ReviewItem): Promise<void> { return this.#append([{ op: 'review', item }]); }
 

@@ -65,7 +65,7 @@ export class InboxPoller {
     const f = this.o.fetch ?? fetch;
     const creds = this.o.settings.credentials!;
     const key = `poll:${this.name}`;
-    const handle = async (list: InboundReply[]) => { await Promise.all(list.map((m) => this.o.replies.handle(m))); };
+    const handle = async (list: InboundReply[]) => { await this.o.replies.handleMany(list); };
     const getJson = async (url: string, init: RequestInit): Promise<unknown> => {
       const res = await f(url, { ...init, signal: AbortSignal.timeout(10_000) });
       const text = await res.text();
