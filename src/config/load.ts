@@ -78,6 +78,16 @@ function crossCheck(c: GatewayConfig): string[] {
   });
   if (c.iys?.push && isPlaceholderSecret(c.iys.push.password)) issues.push('iys.push.password: a placeholder secret from the documentation; set one of your own');
   if (typeof c.metricsAuth === 'object' && isPlaceholderSecret(c.metricsAuth.password)) issues.push('metricsAuth.password: a placeholder secret from the documentation; set one of your own');
+  const upstreamNames = new Set(c.upstreams.map((u) => u.name));
+  for (const name of Object.keys(c.inbound.upstreams)) if (!upstreamNames.has(name)) issues.push(`inbound.upstreams.${name}: no upstream of that name (upstreams[].name)`);
+  for (const [name, u] of Object.entries(c.inbound.upstreams)) if (u.pollIntervalMs > 0 && !u.credentials) issues.push(`inbound.upstreams.${name}.credentials: a poller needs the provider's credentials`);
+  for (const [name, u] of Object.entries(c.inbound.upstreams)) if (u.secret !== undefined && isPlaceholderSecret(u.secret)) issues.push(`inbound.upstreams.${name}.secret: a placeholder secret from the documentation; set one of your own`);
+  const conf = c.inbound.confirmation;
+  if (conf) {
+    const u = c.upstreams.find((x) => x.name === conf.upstream);
+    if (!u) issues.push(`inbound.confirmation.upstream: no upstream named ${conf.upstream}`);
+    else if (u.adapter !== 'webhook' && !c.inbound.upstreams[conf.upstream]?.credentials) issues.push(`inbound.confirmation.upstream: ${conf.upstream} has no inbound.upstreams.${conf.upstream}.credentials to send with`);
+  }
   const served = new Set([...brandCodesOf(c.brands), ...(c.iys?.brands ?? [])]);
   if (served.size > 0) {
     const list = [...served].join(', ');
@@ -85,6 +95,9 @@ function crossCheck(c: GatewayConfig): string[] {
       if (k.brands === '*') return;
       for (const b of k.brands) if (!served.has(b)) issues.push(`apiKeys.${i}.brands: ${k.name} holds brand ${b}, which the gateway does not serve (brands/iys.brands: ${list})`);
     });
+    for (const [dest, brands] of Object.entries(c.inbound.numbers)) {
+      for (const b of brands) if (!served.has(b)) issues.push(`inbound.numbers.${dest}: brand ${b} is not served (brands/iys.brands: ${list})`);
+    }
     c.upstreams.forEach((u, i) => {
       if (!served.has(u.brandCode)) issues.push(`upstreams.${i}.brandCode: ${u.name} sends for brand ${u.brandCode}, which the gateway does not serve (brands/iys.brands: ${list})`);
     });

@@ -151,3 +151,15 @@ t.test('flood: 10,000 replies (500 pushes of 20) all recorded, bounded memory', 
   t.ok(ms < 10_000 * 3, `within bound (${ms} ms; target 10 s on a quiet machine)`);
   t.ok(grew < 200, `heap growth ${grew.toFixed(1)} MB < 200 MB`);
 });
+
+t.test('config: inbound keys are checked at boot', async (t) => {
+  const { loadConfig } = await import('../../src/config/load.ts');
+  const bad = () => loadConfig({ env: {}, overrides: {
+    brands: [BRAND], upstreams: [{ name: 'vm', adapter: 'verimor', url: 'http://127.0.0.1:9/', brandCode: BRAND }],
+    inbound: { numbers: { '4609': [999] }, upstreams: { nosuch: { secret: SECRET }, vm: { pollIntervalMs: 1000 } }, confirmation: { upstream: 'vm', header: 'ABC' } },
+  } });
+  let err: (Error & { code?: string }) | null = null;
+  try { bad(); } catch (e) { err = e as Error & { code?: string }; }
+  t.equal(err?.code, 'GW_ERR_CONFIG_INVALID');
+  for (const re of [/inbound\.upstreams\.nosuch/, /vm\.credentials/, /inbound\.numbers\.4609/, /inbound\.confirmation\.upstream/]) t.match(err?.message ?? '', re);
+});
