@@ -7,8 +7,11 @@ import * as decisions from './pages/decisions.js';
 import * as outbox from './pages/outbox.js';
 import * as uploads from './pages/uploads.js';
 import * as lookup from './pages/lookup.js';
+import * as review from './pages/review.js';
 
-const PAGES = { overview, decisions, outbox, uploads, lookup };
+const PAGES = { overview, decisions, outbox, uploads, lookup, review };
+/** The pages of this session: Opt-out review only where the gateway has the inbound door's queue. */
+const pages = () => Object.keys(PAGES).filter((p) => p !== 'review' || session?.features?.optoutReview);
 const LANG_KEY = 'iysgate.consoleLang';
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -32,14 +35,14 @@ function chrome() {
   so.hidden = session === null;
   nav.hidden = session === null;
   nav.setAttribute('aria-label', t('title'));
-  nav.replaceChildren(...Object.keys(PAGES).map((p) => h('a', { href: `#/${p}`, id: `nav-${p}`, 'aria-current': current() === p ? 'page' : null }, t(p))));
+  nav.replaceChildren(...pages().map((p) => h('a', { href: `#/${p}`, id: `nav-${p}`, 'aria-current': current() === p ? 'page' : null }, t(p))));
   const who = document.getElementById('who');
   who.textContent = session ? `${t('signedInAs')}: ${session.name}` : '';
 }
 
 function current() {
   const p = location.hash.replace(/^#\/?/, '').split('?')[0];
-  return p in PAGES ? p : 'overview';
+  return pages().includes(p) ? p : 'overview';
 }
 
 function signInForm(message) {

@@ -26,3 +26,20 @@ export async function api(path, { as = 'json', key = getKey() } = {}) {
   }
   return as === 'json' ? res.json() : res.text();
 }
+
+/**
+ * POST `body` as JSON to `path` with the key (an action: the key must hold its scope).
+ * @throws ApiError on a non-2xx answer
+ */
+export async function post(path, body) {
+  const res = await fetch(path, { method: 'POST', headers: { authorization: `Bearer ${getKey() ?? ''}`, 'content-type': 'application/json' }, body: JSON.stringify(body), cache: 'no-store' });
+  let json = null;
+  try { json = await res.json(); } catch { /* no body */ }
+  if (!res.ok) throw new ApiError(res.status, json);
+  return json;
+}
+
+/** True when the session's key holds `scope` (or every scope). */
+export function holds(session, scope) {
+  return session.scopes === '*' || session.scopes.includes(scope);
+}

@@ -22,6 +22,9 @@ export const WORDS = {
     job: 'İş', created: 'Oluşturuldu', progress: 'İlerleme', rate: 'Hız', perSecond: 'satır/sn', report: 'Rapor', downloadReport: 'Raporu indir', noJobs: 'Yükleme işi yok.', validated: 'doğrulanan', sent: 'gönderilen', confirmed: 'onaylanan', total: 'toplam',
     lookupHelp: 'Bir telefon numarası veya e-posta adresi, herhangi bir yazımla.', search: 'Sorgula', auto: 'otomatik', recipientType: 'Alıcı tipi',
     normalized: 'Normal biçim', checkNow: '/v1/check şu an ne der', records: 'Kayıtlar', movements: 'Hareketler', noRecord: 'kayıt yok', source: 'Kaynak', consentDate: 'İzin tarihi', creationDate: 'Oluşturma',
+    review: 'Ret incelemesi', from: 'Gönderen', to: 'Alıcı numara', text: 'Metin', due: 'Son gün', action: 'İşlem', open: 'açık', refuse: 'Reddet (RET kaydet)', dismiss: 'Yok say',
+    refused: 'RET kaydedildi', dismissed: 'yok sayıldı', emptyReview: 'İncelenecek yanıt yok.', readOnlyReview: 'salt okunur: işlem için anahtarın rejections kapsamı olmalı',
+    logSearch: 'Karar kaydında ara', logEmpty: 'Kayıt bulunamadı.', time: 'Zaman',
     TICARI: 'TİCARİ', BILGILENDIRME: 'BİLGİLENDİRME', ALLOW: 'İZİN', BLOCK: 'ENGEL',
   },
   en: {
@@ -44,6 +47,9 @@ export const WORDS = {
     job: 'Job', created: 'Created', progress: 'Progress', rate: 'Rate', perSecond: 'rows/s', report: 'Report', downloadReport: 'Download report', noJobs: 'No upload jobs.', validated: 'validated', sent: 'sent', confirmed: 'confirmed', total: 'total',
     lookupHelp: 'A phone number or e-mail address, in any spelling.', search: 'Look up', auto: 'automatic', recipientType: 'Recipient type',
     normalized: 'Normalized', checkNow: 'What /v1/check answers now', records: 'Records', movements: 'Movements', noRecord: 'no record', source: 'Source', consentDate: 'Consent date', creationDate: 'Created',
+    review: 'Opt-out review', from: 'From', to: 'To', text: 'Text', due: 'Due', action: 'Action', open: 'open', refuse: 'Refuse (record RET)', dismiss: 'Dismiss',
+    refused: 'refused', dismissed: 'dismissed', emptyReview: 'No replies to review.', readOnlyReview: 'read-only: acting needs a key with scope rejections',
+    logSearch: 'Search the decision log', logEmpty: 'No records found.', time: 'Time',
     TICARI: 'TICARI', BILGILENDIRME: 'BILGILENDIRME', ALLOW: 'ALLOW', BLOCK: 'BLOCK',
   },
 };

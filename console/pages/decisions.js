@@ -1,7 +1,8 @@
 // Decisions: ALLOW/BLOCK per second over the last hour by reason and by entrance (uPlot), top reasons.
 import uPlot from '../vendor/uPlot.esm.js';
+import { holds } from '../lib/api.js';
 import { h, table } from '../lib/dom.js';
-import { formatNumber, formatPercent, formatTime } from '../lib/format.js';
+import { formatDateTime, formatNumber, formatPercent, formatTime } from '../lib/format.js';
 import { decisionTotals, groupSeries } from '../lib/series.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -25,7 +26,29 @@ function chart(title, grouped, lang, id) {
   return h('div', { class: 'card wide' }, h('h2', {}, title), box);
 }
 
-export async function render({ lang, t, api }) {
+/** The decision-log search (GET /v1/decisions, scope audit): records of one recipient, newest first. */
+function logSearch(lang, t, api) {
+  const input = h('input', { type: 'text', id: 'log-recipient', autocomplete: 'off', required: true });
+  const out = h('div', { id: 'log-result', 'aria-live': 'polite' });
+  const form = h('form', {
+    class: 'row', role: 'search',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        const text = await api(`/v1/decisions?${new URLSearchParams({ recipient: input.value, limit: '200' })}`, { as: 'text' });
+        const rows = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+        out.replaceChildren(rows.length === 0 ? h('p', { class: 'muted' }, t('logEmpty')) : table([t('time'), t('entrance'), t('brand'), t('type'), t('decision'), t('reason'), t('status')],
+          rows.map((d) => ({ attrs: { dataset: { id: d.id } }, cells: [formatDateTime(d.time, lang), d.entrance, String(d.brandCode), `${d.type} ${d.messageType}`, h('span', { class: `badge ${d.decision}` }, t(d.decision)), d.reason, d.consent?.status ?? '—'] })), t('logSearch')));
+      } catch (x) {
+        out.replaceChildren(h('p', { class: 'alert', role: 'alert' }, x.code ? `${x.code}: ${x.message}` : x.message));
+      }
+      out.dataset.ready = 'true';
+    },
+  }, h('label', { for: 'log-recipient' }, t('recipient'), input), h('button', { type: 'submit', class: 'primary', id: 'log-go' }, t('search')));
+  return h('div', { class: 'card wide', id: 'log-search' }, h('h2', {}, t('logSearch')), form, out);
+}
+
+export async function render({ session, lang, t, api }) {
   const snap = await api('/v1/console/decisions?seconds=3600');
   const totals = decisionTotals(snap, 8);
   const n = (x) => formatNumber(x, lang);
@@ -39,6 +62,7 @@ export async function render({ lang, t, api }) {
       h('div', { class: 'card wide', id: 'by-entrance' }, h('h2', {}, t('perSecondEntrance')),
         table([t('entrance'), `#${t('count')}`], groupSeries(snap, 'entrance').groups.map((g) => ({ attrs: { dataset: { entrance: g.label } }, cells: [g.label, n(g.total)] })), t('entrance'))),
     ],
+    session.features?.decisionLog && holds(session, 'audit') ? logSearch(lang, t, api) : null,
     h('div', { class: 'card wide' }, h('h2', {}, t('topReasons')),
       h('div', { id: 'top-reasons' }, table([t('decision'), t('reason'), `#${t('count')}`, `#${t('share')}`],
         totals.top.map((r) => ({ attrs: { dataset: { reason: r.reason, decision: r.decision } }, cells: [h('span', { class: `badge ${r.decision}` }, t(r.decision)), r.reason, n(r.total), formatPercent(r.share, lang)] })),

@@ -33,13 +33,14 @@ if (!CHROMIUM && !process.env.CI) {
     const gw = await makeGateway(t, {
       mirrorMaxAgeMs: 3_600_000,
       apiKeys: [
-        { name: 'operator', key: CONSOLE_KEY, brands: [BRAND], scopes: ['console'] },
+        { name: 'operator', key: CONSOLE_KEY, brands: [BRAND], scopes: ['console', 'rejections', 'audit'] },
         { name: 'setup', key: ADMIN_KEY, brands: '*', scopes: '*' },
       ],
       iys: {
         baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, brands: [BRAND],
         pullIntervalMs: 0, uploadIntervalMs: 0, batchPollAfterMs: 600_000, reconcileDaily: false,
       },
+      inbound: { numbers: { '+908501234567': [BRAND] } },
     });
     const admin = { authorization: `Bearer ${ADMIN_KEY}` };
     const call = (method: 'GET' | 'POST', url: string, body?: unknown, headers: Record<string, string> = {}) => gw.call(method, url, body, { ...admin, ...headers });
@@ -87,6 +88,10 @@ if (!CHROMIUM && !process.env.CI) {
     const sum = (f: (s: { decision: string; reason: string; entrance: string }) => boolean) => ring.series.filter(f).reduce((n, s) => n + s.total, 0);
     t.same([sum((s) => s.decision === 'ALLOW'), sum((s) => s.decision === 'BLOCK')], [4, 5], 'the ring counted 4 ALLOW, 5 BLOCK');
     t.same([sum((s) => s.entrance === 'check'), sum((s) => s.entrance === 'batch')], [4, 5], 'by entrance');
+
+    // a reply the inbound door keeps for review (free text, not a keyword)
+    const reply = await call('POST', '/v1/inbound', { messageId: 'mo-1', from: '905321220014', to: '908501234567', text: 'beni listeden çıkarın lütfen' });
+    t.equal(reply.body.results[0].status, 'review', 'a reply waits for review');
 
     // ——— the browser ———
     t.comment(`setup ${Date.now() - started} ms`);
@@ -166,6 +171,14 @@ if (!CHROMIUM && !process.env.CI) {
       .sort((a, b) => b.n - a.n || (a.r < b.r ? -1 : 1)).map((x) => `${x.d} ${x.r} ${x.n}`);
     t.same(top, expectTop, 'top reasons equal to the API\'s counts');
     t.same(top[0], 'ALLOW CONSENT_ONAY 4');
+    // the decision-log search (GET /v1/decisions exists, the key holds audit)
+    await page.type('#log-recipient', '0532 122 00 06');
+    await page.click('#log-go');
+    await page.waitForSelector('#log-result[data-ready="true"]');
+    const logged = (await call('GET', '/v1/decisions?recipient=05321220006')).body as string;
+    const want = logged.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; entrance: string; reason: string });
+    t.same(want.map((d) => d.entrance).sort(), ['batch', 'check'], 'API: the number was decided once by /v1/check, once in the batch');
+    t.same(await page.$$eval('#log-result tr[data-id]', (rs) => rs.map((r) => r.getAttribute('data-id'))), want.map((d) => d.id), 'the search lists the log\'s records');
     t.ok(await page.$('#chart-reason .uplot canvas'), 'the per-reason chart is drawn');
     t.ok(await page.$('#chart-entrance .uplot canvas'), 'the per-entrance chart is drawn');
     await shot('decisions');
@@ -229,9 +242,22 @@ if (!CHROMIUM && !process.env.CI) {
     t.same(recs, ['MESAJ BIREYSEL RET', 'MESAJ TACIR none', 'ARAMA BIREYSEL none', 'ARAMA TACIR none'], 'every record of the brand for the number');
     await shot('lookup');
 
+    // Opt-out review: the queue, refuse with the button
+    await open('review');
+    const queued = (await call('GET', '/v1/optouts/review')).body;
+    t.equal(queued.items.length, 1);
+    const rid = queued.items[0].id as string;
+    t.same(await page.$eval(`tr[data-id="${rid}"]`, (r) => [r.getAttribute('data-state'), r.querySelectorAll('td')[3]!.textContent]), ['open', 'beni listeden çıkarın lütfen'], 'the reply waits in the queue');
+    t.equal(await text('#review-counts [data-k="open"]'), '1 açık');
+    await shot('review');
+    await page.click(`tr[data-id="${rid}"] button.refuse`);
+    await page.waitForSelector(`tr[data-id="${rid}"][data-state="refused"]`);
+    t.equal((await call('POST', '/v1/check', { brandCode: BRAND, recipient: '05321220014', type: 'MESAJ' })).body.reason, 'CONSENT_RET', 'refused from the console: the number is blocked');
+    t.equal((await call('GET', '/v1/optouts/review')).body.open, 0, 'nothing left to review');
+
     // English, keyboard, phone width
     await page.click('#lang');
-    await page.waitForSelector('#page-lookup[data-ready="true"]');
+    await page.waitForSelector('#page-review[data-ready="true"]');
     t.equal(await page.evaluate('document.documentElement.lang'), 'en');
     t.equal(await text('#nav-outbox'), 'Outbox', 'English navigation');
     await page.setViewport({ width: 390, height: 844, isMobile: true });

@@ -68,6 +68,8 @@ t.test('scope console: reads only; a key without it is refused; wrong key 401', 
   for (const url of ['/v1/outbox', '/v1/sync/status', '/v1/iys/uploads', `/v1/consents?brandCode=${A}&type=MESAJ&recipient=05321230001`]) {
     t.equal((await gw.call('GET', url, undefined, as(KEY_A))).status, 200, `console key reads ${url}`);
   }
+  t.equal((await gw.call('GET', '/v1/optouts/review', undefined, as(KEY_A))).status, 200, 'console key reads the opt-out review queue');
+  t.equal((await gw.call('POST', '/v1/optouts/review/x', { action: 'dismiss' }, as(KEY_A))).status, 403, '… but does not decide it');
   // nothing that writes or decides
   t.equal((await gw.call('POST', '/v1/rejections', { brandCode: A, recipient: '05321230001', type: 'MESAJ' }, as(KEY_A))).status, 403);
   t.equal((await gw.call('POST', '/v1/check', { brandCode: A, recipient: '05321230001', type: 'MESAJ' }, as(KEY_A))).status, 403);

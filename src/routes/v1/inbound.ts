@@ -97,7 +97,8 @@ export default async function inboundRoutes(app: FastifyInstance, deps: RouteDep
   const visible = (req: FastifyRequest, it: ReviewItem) => (it.brandCodes.length === 0 ? req.principal?.brands === '*' : it.brandCodes.some((b) => holdsBrand(req, b)));
 
   app.get<{ Querystring: { state?: 'open' | 'refused' | 'dismissed' | 'all'; limit?: number; after?: string } }>('/v1/optouts/review', {
-    config: { scope: 'rejections' },
+    // read by the operator console too (scope console); deciding an item needs `rejections`
+    config: { scope: ['rejections', 'console'] },
     schema: {
       summary: 'Replies kept for review (paged, oldest first)', tags: ['inbound'],
       querystring: { type: 'object', additionalProperties: false, properties: {
