@@ -90,12 +90,13 @@ t.test('W7/W2: a refusal for an unregistrable address blocks but is not queued; 
   t.equal((await gw.call('POST', '/v1/check', { brandCode: 5, recipient: '05321270201', type: 'MESAJ' })).body.reason, 'CONSENT_RET');
 });
 
-t.test('F5: a refusal İYS would refuse as late (H467) still blocks here, unqueued', async (t) => {
+t.test('F5: a refusal İYS would refuse as late (H467) still blocks here, and is queued for İYS (issue 12: no refusal in the mirror without its outbox item)', async (t) => {
   // POST /v1/consents needs an İYS account (409 without one, issue 10); loops off, never contacted
   const gw = await makeGateway(t, { mirrorMaxAgeMs: 0, iys: { baseUrl: 'http://127.0.0.1:9', iysCode: 5, username: 'u', password: 'p', brands: [5], pullIntervalMs: 0, uploadIntervalMs: 0, reconcileDaily: false } });
   const r = await gw.call('POST', '/v1/consents', { brandCode: 5, recipient: '05321270301', type: 'ARAMA', status: 'RET', source: 'HS_CAGRI_MERKEZI', consentDate: '2025-11-20 10:00:00' });
   t.equal(r.status, 202);
-  t.match(r.body, { effective: true, queued: false, iysError: { code: 'H467' } });
+  t.match(r.body, { effective: true, queued: true, iysError: { code: 'H467' } });
+  t.type(r.body.id, 'string');
   t.equal((await gw.call('POST', '/v1/check', { brandCode: 5, recipient: '05321270301', type: 'ARAMA' })).body.reason, 'CONSENT_RET');
   const onay = await gw.call('POST', '/v1/consents', { brandCode: 5, recipient: '05321270302', type: 'ARAMA', status: 'ONAY', source: 'HS_CAGRI_MERKEZI', consentDate: '2025-11-20 10:00:00' });
   t.equal(onay.status, 422, 'a late ONAY is refused');

@@ -30,7 +30,8 @@ export const consentWriteBody = {
 /**
  * POST /v1/consents: a consent or refusal the company collected itself, to be registered in İYS.
  * Validated locally with İYS's own rules (formats, enums, HS_2015's fixed date, H162 future,
- * H467 three business days) → 422 GW_ERR_IYS_INVALID_CONSENT with the H-code. A RET is effective
+ * H467 three business days) → 422 GW_ERR_IYS_INVALID_CONSENT with the H-code (a RET past H467's
+ * window is still queued and applied, answered with `iysError`). A RET is effective
  * in the mirror before the answer; an ONAY only once İYS accepted it (unless
  * `consents.onayEffectiveBeforeAck`). Both go to the durable outbox; 202 with the item id and the
  * registration deadline. Without an `iys` account: 409 GW_ERR_IYS_NOT_CONFIGURED, nothing applied
@@ -59,13 +60,21 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
     const key = { brandCode: brand, recipientType: b.recipientType, type: b.type, recipient: n.canonical };
     if (errs.length) {
       const e = errs[0]!;
-      // A refusal the company holds blocks here even when İYS would refuse the upload (e.g. H467,
-      // reported too late): applied to the mirror, not queued (review F5). An ONAY is refused.
+      // A refusal the company holds blocks here even when İYS would refuse the upload as late
+      // (H467: our count of İYS's three business days is a prediction, İYS's own is not
+      // documented): queued in the outbox first, then applied to the mirror, as every refusal
+      // (issue 12 item 3: the mirror never holds a company refusal İYS is not told of). Its
+      // deadline has passed: the outbox counts it overdue; if İYS refuses it the item is failed
+      // with the H-code, in sight. The answer carries the predicted error. An ONAY is refused.
       if (b.status === 'RET' && errs.every((x) => x.code === 'H467')) {
+        const at = parseIysDate(b.consentDate);
+        let deadline: string | null = null;
+        try { deadline = reportDeadline(at, { halfDayPolicy: deps.config.policy.halfDayPolicy }); } catch { /* outside the calendar: stays null */ }
+        const [item] = await deps.iys.outbox.add([{ brandCode: brand, consent, origin: 'consent', receivedAt: at.toISOString(), deadline }]);
         const m: Movement = { ...key, status: 'RET', source: b.source as Movement['source'], consentDate: b.consentDate, creationDate: null, transactionId: null, noncanonical: false };
-        await deps.store.apply([m]);
+        await deps.store.apply([m]).catch((err: unknown) => { throw storeUnavailable(err); });
         reply.code(202);
-        return { id: null, ...consent, brandCode: brand, effective: true, queued: false, state: 'not-queued', reportDeadline: null, iysError: { code: e.code, message: e.message } };
+        return { id: item!.id, ...consent, brandCode: brand, effective: true, queued: true, state: item!.state, reportDeadline: deadline, iysError: { code: e.code, message: e.message } };
       }
       throw gatewayError('GW_ERR_IYS_INVALID_CONSENT', [`${e.code}: ${e.message}`], { field: e.location?.join('.') ?? 'body' });
     }
