@@ -32,6 +32,8 @@ export class DecisionRing {
   readonly #list: Series[] = [];
   /** The epoch second each slot currently counts (-1: never used). */
   readonly #stamp: Float64Array;
+  /** The series of the previous call: a run of alike decisions skips building the map key. */
+  #last: Series | null = null;
 
   /**
    * @param opts.windowSeconds seconds kept (default 3600)
@@ -53,6 +55,11 @@ export class DecisionRing {
       for (const s of this.#list) s.counts[slot] = 0;
       this.#stamp[slot] = sec;
     }
+    const last = this.#last;
+    if (last !== null && last.brandCode === brandCode && last.reason === reason && last.decision === decision && last.entrance === entrance) {
+      last.counts[slot]! += n;
+      return;
+    }
     const k = `${brandCode}\u0000${entrance}\u0000${decision}\u0000${reason}`;
     let s = this.#series.get(k);
     if (s === undefined) {
@@ -62,6 +69,7 @@ export class DecisionRing {
       this.#list.push(s);
     }
     s.counts[slot]! += n;
+    this.#last = s;
   }
 
   /**
