@@ -80,6 +80,12 @@ export interface ScreenOptions {
    * commercial (e.g. a Netgsm OTP request), which refuses the whole message as `block` would.
    */
   canDeclareCommercial?: () => boolean;
+  /**
+   * `later`: a forwarding door that decides before it forwards (SMTP decides each recipient at
+   * RCPT TO and forwards only after DATA) does not wait for the decision log's group commit here;
+   * it must `await checks.decisions?.commit()` before it forwards. Default: wait here.
+   */
+  commit?: 'now' | 'later';
 }
 
 /**
@@ -120,14 +126,14 @@ export async function screenOutbound(checks: CheckService, msg: OutboundMessage,
         log.record(ctx, decisionSeq!, i, t, asOfMs, req, 'BLOCK', why, null, n.ok ? n.canonical : null, input);
       });
       decisionId = log.idOf(decisionSeq);
-      if (forwarding) await log.commit();
+      if (forwarding && opts.commit !== 'later') await log.commit();
     }
     return { promo, checkedMessageType: msg.messageType, refused: true, results: [], keep: msg.recipients.map(() => false), removed: [], allowed: 0, decisionId, decisionSeq, content };
   }
   const { results, decisionId } = await checks.checkBatch({
     brandCode: msg.brandCode, type: msg.type, recipientType: msg.recipientType, messageType: promo.messageType,
   }, msg.recipients, rec);
-  if (log && rec && forwarding) await log.commit();
+  if (log && rec && forwarding && opts.commit !== 'later') await log.commit();
   const keep = new Array<boolean>(results.length);
   const removed: RemovedRecipient[] = [];
   let allowed = 0;

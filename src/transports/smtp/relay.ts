@@ -184,9 +184,10 @@ export class SmtpRelay {
       const s = await screenOutbound(this.#deps.checks, {
         entrance: 'smtp', via: this.name, brandCode: user.brandCode, type: 'EPOSTA', recipientType: user.recipientType,
         messageType: 'TICARI', recipients: [address.address], texts: [],
-      }, { policy: this.#deps.config.policy.promotionalInformational });
+        keyName: user.keyName,
+      }, { policy: this.#deps.config.policy.promotionalInformational, commit: 'later' }); // committed before DATA forwards (transaction.ts)
       const r = s.results[0]!;
-      const decisionId = (s as { decisionId?: string }).decisionId;
+      const decisionId = s.decisionId ?? undefined;
       if (r.decision === 'ALLOW') return cb();
       st.refused[st.refused.length] = { input: address.address, recipient: r.recipient, reason: r.reason };
       m.smtpRecipients(r.reason === 'STORE_UNAVAILABLE' || r.reason === 'MIRROR_STALE' ? 'deferred' : 'refused', 1);

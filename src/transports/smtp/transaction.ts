@@ -109,7 +109,7 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     const lint = lintTexts(fields, prefix.subarray(0, window), reader.ended, cfg.lintMaxBytes);
     screening = await screenOutbound(deps.checks, {
       entrance: 'smtp', via: t.via, brandCode, type: 'EPOSTA', recipientType, messageType, recipients: rcpts,
-      texts: lint.texts, unseenText: lint.unseenText,
+      texts: lint.texts, unseenText: lint.unseenText, keyName: user.keyName,
     }, { policy: deps.config.policy.promotionalInformational });
     if (screening.refused) {
       return fail(smtpReply(550, '5.7.1', 'GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [(screening.promo.lint?.hits ?? []).join(', ')]), 'promotional_refused');
@@ -120,7 +120,7 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     removed.push(...screening.removed);
     m.smtpRecipients('refused', screening.removed.length);
   }
-  const decisionId = (screening as { decisionId?: string } | null)?.decisionId;
+  const decisionId = screening?.decisionId ?? undefined;
   const effectiveType = screening?.checkedMessageType ?? messageType;
 
   // 4. the removal report (any refused recipient, at RCPT or now)
@@ -144,6 +144,12 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     sendDsn(t, session.envelope.mailFrom.address, fields, screening.removed, reportId).catch(() => { /* best effort: the report holds it */ });
   }
 
+  // the RCPT-time decisions' records are on disk before anything goes upstream
+  try {
+    await deps.checks.decisions?.commit();
+  } catch {
+    return fail(smtpReply(451, '4.3.0', 'GW_ERR_DECISION_LOG_UNAVAILABLE', ['the decision log cannot write']), 'deferred');
+  }
   // 5. forward: one copy, or one per recipient when each gets its own unsubscribe link
   const addUnsub = effectiveType === 'TICARI' && cfg.listUnsubscribe === 'add' && cfg.unsubscribe !== undefined
     && headerValue(fields, 'list-unsubscribe') === undefined;
