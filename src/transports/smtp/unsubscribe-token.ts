@@ -16,11 +16,16 @@ const IV_BYTES = 16;
 const MAC_BYTES = 16;
 
 /** Two keys from the configured secret: one encrypts, one signs (HMAC-SHA256, domain-separated). */
+const keyCache = new Map<string, { enc: Buffer; mac: Buffer }>();
 function keys(secret: string): { enc: Buffer; mac: Buffer } {
-  return {
+  const hit = keyCache.get(secret);
+  if (hit) return hit;
+  const k = {
     enc: createHmac('sha256', secret).update('iys-gate unsubscribe enc v1').digest(),
     mac: createHmac('sha256', secret).update('iys-gate unsubscribe mac v1').digest(),
   };
+  if (keyCache.size < 16) keyCache.set(secret, k);
+  return k;
 }
 
 /**

@@ -36,6 +36,7 @@ export async function startSink(t: { teardown(fn: () => unknown): void }, behave
           if (fail) { const e = new Error(fail.text) as Error & { responseCode: number }; e.responseCode = fail.code; return cb(e); }
           if (closed.has(session.id)) return cb(new Error('gone'));
           messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((a) => a.address), raw: Buffer.concat(chunks) });
+          events.emit('message');
           cb(null, 'sink queued');
         });
       });
