@@ -215,7 +215,7 @@ if (!values['no-memory']) {
   memory = { submits: load.submits, seconds: load.submits / load.perSec, errors: load.errors, samples, heapGrowthMB: last.heapMB - first.heapMB };
 }
 
-writeResult(`smpp-${values.esme}`, {
+writeResult(`smpp-${values.esme}${values.decisions === 'on' ? '-decisions' : ''}`, {
   esme: values.esme, decisions: values.decisions, sessions: SESSIONS, window: WINDOW, durationS: DURATION_S, rounds,
   throughput: { directMedian: median(of('direct')), gateMedian: median(of('gate')), gateBest: Math.max(...of('gate')), ratios, ratio },
   latency: { rate: RATE, rounds: lat, p50AddedMs: added }, memory,

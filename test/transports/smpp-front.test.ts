@@ -147,3 +147,29 @@ t.test('GSM 7-bit text with the Turkish locking- and single-shift tables is deco
   const raw = await e.call('submit_sm', intl(NONE, { esm_class: 0x40, data_coding: 0, short_message: Buffer.concat([Buffer.from([0x03, 0x25, 0x01, 0x01]), septets]) }));
   t.equal(raw.command_status, E.ESME_RX_R_APPN, 'İNDİRİM başladı in locking-shift septets');
 });
+
+t.test('submit_multi: blocked destinations and distribution lists in unsuccess_sme, the rest forwarded; data_sm screened', async (t) => {
+  const { stub, gate } = await setup(t);
+  const e = await boundEsme(t, gate.port);
+  const r = await e.call('submit_multi', {
+    source_addr: 'IYSGATE', source_addr_ton: 5, short_message: 'Yeni sezon',
+    dest_address: [{ dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: ONAY }, { dest_addr_ton: 1, dest_addr_npi: 1, destination_addr: RET }, { dl_name: 'liste1' }],
+  });
+  t.equal(r.command_status, 0);
+  t.equal(r.message_id, 'stub-1');
+  const un = (r.unsuccess_sme as { destination_addr: string; error_status_code: number }[]).map((u) => [u.destination_addr, u.error_status_code]);
+  t.same(un, [[RET, E.ESME_RX_R_APPN], ['liste1', E.ESME_RX_R_APPN]]);
+  t.equal(stub.submits.length, 1);
+  const fwd = stub.submits[0]!.dest_address as { destination_addr?: string }[];
+  t.same(fwd.map((d) => d.destination_addr), [ONAY], 'only the allowed destination went upstream');
+  t.equal((stub.submits[0]!.short_message as { message: string }).message, 'Yeni sezon', 'the rest of the PDU as sent');
+  const none = await e.call('submit_multi', { short_message: 'x', dest_address: [{ dest_addr_ton: 1, destination_addr: RET }] });
+  t.equal(none.command_status, E.ESME_RX_R_APPN, 'every destination blocked: refused, not forwarded');
+  t.equal(stub.submits.length, 1);
+  const dRet = await e.call('data_sm', { dest_addr_ton: 1, destination_addr: RET, message_payload: 'Kampanya' });
+  t.equal(dRet.command_status, E.ESME_RX_R_APPN, 'data_sm to RET refused');
+  const dOk = await e.call('data_sm', { dest_addr_ton: 1, destination_addr: ONAY, message_payload: 'Kampanya' });
+  t.equal(dOk.command_status, 0, 'data_sm to ONAY forwarded');
+  t.equal(dOk.message_id, 'stub-2');
+  t.equal(stub.submits.length, 2);
+});

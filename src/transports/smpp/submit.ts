@@ -165,7 +165,7 @@ export class SubmitScreen {
   }
 
   /** Sends the items upstream in order on one bind; each ESME answer is its upstream response. */
-  #forward(items: Item[], onResp?: (it: Item, resp: Buffer) => Buffer): void {
+  #forward(items: Item[], onResp?: (it: Item, resp: Buffer | null) => Buffer): void {
     const bind = items[0]!.s.bind!;
     const pool = this.#d.pools.get(bind.upstream)!;
     const link = pool.pick();
@@ -181,6 +181,7 @@ export class SubmitScreen {
         if (metrics) metrics.upstreamLatency(pool.name, resp !== null, (performance.now() - t0) / 1000);
         if (resp === null) {
           if (why === 'timeout') this.#d.log.warn({ upstream: pool.name, systemId: it.s.systemId }, `SMPP upstream ${pool.name}: no response within responseTimeoutMs after the submit was written; delivery unknown, answered with the temporary status`);
+          if (onResp) { metrics?.pdu(it.name, why === 'timeout' ? 'timeout' : 'upstream_error'); it.s.answer(onResp(it, null)); return; }
           this.#refuse(it, this.#temporary.status, why === 'timeout' ? 'timeout' : 'upstream_error');
           return;
         }
@@ -234,6 +235,7 @@ export class SubmitScreen {
       this.#d.log.info({ systemId: s.systemId, removed: ours.length, first: maskAddr(ours[0]!.addr) }, 'SMPP submit_multi: blocked destinations listed in unsuccess_sme, the rest forwarded');
     }
     this.#forward([it], (x, resp) => {
+      if (resp === null) return multiResp(this.#temporary.status, x.seq, '', ours); // delivery unknown / link lost
       if (cmdOf(resp) !== CMD.submit_multi_resp) return multiResp(statusOf(resp) || ST.RSYSERR, x.seq, '', ours);
       const up = readMultiResp(resp);
       return multiResp(statusOf(resp), x.seq, up.messageId, [...ours, ...up.unsuccess]);
