@@ -4,13 +4,13 @@ import type { ConsentType, MessageType, RecipientType } from '../../domain/types
 import { requireBrand } from '../../plugins/auth.ts';
 import { charsetOfContentType } from '../../transports/scrub/charset.ts';
 import type { Delimiter } from '../../transports/scrub/csv-records.ts';
-import { CallListScrub, HEADER_MODES, type HeaderMode, type ScrubStats } from '../../transports/scrub/scrub-lines.ts';
+import { CallListScrub, HEADER_MODES, LIST_FORMATS, type HeaderMode, type ListFormat, type ScrubStats } from '../../transports/scrub/scrub-lines.ts';
 import { bodyStream, CSV_MEDIA_TYPES, takeStreamedBodies } from '../csv-body.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
 
 type DelimiterParam = Delimiter | 'tab' | 'comma' | 'semicolon' | 'auto';
-interface ScrubQuery { brandCode?: number; type: ConsentType; messageType: MessageType; recipientType: RecipientType; annotate: boolean; header: HeaderMode; delimiter: DelimiterParam }
+interface ScrubQuery { brandCode?: number; type: ConsentType; messageType: MessageType; recipientType: RecipientType; annotate: boolean; header: HeaderMode; delimiter: DelimiterParam; column?: string; format: ListFormat }
 
 const DELIMITER_NAMES: Record<DelimiterParam, Delimiter | 'auto'> = { ',': ',', ';': ';', '\t': '\t', comma: ',', semicolon: ';', tab: '\t', auto: 'auto' };
 
@@ -26,6 +26,8 @@ const scrubQuery = {
     annotate: { type: 'boolean', default: false },
     header: { type: 'string', enum: [...HEADER_MODES], default: 'auto' },
     delimiter: { type: 'string', enum: Object.keys(DELIMITER_NAMES), default: 'auto' },
+    column: { type: 'string', minLength: 1, maxLength: 64, description: "the recipient's column: a 1-based position or a header name (default: the first field)" },
+    format: { type: 'string', enum: Object.keys(LIST_FORMATS), default: 'generic', description: "a dialer's list layout (vicidial: phone_number, the 5th field)" },
   },
 } as const;
 
@@ -70,6 +72,7 @@ export async function scrubRoutes(app: FastifyInstance, deps: Pick<RouteDeps, 'c
         record,
         brandCode, type: q.type, messageType: q.messageType, recipientType: q.recipientType, annotate: q.annotate,
         charset, header: q.header, delimiter: DELIMITER_NAMES[q.delimiter], maxRecordBytes: deps.config.scrubMaxRecordBytes,
+        column: q.column, format: q.format,
       }, stats);
       const it = scrub.run(body);
       let first: IteratorResult<Buffer>;

@@ -249,3 +249,49 @@ export function firstField(rec: CsvRecord, delimiter: Delimiter | null, decode: 
   if (f.length >= 2 && f.startsWith('"') && f.endsWith('"')) f = f.slice(1, -1).trim();
   return f;
 }
+
+/**
+ * Field `index` (0-based) of a record, unquoted and trimmed like `firstField`; '' when the record
+ * has fewer fields. Quoted fields may hold the separator and `""`.
+ */
+export function fieldAt(rec: CsvRecord, delimiter: Delimiter | null, decode: RangeDecoder, index: number): string {
+  if (index === 0 || delimiter === null) return index === 0 ? firstField(rec, delimiter, decode) : '';
+  const { buf, end } = rec;
+  const d = delimiter.charCodeAt(0);
+  let i = rec.start;
+  for (let f = 0; f < index; f++) {
+    // skip field f
+    if (i < end && buf[i] === QUOTE) {
+      i++;
+      for (; i < end; i++) { if (buf[i] === QUOTE) { if (i + 1 < end && buf[i + 1] === QUOTE) { i++; continue; } i++; break; } }
+    }
+    while (i < end && buf[i] !== d) i++;
+    if (i >= end) return '';
+    i++; // past the separator
+  }
+  return firstField({ ...rec, start: i }, delimiter, decode);
+}
+
+/** Every field of a record (header names), unquoted and trimmed. */
+export function fieldsOf(rec: CsvRecord, delimiter: Delimiter | null, decode: RangeDecoder, max = 256): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < max; k++) {
+    const v = fieldAt(rec, delimiter, decode, k);
+    if (k > 0 && v === '' && !hasField(rec, delimiter, k)) break;
+    out.push(v);
+    if (delimiter === null) break;
+  }
+  return out;
+}
+
+function hasField(rec: CsvRecord, delimiter: Delimiter | null, index: number): boolean {
+  if (delimiter === null) return index === 0;
+  let n = 0;
+  let quoted = false;
+  for (let i = rec.start; i < rec.end; i++) {
+    const c = rec.buf[i];
+    if (c === QUOTE) quoted = !quoted;
+    else if (!quoted && c === delimiter.charCodeAt(0)) n++;
+  }
+  return index <= n;
+}

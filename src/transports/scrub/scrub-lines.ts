@@ -4,7 +4,8 @@ import type { ConsentType, MessageType, RecipientType } from '../../domain/types
 import { normalizeRecipient } from '../../domain/recipient.ts';
 import { LoopSlice } from '../../mirror/loop-slice.ts';
 import { rangeDecoder, sniffBom, type RangeDecoder, type ScrubCharset } from './charset.ts';
-import { detectDelimiter, firstField, RecordSplitter, type CsvRecord, type Delimiter } from './csv-records.ts';
+import { detectDelimiter, fieldAt, fieldsOf, firstField, RecordSplitter, type CsvRecord, type Delimiter } from './csv-records.ts';
+import { gatewayError } from '../../errors.ts';
 
 /** How the first record is read (query `header`, CLI `--header`). */
 export const HEADER_MODES = ['auto', 'true', 'false'] as const;
@@ -39,7 +40,28 @@ export interface ScrubOptions {
   maxRecordBytes?: number;
   /** The decision log context of the whole list (one request-level id for all its batches); unset = not recorded. */
   record?: RecordContext | undefined;
+  /**
+   * The recipient's column: a 1-based position (`"5"`) or a header name (case-insensitive,
+   * `"phone_number"`; the first record is then the header). Default: the first field.
+   */
+  column?: string | undefined;
+  /**
+   * A dialer's list layout (LIST_FORMATS): sets `column` when none is given, so a list exported
+   * for that dialer is scrubbed and uploaded unchanged. Default `generic` (first field).
+   */
+  format?: ListFormat | undefined;
 }
+
+/**
+ * Call list layouts of the dialers iys-gate fronts: where the number is. `vicidial`: VICIdial's
+ * list loader "standard format" (vendor_lead_code, source_code, list_id, phone_code,
+ * phone_number, …: the 5th field) or its export with a `phone_number` header.
+ */
+export const LIST_FORMATS = {
+  generic: { names: [] as string[], position: 0 },
+  vicidial: { names: ['phone_number'], position: 4 },
+} as const;
+export type ListFormat = keyof typeof LIST_FORMATS;
 
 /** Running counts of a scrub (updated as output is produced). */
 export interface ScrubStats { lines: number; allowed: number; blocked: number; header: boolean }
@@ -139,6 +161,18 @@ export class CallListScrub {
     // concurrent check waits at most about one slice (or one batch lookup) behind it
     const slice = new LoopSlice();
     const headerMode = opts.header ?? 'auto';
+    // where the recipient is: a position, or a header name resolved on the first record
+    const preset = LIST_FORMATS[opts.format ?? 'generic'];
+    let col: number = preset.position;
+    let byName: string[] | null = preset.names.length > 0 ? [...preset.names] : null;
+    if (opts.column !== undefined) {
+      if (/^[0-9]+$/.test(opts.column)) {
+        col = Number(opts.column) - 1;
+        byName = null;
+        if (col < 0 || col > 255) throw gatewayError('GW_ERR_VALIDATION', ['column is a position from 1 to 256, or a header name'], { field: 'column' });
+      } else byName = [opts.column.trim().toLowerCase()];
+      if (byName !== null && headerMode === 'false') throw gatewayError('GW_ERR_VALIDATION', ['a named column needs the header: header must not be false'], { field: 'column' });
+    }
     const req = { brandCode: opts.brandCode, type: opts.type, recipientType: opts.recipientType, messageType: opts.messageType };
     const out = new Out();
     let decode: RangeDecoder = rangeDecoder(this.charset);
@@ -187,7 +221,22 @@ export class CallListScrub {
       batch.push(r);
       if (isBlank(r)) { kinds.push(BLANK); return; }
       if (!r.ok) { firstSeen = true; kinds.push(MALFORMED); return; }
-      const first = firstField(r, this.delimiter, decode);
+      if (!firstSeen && byName !== null) {
+        // a named column: the first record is the header that names it
+        firstSeen = true;
+        const names = fieldsOf(r, this.delimiter, decode).map((n) => n.toLowerCase());
+        const at = byName.findIndex((n) => names.includes(n));
+        if (at !== -1) {
+          col = names.indexOf(byName[at]!);
+          stats.header = true;
+          kinds.push(HEADER);
+          return;
+        }
+        if (opts.column !== undefined) throw gatewayError('GW_ERR_VALIDATION', [`column ${JSON.stringify(opts.column)} is not in the list's header`], { field: 'column' });
+        // a preset whose header is absent: the layout's position, first record is data unless it reads as a header
+        firstSeen = false;
+      }
+      const first = col === 0 ? firstField(r, this.delimiter, decode) : fieldAt(r, this.delimiter, decode, col);
       let recipient = first;
       if (!firstSeen) {
         firstSeen = true;
