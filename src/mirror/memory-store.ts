@@ -231,6 +231,9 @@ export class MemoryStore implements ConsentStore {
 
   async getMeta(name: string): Promise<string | null> { return this.#meta.get(name) ?? null; }
 
+  /** Every meta value, name → value (migration copies them all: migrate-store.ts). */
+  metaEntries(): [string, string][] { return [...this.#meta]; }
+
   async setMeta(name: string, value: string): Promise<void> {
     this.#assertWritable();
     this.#meta.set(name, value);

@@ -24,19 +24,6 @@ export interface MigrationReport {
 /** Progress callback: `done` of `total` records written. */
 export type MigrationProgress = (done: number, total: number) => void;
 
-/**
- * Meta names the gateway writes (cli.ts, routes/v1/import.ts, iys/sync.ts, iys/integration.ts):
- * MemoryStore offers no listing of its meta, so the migration asks for each known name, per brand
- * held in the mirror or configured. A new meta name must be added here.
- */
-export function knownMetaNames(brands: Iterable<number>): string[] {
-  const out = ['mirror.freshAt'];
-  for (const b of brands) {
-    for (const what of ['HS.after', 'IYS.after', 'lastPullAt', 'lastPushAt']) out.push(`sync.${b}.${what}`);
-    out.push(`reconcile.${b}.last`);
-  }
-  return out;
-}
 
 /** True when `dir` holds a legacy file or a moved-aside directory not yet migrated into `target`. */
 export async function needsMigration(dir: string, target: LmdbStore): Promise<boolean> {
@@ -60,9 +47,11 @@ async function pendingMoved(dir: string, target: LmdbStore): Promise<string[]> {
  *    directory fsync; nothing is deleted);
  * 2. for each such directory not yet marked done: a copy of its files is opened with
  *    `MemoryStore` (its own replay rules: framing, torn tail), and every current record with its
- *    older movements and every known meta value is written to LMDB in transactions of 10,000 keys
+ *    older movements and every meta value is written to LMDB in transactions of 10,000 keys
  *    (a repeated run overwrites the same keys: idempotent);
  * 3. meta `migration.<dirname>` = `done` (durable) ends it; the copy is removed, the moved files stay.
+ * Every meta name of the old store is copied (`MemoryStore.metaEntries`); `opts.brands` is accepted
+ * for callers of the earlier fixed-list version and no longer needed.
  * @returns one report per migrated directory (empty when there was nothing to migrate)
  * @throws what MemoryStore.open throws on a damaged legacy file (the start stops: nothing is lost)
  */
@@ -98,11 +87,9 @@ async function migrateOne(
   let meta = 0;
   try {
     const total = await old.size();
-    const brands = new Set<number>(opts.brands ?? []);
     let batch: { record: Movement; older: Movement[] }[] = [];
     opts.onProgress?.(0, total);
     for await (const rec of old.iterate()) {
-      brands.add(rec.brandCode);
       const all = await old.history(rec);
       const older = all.slice(1);
       history += older.length;
@@ -117,10 +104,7 @@ async function migrateOne(
     if (batch.length > 0) await target.putStates(batch);
     records += batch.length;
     opts.onProgress?.(records, total);
-    for (const m of knownMetaNames(brands)) {
-      const v = await old.getMeta(m);
-      if (v !== null) { await target.setMeta(m, v); meta++; }
-    }
+    for (const [m, v] of old.metaEntries()) { await target.setMeta(m, v); meta++; }
   } finally {
     await old.close();
     rmSync(scratch, { recursive: true, force: true });

@@ -37,11 +37,12 @@ async function writeOldDir(dataDir: string): Promise<{ keys: ConsentKey[]; expec
   await second.setMeta('sync.7.HS.after', 'cursor-hs-2');
   await second.setMeta('sync.9.IYS.after', 'cursor-iys-9');
   await second.setMeta('reconcile.7.last', '2026-11-30');
+  await second.setMeta('upload.42.state', 'a meta name no list knows'); // every name is copied, not a fixed list
   // no close: journal.log holds what came after the snapshot, as after a crash
   const keys = [...new Map([...ms, ...later].map((m) => [JSON.stringify(keyOf(m)), keyOf(m)])).values()];
   const expect = new Map<string, { rec: unknown; hist: unknown[] }>();
   for (const k of keys) expect.set(JSON.stringify(k), { rec: norm(await second.get(k)), hist: (await second.history(k)).map(norm) });
-  const meta = { 'mirror.freshAt': '1764600000000', 'sync.7.HS.after': 'cursor-hs-2', 'sync.9.IYS.after': 'cursor-iys-9', 'reconcile.7.last': '2026-11-30' };
+  const meta = { 'mirror.freshAt': '1764600000000', 'sync.7.HS.after': 'cursor-hs-2', 'sync.9.IYS.after': 'cursor-iys-9', 'reconcile.7.last': '2026-11-30', 'upload.42.state': 'a meta name no list knows' };
   return { keys, expect, meta, close: () => second.close() };
 }
 
