@@ -119,3 +119,29 @@ t.test('decision log: no recipient in clear in decisions/ unless encryption is c
     t.ok(wrong.every((d) => d.recipient === undefined), 'never in clear without the right key');
   }
 });
+
+t.test('inbound door: a refusal the store cannot record is 503, its logs carry no number; confirmation keys hold no number', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-pii-inbound-'));
+  const secret = 'pii-inbound-secret-0123456789';
+  const config = loadConfig({ env: { IYS_GATE_API_KEY: 'pii-test-key-0123456789' }, overrides: {
+    dataDir, logLevel: 'trace', brands: [42],
+    upstreams: [{ name: 'vm', adapter: 'verimor', url: 'http://127.0.0.1:9/', brandCode: 42 }],
+    inbound: { numbers: { '+908501234567': [42] }, upstreams: { vm: { secret } } },
+  } });
+  const store = new MemoryStore({ dataDir: null });
+  await store.open();
+  const failing = Object.assign(Object.create(store), {
+    apply: async (ms: { recipient: string }[]) => { throw new Error(`write failed for ${ms[0]!.recipient}`); },
+  });
+  const lines: string[] = [];
+  const stream = new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } });
+  const app = await buildApp(config, { store: failing, keys: new KeyRing(config), logger: loggerOptions(config, stream) });
+  t.teardown(() => app.close());
+  const r = await app.inject({ method: 'POST', url: `/v1/inbound/vm/${secret}`, headers: { 'content-type': 'application/json' }, payload: JSON.stringify([{ message_id: 1, source_addr: '905321234567', destination_addr: '908501234567', content: 'RET' }]) });
+  t.equal(r.statusCode, 503, 'not recorded: the provider retries');
+  t.notOk(app.inbound.state.seen('vm:1'), 'not marked handled');
+  const out = lines.join('');
+  t.ok(out.length > 0, 'the failure was logged');
+  t.notMatch(out, PHONE, 'no phone number in the logs');
+  t.notMatch(r.body, PHONE, 'nor in the answer');
+});

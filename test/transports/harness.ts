@@ -3,6 +3,8 @@
  * for byte, and a gateway app holding only the error handler and the proxy routes on a fresh
  * in-memory store (no wiring in app.ts needed). Teardown is registered at creation.
  */
+import { Registry } from 'prom-client';
+import { contentCheckPolicy } from '../../src/transports/inbound/index.ts';
 import { Writable } from 'node:stream';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -76,7 +78,9 @@ export async function makeProxy(t: Teardown, upstreams: unknown[], opts: { liste
   });
   const store = new MemoryStore({ dataDir: null });
   await store.open();
-  const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet }, mirrorMaxAgeMs: 0 });
+  // the commercial content check (issue 14) only where a test sets policy.contentCheck: the other proxy tests read exact headers
+  const contentCheck = opts.config?.policy?.contentCheck ? contentCheckPolicy(config, new Registry()) : undefined;
+  const checks = new CheckService({ store, policy: { tacirWithoutRecord: config.policy.tacirWithoutRecord, tacirOverBireyselRet: config.policy.tacirOverBireyselRet }, mirrorMaxAgeMs: 0, ...(contentCheck ? { contentCheck } : {}) });
   const keys = new KeyRing({ apiKeys: config.apiKeys, dataDir: '/nonexistent-unused' });
   const logs: string[] = [];
   const stream = new Writable({ write(chunk, _e, cb) { logs.push(String(chunk)); cb(); } });

@@ -213,3 +213,25 @@ t.test('proxy metrics: requests by outcome, recipients forwarded/removed, upstre
   t.match(deadText, /iysgate_proxy_requests_total\{upstream="dead",outcome="upstream_error"\} 1/);
   t.match(deadText, /iysgate_upstream_duration_seconds_count\{upstream="dead",status="error"\} 1/);
 });
+
+t.test('commercial content check (issue 14): warn answers X-IYS-Gate-Content and forwards; block refuses before the upstream', async (t) => {
+  for (const mode of ['warn', 'block'] as const) {
+    const stub = await startStub(t);
+    const gw = await makeProxy(t, [{ name: 'netgsm', adapter: 'netgsm', url: stub.url, brandCode: BRAND }], {
+      config: { brands: [{ brandCode: BRAND, identity: { title: 'FIRMA' } }, BRAND + 1], policy: { contentCheck: mode } },
+    });
+    await gw.seed([{ recipient: '+905550000001', status: 'ONAY' }]);
+    const send = (msg: string) => gw.app.inject({
+      method: 'POST', url: '/proxy/netgsm/sms/rest/v2/send',
+      headers: { 'content-type': 'application/json', authorization: 'Basic dXNlcjpwYXNz', 'x-iys-gate-key': KEY },
+      payload: JSON.stringify({ msgheader: 'FIRMA', iysfilter: '11', messages: [{ msg, no: ALLOWED }] }),
+    });
+    const bare = await send('Yeni sezon ürünleri geldi.');
+    t.equal(bare.headers['x-iys-gate-content'], `missing=ret-instruction,identity${mode === 'block' ? '; blocked' : ''}`, `${mode}: header`);
+    if (mode === 'warn') t.equal(bare.statusCode, 200, 'warn: forwarded');
+    else t.same([bare.statusCode, bare.json().code, stub.requests.length], [422, 'GW_ERR_UPSTREAM_CONTENT_MISSING', 0], 'block: refused, upstream not called');
+    const full = await send("FIRMA: Yeni sezon ürünleri geldi. RET yazıp 3338'e gönderin.");
+    t.equal(full.statusCode, 200);
+    t.notOk(full.headers['x-iys-gate-content'], 'complete text: no header');
+  }
+});

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { recordRefusals, type RefusalDeps } from '../../check/refusals.ts';
 import type { InboundConfig } from '../../config/inbound-schema.ts';
 import { addBusinessDays } from '../../domain/calendar.ts';
@@ -204,7 +204,8 @@ export class InboundReplies {
     if (!send) return;
     const day = istanbulDate(new Date(this.deps.refusals.now()));
     for (const b of brandCodes) {
-      void this.deps.state.claimConfirmation(`${recipient}:${b}:${day}`)
+      // the key holds a hash of the number, not the number (the state log is not a list of numbers)
+      void this.deps.state.claimConfirmation(`${createHash('sha256').update(recipient).digest('base64url').slice(0, 22)}:${b}:${day}`)
         .then((claimed) => (claimed ? send(recipient, b) : undefined))
         .catch((err) => this.deps.onConfirmError?.(err));
     }
