@@ -86,7 +86,7 @@ async function run(label: string, path: string, shape: (i: number) => string, of
 
 const baseline = await run('baseline (replies read as none: handled mark only)', '/v1/inbound', () => 'Teşekkürler', 10_000_000, { authorization: `Bearer ${KEY}` });
 const receiver = await run('Verimor push receiver (mixed: ½ refusals, ¼ review, ¼ none)', `/v1/inbound/verimor/${SECRET}`, (n) => SHAPES[n % 4]!, 0, {});
-const refused = app.iys.outbox.list((i) => i.consent.source === 'HS_MESAJ').length;
+const refused = (await app.iys.outbox.list((i) => i.consent.source === 'HS_MESAJ')).length;
 console.log(`outbox items from replies: ${refused} (expected ${REPLIES / 2}); review open: ${app.inbound.state.counts('9999-12-31').open}`);
 await app.close(); await store.close(); await agent.close();
 rmSync(dataDir, { recursive: true, force: true });

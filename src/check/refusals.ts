@@ -4,7 +4,7 @@ import { formatIysDate } from '../domain/turkish-time.ts';
 import type { ConsentSource, ConsentType, Movement, RecipientType } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from '../mirror/consent-store.ts';
 import { gatewayError, isGatewayError } from '../errors.ts';
-import type { Outbox } from '../iys/outbox.ts';
+import type { OutboxStore } from '../iys/outbox-store.ts';
 
 /** Default source of a refusal by channel when the caller gives none (İYS `source` values). */
 export const DEFAULT_RET_SOURCE: Record<ConsentType, ConsentSource> = {
@@ -39,7 +39,7 @@ export interface RefusalResult {
 /** What `recordRefusal` needs. */
 export interface RefusalDeps {
   store: ConsentStore;
-  outbox: Pick<Outbox, 'add'>;
+  outbox: Pick<OutboxStore, 'addAndApply'>;
   halfDayPolicy?: HalfDayPolicy | undefined;
   /** Epoch ms clock. */
   now: () => number;
@@ -47,8 +47,9 @@ export interface RefusalDeps {
 
 /**
  * The one refusal path of the gate (POST /v1/rejections, one-click unsubscribe, opt-out replies):
- * queued in the durable outbox with its deadline, then applied to the mirror durably, both before
- * this resolves, so the next check blocks and a crash loses nothing. The outbox record is durable
+ * queued in the durable outbox with its deadline, then applied to the mirror durably (on one Redis
+ * node both in one Lua script), both before this resolves, so the next check blocks and a crash
+ * loses nothing. The outbox record is durable
  * BEFORE the mirror write (issue 12 item 3): a mirror write that fails, times out or is cut by a
  * crash leaves at worst a queued refusal the mirror lacks (İYS answers H174/H175, both handled,
  * and the pull feed brings it back) — never a refusal in the mirror that İYS is not told of.
@@ -88,13 +89,12 @@ export async function recordRefusals(deps: RefusalDeps, inputs: readonly Refusal
     return { input, n, at, source, movement, deadline, deadlineError, queued: n.registrable };
   });
   const queue = prepared.filter((p) => p.queued);
-  if (queue.length > 0) {
-    await deps.outbox.add(queue.map((p) => ({
-      brandCode: p.input.brandCode, origin: 'rejection' as const, receivedAt: p.at.toISOString(), deadline: p.deadline,
-      consent: { recipient: p.n.canonical, type: p.input.type, recipientType: p.input.recipientType, status: 'RET' as const, source: p.source, consentDate: p.movement.consentDate! },
-    })));
-  }
-  const outcomes = prepared.length > 0 ? await deps.store.apply(prepared.map((p) => p.movement)) : [];
+  // On Redis (one node) the outbox items and the mirror writes are one Lua script (issue 17);
+  // elsewhere the outbox items first (one append), then the mirror (outbox-store.ts addAndApply).
+  const { outcomes } = prepared.length > 0 ? await deps.outbox.addAndApply(queue.map((p) => ({
+    brandCode: p.input.brandCode, origin: 'rejection' as const, receivedAt: p.at.toISOString(), deadline: p.deadline,
+    consent: { recipient: p.n.canonical, type: p.input.type, recipientType: p.input.recipientType, status: 'RET' as const, source: p.source, consentDate: p.movement.consentDate! },
+  })), prepared.map((p) => p.movement), deps.store) : { outcomes: [] };
   return prepared.map((p, i) => ({
     recipient: p.n.canonical, type: p.input.type, recipientType: p.input.recipientType, status: 'RET' as const,
     reportDeadline: p.deadline, consentDate: p.movement.consentDate!, outcome: outcomes[i]!, queued: p.queued,

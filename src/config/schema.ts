@@ -174,6 +174,11 @@ export const configSchema = z.object({
     uploadRetryBaseMs: z.number().int().positive().default(5_000),
     /** Reconcile yesterday against İYS's daily file and SHA-384 value once a day (checked hourly). Default true. */
     reconcileDaily: z.boolean().default(true),
+    /**
+     * With `redisUrl` (a fleet): period of the İYS-work lease in ms. One instance at a time pulls,
+     * uploads and reconciles; another takes over within this long of its death. Default 15,000.
+     */
+    leaseMs: z.number().int().min(100).default(15_000),
     /** İYS request timeout in ms. Default 10,000. */
     requestTimeoutMs: z.number().int().positive().default(10_000),
     /** Clock skew against İYS (its answers' `Date` header) past which a warning is logged, in ms. Default 60,000. */

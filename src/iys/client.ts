@@ -35,6 +35,13 @@ export interface IysClientOptions {
   password: string;
   /** Rate budget; default: the process-wide budget of the İYS host ({@link sharedRateBudget}). */
   budget?: RateBudget;
+  /**
+   * Whether this process may send to İYS now (a fleet: LeaderLease.isLeader), checked before the
+   * token and again right before every attempt leaves (retries included), so a leader paused past
+   * its lease sends nothing when it resumes. Refused: an Error with code `FENCED`, not retried.
+   * Default: always.
+   */
+  canSend?: () => boolean;
   /** Token broker; default: the process-wide broker of (baseUrl, username). */
   broker?: TokenBroker;
   /** Per-request timeout in ms; default 10 000. */
@@ -114,6 +121,7 @@ export class IysClient {
   private readonly random: () => number;
   /** Requests sent to İYS (attempts, incl. retries). */
   attempts = 0;
+  private readonly canSend: (() => boolean) | undefined;
   /**
    * Clock skew against İYS, from the `Date` header of its last answer: İYS's time minus this
    * client's `now` (ms; positive = İYS ahead), ±~500 ms (the header has whole seconds, taken as
@@ -126,6 +134,7 @@ export class IysClient {
   constructor(private readonly opts: IysClientOptions) {
     this.budget = opts.budget ?? sharedRateBudget(new URL(opts.baseUrl).host);
     this.now = opts.now ?? Date.now;
+    this.canSend = opts.canSend;
     this.broker = opts.broker ?? sharedTokenBroker({
       baseUrl: opts.baseUrl, username: opts.username, password: opts.password, budget: this.budget, now: this.now,
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
@@ -393,7 +402,11 @@ export class IysClient {
   private async call(spec: CallSpec): Promise<CallResult> {
     let attempt = 0;
     let reauthed = false;
+    const gate = () => {
+      if (this.canSend && !this.canSend()) throw Object.assign(new Error('this instance no longer leads İYS work (lease lost): nothing sent'), { code: 'FENCED' });
+    };
     for (;;) {
+      gate();
       let token: string;
       try {
         // Token first: the per-second slot is taken right before the request leaves.
@@ -411,6 +424,7 @@ export class IysClient {
       for (const [k, v] of Object.entries(spec.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
       let res: CallResult;
       let retryAfterMs: number | null = null;
+      gate();
       this.attempts++;
       try {
         const r = await request(url, {

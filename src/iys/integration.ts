@@ -1,5 +1,14 @@
+import { existsSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { acquireLock } from '../mirror/dir-lock.ts';
+import type { RedisStore } from '../mirror/redis-store.ts';
+import { fleetKeys } from './fleet-keys.ts';
+import { FleetMeta, type SyncMeta } from './fleet-meta.ts';
+import { LeaderLease } from './leader-lease.ts';
+import type { OutboxStore } from './outbox-store.ts';
+import { RedisOutbox } from './redis-outbox.ts';
 import type { GatewayConfig } from '../config/schema.ts';
 import type { ConsentStore } from '../mirror/consent-store.ts';
 import { istanbulDate } from '../domain/turkish-time.ts';
@@ -14,12 +23,21 @@ import { Uploader } from './uploader.ts';
  * Everything that connects the gateway to İYS: the durable outbox (always; without an İYS account
  * its items wait and their deadlines stay visible), and — when `iys` is configured — the client,
  * one pull SyncWorker per brand and the Uploader, each on its own timer.
+ *
+ * On Redis (a fleet, issue 17) the outbox is the shared RedisOutbox, and with `iys` the İYS work
+ * (pull, upload, batch polls, daily reconciliation, retention) runs only on the holder of the
+ * LeaderLease; every write it makes to the shared state (outbox updates, cursors) is fenced by the
+ * lease. Followers read the leader's sync state on their pull timer (status, mirror freshness).
  */
 export class IysIntegration {
-  readonly outbox: Outbox;
+  readonly outbox: OutboxStore;
+  /** The İYS-work lease (Redis with `iys` only). */
+  readonly lease: LeaderLease | null = null;
   /** İYS movements that could not be applied (pull and push), retried on every pull cycle. */
   readonly deadLetters: DeadLetters;
   readonly client: IysClient | null = null;
+  /** The client of the timed İYS work (pull, upload, reconciliation): gated by the lease in a fleet, else `client`. */
+  readonly workClient: IysClient | null = null;
   readonly sync = new Map<number, SyncWorker>();
   readonly uploader: Uploader | null = null;
   readonly #timers: NodeJS.Timeout[] = [];
@@ -34,12 +52,32 @@ export class IysIntegration {
     this.#store = store;
     this.#log = log;
     this.#now = opts.now ?? Date.now;
-    this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
-    this.deadLetters = new DeadLetters({ dir: join(config.dataDir, 'sync'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
     const iys = config.iys;
+    let meta: SyncMeta | undefined;
+    if (store.kind === 'redis') {
+      const rs = store as RedisStore;
+      const keys = fleetKeys(rs.keyPrefix);
+      if (iys) {
+        this.lease = new LeaderLease({
+          client: rs.redis, keys, leaseMs: iys.leaseMs, warn: (msg, err) => log.warn({ err }, msg),
+          onChange: (leader) => {
+            log.info({ instanceId: this.lease!.instanceId, fence: this.lease!.fence }, leader ? 'this instance now leads İYS work (lease acquired)' : 'this instance no longer leads İYS work');
+            if (leader) void this.#leaderStarted();
+          },
+        });
+      }
+      const token = () => this.lease?.token() ?? null;
+      this.outbox = new RedisOutbox({ store: rs, keys, token, ...(opts.now ? { now: opts.now } : {}) });
+      meta = new FleetMeta({ client: rs.redis, keys, token, store: rs });
+    } else {
+      this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
+    }
+    this.#meta = meta ?? store;
+    this.deadLetters = new DeadLetters({ dir: join(config.dataDir, 'sync'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
     if (!iys) return;
+    const canSend = this.lease ? () => this.lease!.isLeader() : () => true;
     let warnedAt = -Infinity;
-    this.client = new IysClient({
+    const clientOpts: ConstructorParameters<typeof IysClient>[0] = {
       baseUrl: iys.baseUrl, iysCode: iys.iysCode, username: iys.username, password: iys.password,
       timeoutMs: iys.requestTimeoutMs, ...(opts.now ? { now: opts.now } : {}),
       // a warning past the bound, at most every 10 minutes while it lasts
@@ -50,7 +88,13 @@ export class IysIntegration {
         warnedAt = t;
         log.warn({ clockSkewMs: Math.round(skewMs), boundMs: iys.clockSkewWarnMs }, 'the gateway clock and İYS disagree (İYS Date header): ONAY movements dated ahead of the gateway clock wait in the dead-letter store; check NTP');
       },
-    });
+    };
+    // routes (bulk uploads, push registration, an admin reconciliation) call İYS from the instance
+    // they reach; the timed İYS work goes through a client gated by the lease (same process-wide
+    // token broker and rate budget), so a leader paused past its lease sends nothing on resume
+    this.client = new IysClient(clientOpts);
+    this.workClient = this.lease ? new IysClient({ ...clientOpts, canSend }) : this.client;
+    const work = this.workClient;
     // The mirror is as fresh as its least fresh brand's last complete pull.
     const freshOf = () => {
       let min = Infinity;
@@ -59,31 +103,86 @@ export class IysIntegration {
     };
     this.#freshOf = freshOf;
     for (const brandCode of iys.brands) {
-      this.sync.set(brandCode, new SyncWorker({ brandCode, client: this.client, store, log, deadLetters: this.deadLetters, onFresh: freshOf, ...(opts.now ? { now: opts.now } : {}) }));
+      this.sync.set(brandCode, new SyncWorker({
+        brandCode, client: work, store, log, deadLetters: this.deadLetters, onFresh: freshOf, canSend, ...(meta ? { meta } : {}), ...(opts.now ? { now: opts.now } : {}),
+      }));
     }
+    const outbox = this.outbox;
     this.uploader = new Uploader({
-      outbox: this.outbox, client: this.client, store, log, pollAfterMs: iys.batchPollAfterMs, retryBaseMs: iys.uploadRetryBaseMs, ...(opts.now ? { now: opts.now } : {}),
+      outbox, client: work, store, log, pollAfterMs: iys.batchPollAfterMs, retryBaseMs: iys.uploadRetryBaseMs, canSend,
+      ...(this.lease ? { claimMs: iys.leaseMs } : {}),
+      onReclaimed: async (n) => {
+        this.reclaimedHere += n;
+        if (outbox instanceof RedisOutbox) await outbox.countReclaimed(n);
+      },
+      ...(opts.now ? { now: opts.now } : {}),
     });
   }
 
-  /** Opens the outbox and loads sync state (freshness resumes from the stored last pulls). */
+  /** Outbox items this process reclaimed from an instance that did not record their outcome. */
+  reclaimedHere = 0;
+  readonly #meta: SyncMeta;
+  #unlockSync: (() => void) | null = null;
+
+  /** A new leader reads the sync state its predecessor left before its first pull. */
+  async #leaderStarted(): Promise<void> {
+    for (const w of this.sync.values()) await w.load().catch(() => {});
+  }
+
+  /**
+   * Opens the outbox and loads sync state (freshness resumes from the stored last pulls). On Redis,
+   * open items of a file outbox left in `<dataDir>/outbox` (an instance that ran before the fleet
+   * outbox) are moved into the shared one, and the file renamed `outbox.log.moved-to-redis`.
+   */
   async open(): Promise<void> {
-    await this.outbox.open(); // takes the data directory's LOCK first
+    if (this.outbox instanceof RedisOutbox) {
+      // dead letters stay a file per instance: one gateway per data directory
+      mkdirSync(join(this.#config.dataDir, 'sync'), { recursive: true });
+      this.#unlockSync = acquireLock(join(this.#config.dataDir, 'sync', 'LOCK'));
+      await this.#moveFileOutbox(this.outbox);
+    }
+    await this.outbox.open(); // the file outbox takes the data directory's LOCK first
     await this.deadLetters.open();
     for (const w of this.sync.values()) await w.load();
     this.#freshOf?.();
-    const open = this.outbox.list((i) => i.state === 'pending' || i.state === 'submitted').length;
+    const open = (await this.outbox.due(Number.MAX_SAFE_INTEGER)).length;
     if (!this.client && open > 0) {
       this.#log.warn({ open }, 'outbox items wait for İYS but no İYS account is configured (config key iys): they will not be registered and their deadlines run');
     }
   }
 
+  async #moveFileOutbox(target: RedisOutbox): Promise<void> {
+    const dir = join(this.#config.dataDir, 'outbox');
+    const path = join(dir, 'outbox.log');
+    if (!existsSync(path)) return;
+    const file = new Outbox({ dir, warn: (msg) => this.#log.warn(msg) });
+    await file.open();
+    try {
+      const open = await file.due(Number.MAX_SAFE_INTEGER);
+      await target.importItems(open);
+      this.#log.warn({ items: open.length, from: path }, 'open items of this data directory\'s file outbox moved into the shared Redis outbox');
+    } finally {
+      await file.close();
+    }
+    renameSync(path, `${path}.moved-to-redis`);
+  }
+
   #freshOf: (() => void) | null = null;
 
-  /** Starts the pull and upload timers (first runs at once). */
+  /**
+   * Starts the pull and upload timers (first runs at once). In a fleet also the lease; the timers
+   * then run the work on the leader only, and a follower's pull timer reloads the leader's sync
+   * state (cursors, last pull: status and mirror freshness).
+   */
   start(): void {
     const iys = this.#config.iys;
     if (!iys) return;
+    const lease = this.lease;
+    lease?.start();
+    const leading = (fn: () => Promise<void>, follow?: () => Promise<void>) => async () => {
+      if (!lease || lease.isLeader()) await fn();
+      else if (follow) await follow();
+    };
     const every = (ms: number, fn: () => Promise<void>) => {
       if (ms <= 0) return;
       void fn();
@@ -91,9 +190,39 @@ export class IysIntegration {
       t.unref();
       this.#timers.push(t);
     };
-    every(iys.pullIntervalMs, () => this.pullAll());
-    every(iys.uploadIntervalMs, () => this.uploader!.tick());
-    if (iys.reconcileDaily) every(3_600_000, () => this.reconcileYesterday());
+    every(iys.pullIntervalMs, leading(() => this.pullAll(), () => this.#follow()));
+    every(iys.uploadIntervalMs, leading(() => this.uploader!.tick()));
+    if (iys.reconcileDaily) every(3_600_000, leading(() => this.reconcileYesterday()));
+    if (this.outbox instanceof RedisOutbox) {
+      const ob = this.outbox;
+      every(3_600_000, leading(() => ob.purge().then(() => {}, (err: unknown) => { this.#log.warn({ err }, 'outbox retention pass failed'); })));
+    }
+  }
+
+  /** A follower's pull timer: the leader's cursors and last pull, and the freshness they prove. Never throws. */
+  async #follow(): Promise<void> {
+    try {
+      for (const w of this.sync.values()) await w.load();
+      this.#freshOf?.();
+    } catch (err) {
+      this.#log.warn({ err }, 'reading the fleet\'s sync state failed; will retry');
+    }
+  }
+
+  /** Who leads İYS work (GET /v1/sync/status): null without a lease (one instance does it all). */
+  async leader(): Promise<{ instanceId: string | null; fence: number | null; ttlMs: number | null; self: boolean; since: string | null; thisInstance: string; leaseMs: number; reclaimedItems: number | null } | null> {
+    const lease = this.lease;
+    if (!lease) return null;
+    const h = await lease.holder().catch(() => null);
+    const reclaimed = this.outbox instanceof RedisOutbox ? await this.outbox.reclaimed().catch(() => null) : null;
+    const self = lease.isLeader() && h?.instanceId === lease.instanceId;
+    return {
+      instanceId: h?.instanceId ?? null, fence: h?.fence ?? null, ttlMs: h?.ttlMs ?? null, self,
+      // when this instance took the lease (known to the holder only)
+      since: self && lease.leaderSince !== null ? new Date(lease.leaderSince).toISOString() : null,
+      thisInstance: lease.instanceId, leaseMs: lease.leaseMs,
+      reclaimedItems: reclaimed,
+    };
   }
 
   /** Last daily reconciliation report per brand (GET /v1/sync/status). */
@@ -110,11 +239,11 @@ export class IysIntegration {
     for (const brandCode of this.sync.keys()) {
       const key = `reconcile.${brandCode}.last`;
       try {
-        if ((await this.#store.getMeta(key)) === yesterday) continue;
-        const r = await reconcileDay(this.client, this.#store, brandCode, yesterday);
+        if ((await this.#meta.getMeta(key)) === yesterday) continue;
+        const r = await reconcileDay(this.workClient!, this.#store, brandCode, yesterday);
         this.reconciliations.set(brandCode, r);
         if (r.status === 'not-ready') continue;
-        await this.#store.setMeta(key, yesterday);
+        await this.#meta.setMeta(key, yesterday);
         const level = r.status === 'hash-mismatch' || r.differences.length > 0 || r.missingApplied > 0 ? 'warn' : 'info';
         this.#log[level]({ brandCode, reportDate: yesterday, status: r.status, rows: r.rows, missingApplied: r.missingApplied, differences: r.differences.length }, 'daily İYS reconciliation');
       } catch (err) {
@@ -131,7 +260,10 @@ export class IysIntegration {
   async close(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers.length = 0;
+    await this.lease?.stop(); // a clean shutdown hands the lease over at once
     await this.outbox.close();
     await this.deadLetters.close();
+    this.#unlockSync?.();
+    this.#unlockSync = null;
   }
 }

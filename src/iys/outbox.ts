@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { ConsentStatus, ConsentType, RecipientType } from '../domain/types.ts';
 import { istanbulDate } from '../domain/turkish-time.ts';
 import { AppendLog, writeLogFileSync, type LegacyFormat, type LogFs } from '../mirror/append-log.ts';
+import type { Movement } from '../domain/types.ts';
+import type { ApplyOutcome, ConsentStore } from '../mirror/consent-store.ts';
+import type { OutboxEntry, OutboxPatch, OutboxStore } from './outbox-store.ts';
 
 /** What one outbox item asks İYS to register (İYS `Consent` body; recipient canonical). */
 export interface OutboxConsent {
@@ -50,11 +53,17 @@ export interface OutboxItem {
   transactionId?: string;
   creationDate?: string;
   lastError?: { code: string; message: string };
+  /**
+   * Epoch ms the leader claimed the item for a request to İYS (0 once the request's outcome is
+   * recorded). An item still claimed when its `nextAttemptAt` passes was in flight on an instance
+   * that died or lost the lease: the next leader reclaims it (uploader.ts).
+   */
+  claimedAt?: number;
   createdAt: number;
   updatedAt: number;
 }
 
-type Patch = Partial<Omit<OutboxItem, 'id' | 'brandCode' | 'consent' | 'origin' | 'receivedAt' | 'createdAt'>>;
+type Patch = OutboxPatch;
 
 /**
  * The durable outbox of consents and refusals to register in İYS. Every change is appended to
@@ -64,7 +73,8 @@ type Patch = Partial<Omit<OutboxItem, 'id' | 'brandCode' | 'consent' | 'origin' 
  * before the end → GW_ERR_LOG_CORRUPT). `close()` compacts it. A log of the earlier unframed
  * format (JSON lines) is read and converted at open.
  */
-export class Outbox {
+export class Outbox implements OutboxStore {
+  readonly kind = 'file' as const;
   #unlock: (() => void) | null = null;
   readonly #items = new Map<string, OutboxItem>();
   readonly #dir: string | null;
@@ -132,7 +142,7 @@ export class Outbox {
    * Adds items durably; resolves once they are on disk.
    * @returns the stored items (with ids)
    */
-  async add(entries: Array<Pick<OutboxItem, 'brandCode' | 'consent' | 'origin' | 'receivedAt' | 'deadline'>>, now = this.#now()): Promise<OutboxItem[]> {
+  async add(entries: readonly OutboxEntry[], now = this.#now()): Promise<OutboxItem[]> {
     const items = entries.map((e): OutboxItem => ({
       ...e, id: randomUUID(), state: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now,
     }));
@@ -141,8 +151,15 @@ export class Outbox {
     return items;
   }
 
+  /** OutboxStore.addAndApply: the items durable first, then the mirror write. */
+  async addAndApply(entries: readonly OutboxEntry[], movements: readonly Movement[], store: ConsentStore, now = this.#now()): Promise<{ items: OutboxItem[]; outcomes: ApplyOutcome[] }> {
+    const items = entries.length ? await this.add(entries, now) : [];
+    const outcomes = movements.length ? await store.apply(movements) : [];
+    return { items, outcomes };
+  }
+
   /** Applies patches durably. Unknown ids are ignored. */
-  async update(patches: Array<{ id: string; patch: Patch }>, now = this.#now()): Promise<void> {
+  async update(patches: ReadonlyArray<{ id: string; patch: Patch }>, now = this.#now()): Promise<void> {
     const ops: unknown[] = [];
     for (const { id, patch } of patches) {
       const it = this.#items.get(id);
@@ -153,11 +170,15 @@ export class Outbox {
     await this.#append(ops);
   }
 
-  get(id: string): OutboxItem | undefined { return this.#items.get(id); }
+  async get(id: string): Promise<OutboxItem | undefined> { const it = this.#items.get(id); return it ? { ...it } : undefined; }
 
-  /** Items in creation order, optionally filtered. */
-  list(filter: (it: OutboxItem) => boolean = () => true): OutboxItem[] {
-    return [...this.#items.values()].filter(filter);
+  /** Items in creation order, optionally filtered (copies). */
+  async list(filter: (it: OutboxItem) => boolean = () => true): Promise<OutboxItem[]> {
+    return [...this.#items.values()].filter(filter).map((it) => ({ ...it }));
+  }
+
+  async due(now: number): Promise<OutboxItem[]> {
+    return this.list((it) => (it.state === 'pending' || it.state === 'submitted') && it.nextAttemptAt <= now);
   }
 
   async #append(ops: unknown[]): Promise<void> {

@@ -4,6 +4,7 @@ import type { IysClient } from './client.ts';
 import { PULL_MAX_LIMIT, PULL_WINDOW_MS, isCursorStale } from './client.ts';
 import type { Movement } from '../domain/types.ts';
 import type { DeadLetters } from './dead-letters.ts';
+import type { SyncMeta } from './fleet-meta.ts';
 import { readIysMovement, type RawIysMovement } from './iys-movement.ts';
 
 /** Sync state of one brand (GET /v1/sync/status, `iys-gate sync status`). */
@@ -36,6 +37,10 @@ export interface SyncWorkerOptions {
   deadLetters: DeadLetters;
   /** Called after a complete pull cycle with its epoch ms (the mirror is fresh as of then). */
   onFresh?: (atMs: number) => void;
+  /** Where cursors and times are kept (default the store's metadata; a fleet: FleetMeta, fenced). */
+  meta?: SyncMeta;
+  /** Whether this instance may send to İYS now (the fleet's lease), checked before every page request. Default: always. */
+  canSend?: () => boolean;
   now?: () => number;
 }
 
@@ -67,9 +72,11 @@ export class SyncWorker {
     };
   }
 
-  /** Loads cursors and times from the store's metadata. */
+  get #meta(): SyncMeta { return this.#o.meta ?? this.#o.store; }
+
+  /** Loads cursors and times from the metadata (a follower calls it to show the leader's state). */
   async load(): Promise<void> {
-    const s = this.#o.store;
+    const s = this.#meta;
     this.#status.cursors.HS = await s.getMeta(metaKey(this.brandCode, 'HS.after'));
     this.#status.cursors.IYS = await s.getMeta(metaKey(this.brandCode, 'IYS.after'));
     const last = await s.getMeta(metaKey(this.brandCode, 'lastPullAt'));
@@ -94,6 +101,7 @@ export class SyncWorker {
   /** Records a push delivery (for status and freshness). */
   async pushed(atMs: number): Promise<void> {
     this.#status.lastPushAt = atMs;
+    // any instance receives pushes: the store's own metadata, not the leader's fenced state
     await this.#o.store.setMeta(metaKey(this.brandCode, 'lastPushAt'), String(atMs));
   }
 
@@ -104,7 +112,7 @@ export class SyncWorker {
       for (const source of ['HS', 'IYS'] as const) await this.#drain(source);
       this.#status.lastPullAt = now;
       this.#status.lastError = null;
-      await this.#o.store.setMeta(metaKey(this.brandCode, 'lastPullAt'), String(now));
+      await this.#meta.setMeta(metaKey(this.brandCode, 'lastPullAt'), String(now));
       this.#checkGap();
       if (!this.#status.gap) this.#o.onFresh?.(now);
     } catch (err) {
@@ -116,7 +124,9 @@ export class SyncWorker {
 
   async #drain(source: 'HS' | 'IYS'): Promise<void> {
     const { client, store } = this.#o;
-    const fetch = (after: string | null) => client.pullChanges(this.brandCode, { source, limit: PULL_MAX_LIMIT, ...(after ? { after } : {}) });
+    const fetch = (after: string | null) => (this.#o.canSend && !this.#o.canSend()
+      ? Promise.reject(Object.assign(new Error('this instance no longer leads İYS work'), { code: 'FENCED' }))
+      : client.pullChanges(this.brandCode, { source, limit: PULL_MAX_LIMIT, ...(after ? { after } : {}) }));
     let after = this.#status.cursors[source];
     let page = await fetch(after);
     for (let pages = 0; page !== null && pages < 10_000; pages++) {
@@ -146,7 +156,7 @@ export class SyncWorker {
       }
       this.#status.pulledMovements += movements.length;
       if (page.after && page.after !== after) {
-        await store.setMeta(metaKey(this.brandCode, `${source}.after`), page.after);
+        await this.#meta.setMeta(metaKey(this.brandCode, `${source}.after`), page.after);
         this.#status.cursors[source] = page.after;
         after = page.after;
       }

@@ -6,10 +6,11 @@ import type { ConsentStore } from '../mirror/consent-store.ts';
 import type { IysClientError } from './client-errors.ts';
 import type { IysClient } from './client.ts';
 import type { ConsentInput } from './consent-rules.ts';
-import type { Outbox, OutboxItem, OutboxOutcome } from './outbox.ts';
+import type { OutboxItem, OutboxOutcome } from './outbox.ts';
+import type { OutboxStore } from './outbox-store.ts';
 
 export interface UploaderOptions {
-  outbox: Outbox;
+  outbox: OutboxStore;
   client: IysClient;
   store: ConsentStore;
   log: FastifyBaseLogger;
@@ -20,9 +21,26 @@ export interface UploaderOptions {
   /** Back-off after a retryable failure, in ms: base·2^attempts capped. Defaults 5,000 and 900,000. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * How long a claim on an item lasts, in ms (default 15,000; the fleet passes `iys.leaseMs`):
+   * before a write to İYS the uploader sets the items' nextAttemptAt that far ahead and marks
+   * `claimedAt`; if the instance dies before recording the outcome, the items are due again after
+   * it and the next leader reclaims them (the repeat is answered H174/H175/H178: done).
+   */
+  claimMs?: number;
+  /**
+   * Whether this instance may send to İYS now (the fleet's lease: LeaderLease.isLeader), checked
+   * before every request. Default: always.
+   */
+  canSend?: () => boolean;
+  /** Told how many due items were reclaimed (claimed by an instance that never recorded an outcome). */
+  onReclaimed?: (n: number) => void | Promise<void>;
   /** Clock (epoch ms). */
   now?: () => number;
 }
+
+/** Thrown inside a tick when the lease was lost: the pass stops, nothing more is sent. */
+class NotLeader extends Error {}
 
 /** İYS refusal codes that end an item without a retry (DOMAIN.md §6, field case C05). */
 const TERMINAL: Record<string, { state: 'done' | 'failed'; outcome: OutboxOutcome }> = {
@@ -41,28 +59,53 @@ const RETRYABLE = new Set(['GW_ERR_IYS_UNAVAILABLE', 'GW_ERR_IYS_TIMEOUT', 'GW_E
  * then does it count as consent).
  */
 export class Uploader {
-  readonly #o: Required<Omit<UploaderOptions, 'now'>> & { now: () => number };
+  readonly #o: Required<Omit<UploaderOptions, 'now' | 'onReclaimed'>> & { now: () => number; onReclaimed?: UploaderOptions['onReclaimed'] };
   #running: Promise<void> | null = null;
   readonly #warned = new Map<string, string>();
 
   constructor(opts: UploaderOptions) {
-    this.#o = { singleMax: 20, pollAfterMs: 300_000, retryBaseMs: 5_000, retryMaxMs: 900_000, now: Date.now, ...opts };
+    this.#o = { singleMax: 20, pollAfterMs: 300_000, retryBaseMs: 5_000, retryMaxMs: 900_000, claimMs: 15_000, canSend: () => true, now: Date.now, ...opts };
   }
 
-  /** One pass: uploads due items, polls due batches, warns about near deadlines. Never throws. */
+  /**
+   * One pass: uploads due items, polls due batches, warns about near deadlines. Never throws: a
+   * lost lease (FencedError, canSend false) or an unreachable outbox ends the pass, logged.
+   */
   tick(): Promise<void> {
-    if (!this.#running) this.#running = this.#tick().finally(() => { this.#running = null; });
+    if (!this.#running) {
+      this.#running = this.#tick().catch((err: unknown) => {
+        if (err instanceof NotLeader || (err as { code?: string }).code === 'FENCED') this.#o.log.warn({ err }, 'outbox upload stopped: this instance no longer leads İYS work');
+        else this.#o.log.warn({ err }, 'outbox upload pass failed; will retry');
+      }).finally(() => { this.#running = null; });
+    }
     return this.#running;
+  }
+
+  #mayCall(): void {
+    if (!this.#o.canSend()) throw new NotLeader('lease lost');
   }
 
   async #tick(): Promise<void> {
     const { outbox } = this.#o;
+    if (!this.#o.canSend()) return;
     const now = this.#o.now();
-    this.#warnDeadlines(now);
-    const submitted = outbox.list((it) => it.state === 'submitted' && now - (it.submittedAt ?? 0) >= this.#o.pollAfterMs && it.nextAttemptAt <= now);
+    await this.#warnDeadlines(now);
+    const dueAll = await outbox.due(now);
+    const submitted = dueAll.filter((it) => it.state === 'submitted' && now - (it.submittedAt ?? 0) >= this.#o.pollAfterMs);
     const byRequest = groupBy(submitted, (it) => `${it.brandCode}|${it.requestId}`);
     for (const items of byRequest.values()) await this.#poll(items);
-    const due = outbox.list((it) => it.state === 'pending' && it.nextAttemptAt <= now);
+    const due = dueAll.filter((it) => it.state === 'pending');
+    if (due.length === 0) return;
+    // claim before sending: an item whose outcome is never recorded (this instance dies or loses
+    // the lease mid-request) is due again after claimMs, and the next leader reclaims it
+    const reclaimed = due.filter((it) => (it.claimedAt ?? 0) > 0).length;
+    this.#mayCall();
+    const claimUntil = now + this.#o.claimMs;
+    await outbox.update(due.map((it) => ({ id: it.id, patch: { claimedAt: now, nextAttemptAt: claimUntil } })));
+    if (reclaimed > 0) {
+      this.#o.log.warn({ reclaimed }, 'outbox items reclaimed from an instance that did not record their outcome');
+      await this.#o.onReclaimed?.(reclaimed);
+    }
     for (const [brandCode, items] of groupBy(due, (it) => it.brandCode)) {
       const live = await this.#supersede(items);
       if (live.length <= this.#o.singleMax) {
@@ -85,39 +128,48 @@ export class Uploader {
       const newer = c.consentDate > prev.consent.consentDate || (c.consentDate === prev.consent.consentDate && c.status === 'RET');
       if (newer) { older.push(prev); best.set(k, it); } else older.push(it);
     }
-    if (older.length) await this.#o.outbox.update(older.map((it) => ({ id: it.id, patch: { state: 'done', outcome: 'superseded' } })));
+    if (older.length) await this.#o.outbox.update(older.map((it) => ({ id: it.id, patch: { state: 'done', outcome: 'superseded', claimedAt: 0 } })));
     return [...best.values()];
   }
 
   async #single(brandCode: number, it: OutboxItem): Promise<void> {
+    this.#mayCall();
+    let r;
     try {
-      const r = await this.#o.client.addConsent(brandCode, toInput(it));
-      await this.#o.outbox.update([{ id: it.id, patch: { attempts: it.attempts + 1 } }]);
-      await this.#registered(it, r.transactionId, r.creationDate);
+      r = await this.#o.client.addConsent(brandCode, toInput(it));
     } catch (err) {
       await this.#failed(it, err);
+      return;
     }
+    // outbox errors (a lost lease: FencedError) end the pass; the item stays claimed and is retried
+    await this.#o.outbox.update([{ id: it.id, patch: { attempts: it.attempts + 1 } }]);
+    await this.#registered(it, r.transactionId, r.creationDate);
   }
 
   async #batch(brandCode: number, items: OutboxItem[]): Promise<void> {
+    this.#mayCall();
+    let r;
     try {
-      const r = await this.#o.client.addConsentBatch(brandCode, items.map(toInput));
-      const now = this.#o.now();
-      await this.#o.outbox.update(items.map((it, i) => ({
-        id: it.id, patch: { state: 'submitted', requestId: r.requestId, requestIndex: i, submittedAt: now, attempts: it.attempts + 1, nextAttemptAt: now + this.#o.pollAfterMs },
-      })));
-      this.#o.log.info({ brandCode, requestId: r.requestId, items: items.length }, 'outbox batch submitted to İYS');
+      r = await this.#o.client.addConsentBatch(brandCode, items.map(toInput));
     } catch (err) {
       for (const it of items) await this.#failed(it, err);
+      return;
     }
+    const now = this.#o.now();
+    await this.#o.outbox.update(items.map((it, i) => ({
+      id: it.id, patch: { state: 'submitted', requestId: r.requestId, requestIndex: i, submittedAt: now, attempts: it.attempts + 1, nextAttemptAt: now + this.#o.pollAfterMs, claimedAt: 0 },
+    })));
+    this.#o.log.info({ brandCode, requestId: r.requestId, items: items.length }, 'outbox batch submitted to İYS');
   }
 
   async #poll(items: OutboxItem[]): Promise<void> {
     const first = items[0]!;
+    this.#mayCall();
     let outcome;
     try {
       outcome = await this.#o.client.pollBatch(first.brandCode, first.requestId!);
     } catch (err) {
+      if ((err as { code?: string }).code === 'FENCED') throw err;
       const now = this.#o.now();
       this.#o.log.warn({ err, requestId: first.requestId }, 'batch poll failed; will poll again');
       await this.#o.outbox.update(items.map((it) => ({ id: it.id, patch: { nextAttemptAt: now + this.#backoff(it.attempts) } })));
@@ -146,24 +198,25 @@ export class Uploader {
       ...(c.retailerCode !== undefined ? { retailerCode: c.retailerCode } : {}), ...(c.retailerAccess ? { retailerAccess: c.retailerAccess } : {}),
     };
     await this.#o.store.apply([m]);
-    await this.#o.outbox.update([{ id: it.id, patch: { state: 'done', outcome: 'registered', transactionId, ...(creationDate ? { creationDate } : {}) } }]);
+    await this.#o.outbox.update([{ id: it.id, patch: { state: 'done', outcome: 'registered', transactionId, claimedAt: 0, ...(creationDate ? { creationDate } : {}) } }]);
   }
 
   async #terminalOrFailed(it: OutboxItem, code: string, message: string): Promise<void> {
     const t = TERMINAL[code];
     if (t) {
-      await this.#o.outbox.update([{ id: it.id, patch: { state: t.state, outcome: t.outcome, lastError: { code, message } } }]);
+      await this.#o.outbox.update([{ id: it.id, patch: { state: t.state, outcome: t.outcome, lastError: { code, message }, claimedAt: 0 } }]);
       return;
     }
     this.#o.log.error({ id: it.id, code, brandCode: it.brandCode }, 'İYS refused an outbox item; it needs attention');
-    await this.#o.outbox.update([{ id: it.id, patch: { state: 'failed', outcome: 'rejected', lastError: { code, message } } }]);
+    await this.#o.outbox.update([{ id: it.id, patch: { state: 'failed', outcome: 'rejected', lastError: { code, message }, claimedAt: 0 } }]);
   }
 
   async #failed(it: OutboxItem, err: unknown): Promise<void> {
     const e = err as Partial<IysClientError> & Error;
+    if ((e.code as string | undefined) === 'FENCED') throw err; // lease lost: nothing was sent, record nothing
     if (e.code && RETRYABLE.has(e.code)) {
       const now = this.#o.now();
-      await this.#o.outbox.update([{ id: it.id, patch: { attempts: it.attempts + 1, nextAttemptAt: now + this.#backoff(it.attempts), lastError: { code: e.code, message: e.message } } }]);
+      await this.#o.outbox.update([{ id: it.id, patch: { attempts: it.attempts + 1, nextAttemptAt: now + this.#backoff(it.attempts), lastError: { code: e.code, message: e.message }, claimedAt: 0 } }]);
       return;
     }
     const h = e.iysCodes ?? [];
@@ -175,11 +228,11 @@ export class Uploader {
   }
 
   /** Logs a warning (once a day per item) for open items within one business day of their deadline. */
-  #warnDeadlines(now: number): void {
+  async #warnDeadlines(now: number): Promise<void> {
     const today = istanbulDate(new Date(now));
     let next: string;
     try { next = addBusinessDays(today, 1); } catch { return; }
-    for (const it of this.#o.outbox.list((x) => (x.state === 'pending' || x.state === 'submitted') && x.deadline !== null)) {
+    for (const it of (await this.#o.outbox.due(Number.MAX_SAFE_INTEGER)).filter((x) => x.deadline !== null)) {
       if (it.deadline! > next || this.#warned.get(it.id) === today) continue;
       this.#warned.set(it.id, today);
       this.#o.log.warn({ id: it.id, brandCode: it.brandCode, deadline: it.deadline, overdue: it.deadline! < today }, it.deadline! < today ? 'outbox item is past its İYS deadline' : 'outbox item is within one business day of its İYS deadline');

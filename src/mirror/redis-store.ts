@@ -110,6 +110,11 @@ export interface RedisStoreOptions {
 const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
 const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
+const OUTBOX_ADD_PART = readFileSync(new URL('./lua/outboxAdd-part.lua', import.meta.url), 'utf8');
+/** The İYS outbox add alone (redis-outbox.ts). */
+export const OUTBOX_ADD_LUA = OUTBOX_ADD_PART.replaceAll('ARGV_BASE', '0') + '\nreturn 1\n';
+/** Outbox add, then the movements, in one script: a refusal queued and applied atomically. */
+const OUTBOX_APPLY_LUA = OUTBOX_ADD_PART.replaceAll('ARGV_BASE', '4') + '\n' + APPLY_LUA;
 /** Half-life of the slow round trips that widen read bounds (ms). */
 const HALF_LIFE_MS = 2_000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
@@ -198,6 +203,7 @@ export class RedisStore implements ConsentStore {
     this.client.defineCommand('iysGet', { lua: GET_LUA, readOnly: true });
     // one bucket per call (cluster): a fixed key count lets auto-pipelining route by the first key
     this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 2 });
+    this.client.defineCommand('iysOutboxApply', { lua: OUTBOX_APPLY_LUA });
     this.feed = this.cache === null ? null : new InvalidationFeed({
       client: this.client, channel: this.channel, origin: this.origin, cache: this.cache, heartbeatMs, connectMs: this.connectMs,
     });
@@ -476,28 +482,7 @@ export class RedisStore implements ConsentStore {
     this.pendingWork += n;
     try {
       await withTimeout(Promise.all(calls.map(async (idx) => {
-        const keyIndex = new Map<number, number>();
-        const keys: string[] = [];
-        let bytes = 0;
-        for (const i of idx) bytes += 6 + fieldBytes[i]!.length + values[i]!.length;
-        const packed = Buffer.allocUnsafe(bytes);
-        let o = 0;
-        for (const i of idx) {
-          const b = buckets[i]!;
-          let k = keyIndex.get(b);
-          if (k === undefined) {
-            k = keyIndex.size + 1;
-            keyIndex.set(b, k);
-            keys.push(this.curKey(b), this.histKey(b));
-          }
-          const f = fieldBytes[i]!;
-          const v = values[i]!;
-          o = packed.writeUInt16BE(k, o);
-          o = packed.writeUInt16BE(f.length, o);
-          o += f.copy(packed, o);
-          o = packed.writeUInt16BE(v.length, o);
-          o += v.copy(packed, o);
-        }
+        const { keys, packed } = this.#pack(idx, fieldBytes, values, buckets);
         const args: (string | Buffer | number)[] = [this.maxHistory, this.channel, this.origin, packed];
         const res = await run(keys.length, ...keys, ...args);
         for (let j = 0; j < idx.length; j++) outcomes[idx[j]!] = OUTCOMES[res[j]!] ?? 'ignoredOlder';
@@ -509,6 +494,64 @@ export class RedisStore implements ConsentStore {
       this.cache?.invalidate(fields);
     }
     return outcomes;
+  }
+
+  /** Keys (current, history per bucket) and the packed argument of one apply call (applyMovements-2n.lua). */
+  #pack(idx: readonly number[], fieldBytes: readonly Buffer[], values: readonly Buffer[], buckets: readonly number[]): { keys: string[]; packed: Buffer } {
+    const keyIndex = new Map<number, number>();
+    const keys: string[] = [];
+    let bytes = 0;
+    for (const i of idx) bytes += 6 + fieldBytes[i]!.length + values[i]!.length;
+    const packed = Buffer.allocUnsafe(bytes);
+    let o = 0;
+    for (const i of idx) {
+      const b = buckets[i]!;
+      let k = keyIndex.get(b);
+      if (k === undefined) {
+        k = keyIndex.size + 1;
+        keyIndex.set(b, k);
+        keys.push(this.curKey(b), this.histKey(b));
+      }
+      const f = fieldBytes[i]!;
+      const v = values[i]!;
+      o = packed.writeUInt16BE(k, o);
+      o = packed.writeUInt16BE(f.length, o);
+      o += f.copy(packed, o);
+      o = packed.writeUInt16BE(v.length, o);
+      o += v.copy(packed, o);
+    }
+    return { keys, packed };
+  }
+
+  /**
+   * Adds İYS outbox items and applies `movements` in ONE Lua script (outboxAdd-part.lua, then
+   * applyMovements-2n.lua): a refusal is queued for İYS and blocks in the mirror atomically, and
+   * Redis persists both in one AOF entry. Single node only: on a Cluster the outbox keys and a
+   * bucket are in different slots, so this returns null and the caller writes the outbox first,
+   * then the mirror (redis-outbox.ts); likewise for more than `applyChunkSize` movements (one call).
+   * @param outbox.keys the outbox's items hash and due sorted set; `outbox.args` n, then id, JSON, score triples
+   * @returns outcomes per movement, or null on a Cluster or past applyChunkSize (nothing written)
+   * @throws `GW_ERR_STORE_UNAVAILABLE` past writeTimeoutMs or on a Redis error (nothing or both written)
+   */
+  async applyWithOutbox(movements: readonly Movement[], outbox: { keys: [string, string]; args: (string | number)[] }): Promise<ApplyOutcome[] | null> {
+    const n = movements.length;
+    if (this.client instanceof Cluster || n > this.chunk) return null;
+    const fields = movements.map((m) => encodeField(m));
+    const fieldBytes = fields.map((f) => Buffer.from(f, 'utf8'));
+    const values = movements.map((m) => encodeValue(m));
+    const buckets = fields.map((f) => this.bucketOf(f));
+    const { keys, packed } = this.#pack(movements.map((_, i) => i), fieldBytes, values, buckets);
+    const run = (this.client as unknown as { iysOutboxApply: (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]> }).iysOutboxApply;
+    this.pendingWork += n;
+    try {
+      const res = await withTimeout(run.call(this.client, keys.length + 2, ...keys, ...outbox.keys, this.maxHistory, this.channel, this.origin, packed, ...outbox.args), this.writeMs, 'apply');
+      return movements.map((_, j) => OUTCOMES[res[j]!] ?? 'ignoredOlder');
+    } catch (err) {
+      throw unavailable('apply', err);
+    } finally {
+      this.pendingWork -= n;
+      this.cache?.invalidate(fields);
+    }
   }
 
   /**

@@ -142,18 +142,18 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
   const r = [m.registry];
   new Gauge({
     name: 'iysgate_outbox_items', help: 'Outbox items by state', labelNames: ['state'], registers: r,
-    collect() {
-      const s = outboxSummary(iys.outbox.list(), now());
+    async collect() {
+      const s = outboxSummary(await iys.outbox.list().catch(() => []), now());
       for (const st of ['pending', 'submitted', 'done', 'failed'] as const) this.set({ state: st }, s[st]);
     },
   });
-  new Gauge({ name: 'iysgate_outbox_overdue_items', help: 'Open outbox items past their İYS deadline', registers: r, collect() { this.set(outboxSummary(iys.outbox.list(), now()).overdue); } });
+  new Gauge({ name: 'iysgate_outbox_overdue_items', help: 'Open outbox items past their İYS deadline', registers: r, async collect() { this.set(outboxSummary(await iys.outbox.list().catch(() => []), now()).overdue); } });
   new Gauge({
     // labelled by origin so that "nothing open" is an absent series, not a 0 that reads "due now"
     name: 'iysgate_outbox_nearest_deadline_seconds', help: 'Seconds to the nearest open item\'s deadline (end of day, Istanbul), by origin (rejection, consent, upload); absent when none is open', labelNames: ['origin'], registers: r,
-    collect() {
+    async collect() {
+      const items = await iys.outbox.list().catch(() => []);
       this.reset();
-      const items = iys.outbox.list();
       for (const origin of ['rejection', 'consent', 'upload'] as const) {
         const s = outboxSummary(items.filter((i) => i.origin === origin), now());
         if (s.secondsToNearestDeadline !== null) this.set({ origin }, s.secondsToNearestDeadline);
@@ -164,6 +164,29 @@ export function registerIysMetrics(m: GatewayMetrics, iys: IysIntegration, now: 
     name: 'iysgate_sync_last_pull_age_seconds', help: 'Seconds since the last complete pull, per brand', labelNames: ['brandCode'], registers: r,
     collect() { for (const [b, w] of iys.sync) { const last = w.status().lastPullAt; if (last !== null) this.set({ brandCode: String(b) }, (now() - last) / 1000); } },
   });
+  // a fleet on Redis (issue 17): which instance leads İYS work, its lease renewals, reclaimed items
+  new Gauge({ name: 'iysgate_sync_leader', help: '1 when this instance holds the İYS-work lease (or is the only instance: no Redis), else 0; a fleet sums to 1', registers: r, collect() { this.set(iys.lease ? (iys.lease.isLeader() ? 1 : 0) : (iys.client ? 1 : 0)); } });
+  if (iys.lease) {
+    const lease = iys.lease;
+    const follow = (name: string, help: string, read: () => number) => {
+      let seen = 0;
+      new Counter({ name, help, registers: r, collect() { const n = read(); if (n > seen) { this.inc(n - seen); seen = n; } } });
+    };
+    follow('iysgate_sync_lease_renewals_total', 'Renewals of the İYS-work lease answered by Redis (the leader renews every 0.15 × leaseMs)', () => lease.stats.renewals);
+    follow('iysgate_sync_lease_acquisitions_total', 'Times this instance took the İYS-work lease', () => lease.stats.acquisitions);
+    follow('iysgate_sync_lease_losses_total', 'Times this instance stopped leading (lease taken over, expired, or released)', () => lease.stats.losses);
+    follow('iysgate_sync_lease_failures_total', 'Lease attempts Redis did not answer', () => lease.stats.failures);
+  }
+  if (iys.client) {
+    const clients = [...new Set([iys.client, iys.workClient ?? iys.client])];
+    let seen = 0;
+    // a fleet's followers send nothing: the fleet's total is the leader's (issue 17)
+    new Counter({ name: 'iysgate_iys_requests_total', help: 'Requests this instance sent to İYS (API calls with their retries, and token grants)', registers: r, collect() { const b = clients[0]!.broker.stats; const n = clients.reduce((a, c) => a + c.attempts, 0) + b.passwordGrants + b.refreshGrants; if (n > seen) { this.inc(n - seen); seen = n; } } });
+  }
+  {
+    let seen = 0;
+    new Counter({ name: 'iysgate_outbox_reclaimed_total', help: 'Outbox items this instance reclaimed: claimed for a request to İYS by an instance that never recorded the outcome (died or lost the lease)', registers: r, collect() { const n = iys.reclaimedHere; if (n > seen) { this.inc(n - seen); seen = n; } } });
+  }
   new Gauge({ name: 'iysgate_mirror_stale', help: '1 when the mirror is past its freshness bound', registers: r, collect() { this.set(isStale() ? 1 : 0); } });
   // dead letters: the store keeps running totals by reason (a bounded enum); the counter follows them
   const seen = new Map<string, number>();

@@ -75,7 +75,7 @@ export async function unsubscribeRoutes(app: FastifyInstance, deps: RouteDeps) {
       p = (async () => {
         const key = { brandCode: claim.brandCode, recipientType: claim.recipientType, type: 'EPOSTA' as const, recipient: claim.recipient };
         const now = await deps.store.get(key);
-        const open = deps.iys.outbox.list((it: OutboxItem) => (it.state === 'pending' || it.state === 'submitted')
+        const open = await deps.iys.outbox.list((it: OutboxItem) => (it.state === 'pending' || it.state === 'submitted')
           && it.brandCode === key.brandCode && it.consent.type === 'EPOSTA' && it.consent.recipientType === key.recipientType
           && it.consent.recipient === key.recipient && it.consent.status === 'RET');
         if (now?.status === 'RET' || open.length > 0) return;

@@ -63,7 +63,7 @@ if (!CHROMIUM && !process.env.CI) {
     const late = await call('POST', '/v1/rejections', { brandCode: BRAND, recipient: '05321220012', type: 'MESAJ', receivedAt: new Date(now - 12 * 86_400_000).toISOString() });
     const failed = await call('POST', '/v1/rejections', { brandCode: BRAND, recipient: '05321220013', type: 'MESAJ', receivedAt: new Date(now - 86_400_000).toISOString() });
     t.same([fresh.status, late.status, failed.status], [201, 201, 201], 'outbox seeded');
-    const failedId = gw.app.iys.outbox.list().find((i) => i.consent.recipient === '+905321220013')!.id;
+    const failedId = (await gw.app.iys.outbox.list()).find((i) => i.consent.recipient === '+905321220013')!.id;
     await gw.app.iys.outbox.update([{ id: failedId, patch: { state: 'failed', outcome: 'rejected', lastError: { code: 'H175', message: 'İptal edilecek izin bulunamadı' } } }]);
 
     // a running upload job: 3 rows validated and sent to İYS, results not in yet
@@ -185,7 +185,7 @@ if (!CHROMIUM && !process.env.CI) {
 
     // Outbox: by deadline, business days left, overdue marked, failed with H-code, CSV
     await open('outbox');
-    const items = gw.app.iys.outbox.list();
+    const items = await gw.app.iys.outbox.list();
     const today = istanbulDate(new Date());
     const trs = await page.$$eval('tr[data-id]', (rs) => rs.map((r) => ({ id: r.getAttribute('data-id'), overdue: r.getAttribute('data-overdue'), cls: r.className, left: r.querySelector('td.left')!.textContent, error: r.querySelectorAll('td')[9]!.textContent })));
     t.equal(trs.length, 3, 'three outbox rows');

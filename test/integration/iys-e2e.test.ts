@@ -57,7 +57,7 @@ t.test('company consent → İYS → mirror; citizen refusal through İYS → bl
   t.equal(onay.body.effective, false);
   t.equal((await check('05321110101')).reason, 'NO_CONSENT', 'not consent before İYS accepted it');
   await app.iys.uploader!.tick();
-  const done = app.iys.outbox.get(onay.body.id)!;
+  const done = (await app.iys.outbox.get(onay.body.id))!;
   t.equal(done.state, 'done');
   t.equal(done.outcome, 'registered');
   t.match(done.transactionId, /^[0-9a-f]{64}$/);
@@ -104,7 +104,7 @@ t.test('company refusal → blocked at once → registered in İYS before its de
   t.equal(box.body.summary.pending, 1);
   t.equal(box.body.items[0].deadline, rej.body.reportDeadline);
   await app.iys.uploader!.tick();
-  const item = app.iys.outbox.list()[0]!;
+  const item = (await app.iys.outbox.list())[0]!;
   t.same([item.state, item.outcome], ['done', 'registered']);
   const today = new Date(sim.ctx.clock.nowMs() + 3 * 3_600_000).toISOString().slice(0, 10);
   t.ok(today <= rej.body.reportDeadline, 'registered on or before its deadline');
@@ -144,7 +144,7 @@ t.test('İYS down for hours: the outbox waits with its deadline visible, then ca
   await new Promise((r) => setTimeout(r, 1200)); // past the back-off
   await app.iys.uploader!.tick();
   await app.iys.uploader!.tick();
-  const item = app.iys.outbox.list()[0]!;
+  const item = (await app.iys.outbox.list())[0]!;
   t.same([item.state, item.outcome], ['done', 'nothing_to_revoke'], 'no record in İYS: H175 is terminal, not retried');
   const writes = (await sim.http('GET', `/_sim/consents?brandCode=${BRAND}`)).body;
   t.notOk(JSON.stringify(writes).includes('+905321110401'), 'nothing written twice (nor at all: nothing to revoke)');
@@ -246,7 +246,7 @@ t.test('a gap longer than the feed window is detected and reported; the outbox s
   const reopened = new Outbox({ dir: join(dataDir, 'outbox') });
   await reopened.open();
   t.teardown(() => reopened.close());
-  const items = reopened.list();
+  const items = await reopened.list();
   t.equal(items.length, 1, 'the acknowledged refusal is in the outbox after a crash');
   t.equal(items[0]!.consent.recipient, '+905321110801');
   t.equal(items[0]!.deadline, rej.body.reportDeadline);
@@ -276,13 +276,13 @@ t.test('many refusals at once go as a v2 batch; results polled: registered and n
   }
   for (const n of numbers) t.equal((await call('POST', '/v1/rejections', { brandCode: BRAND, recipient: n, type: 'MESAJ' })).status, 201);
   await app.iys.uploader!.tick();
-  const submitted = app.iys.outbox.list((i) => i.state === 'submitted');
+  const submitted = await app.iys.outbox.list((i) => i.state === 'submitted');
   t.equal(submitted.length, 30, 'one batch request');
   t.equal(new Set(submitted.map((i) => i.requestId)).size, 1);
   await sim.advance(2000); // past the simulator's batch delay and the poll wait
   await new Promise((r) => setTimeout(r, 1100));
   await app.iys.uploader!.tick();
-  const items = app.iys.outbox.list();
+  const items = await app.iys.outbox.list();
   t.equal(items.filter((i) => i.outcome === 'registered').length, 20);
   t.equal(items.filter((i) => i.outcome === 'nothing_to_revoke').length, 10);
   t.ok(items.every((i) => i.state === 'done'));

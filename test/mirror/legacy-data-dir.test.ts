@@ -54,7 +54,7 @@ t.test('an old-format data directory opens, and is converted', async (t) => {
   // crash: no close
   const ob = new Outbox({ dir: outboxDir, warn: (m) => warnings.push(m) });
   await ob.open();
-  t.same(ob.list().map((i) => [i.id, i.attempts]), [['a', 2], ['b', 0]]);
+  t.same((await ob.list()).map((i) => [i.id, i.attempts]), [['a', 2], ['b', 0]]);
   t.same(readFileSync(join(outboxDir, 'outbox.log')).subarray(0, 8), LOG_MAGIC, 'outbox log converted');
   await ob.add([{ brandCode: 1, origin: 'rejection', receivedAt: '2025-01-03T07:00:00.000Z', deadline: null, consent: { recipient: '+905320000009', type: 'MESAJ', recipientType: 'BIREYSEL', status: 'RET', source: 'HS_MESAJ', consentDate: '2025-01-03 10:00:00' } }]);
 
@@ -76,7 +76,7 @@ t.test('an old-format data directory opens, and is converted', async (t) => {
   const ob2 = new Outbox({ dir: ob2dir, warn: (m) => later.push(m) });
   await ob2.open();
   t.teardown(() => ob2.close());
-  t.same(ob2.list().map((i) => i.consent.recipient), ['+905320000001', '+905320000007', '+905320000009']);
+  t.same((await ob2.list()).map((i) => i.consent.recipient), ['+905320000001', '+905320000007', '+905320000009']);
   t.same(later, []);
   await s.close();
   await ob.close();

@@ -49,7 +49,7 @@ t.test('an earlier release outbox with a damaged line between two refusals is re
   const ob = new Outbox({ dir: dir2, warn: (m) => warnings.push(m) });
   await ob.open();
   t.teardown(() => ob.close());
-  t.same(ob.list().map((i) => i.id), ['a', 'b'], 'both complete refusals kept');
+  t.same((await ob.list()).map((i) => i.id), ['a', 'b'], 'both complete refusals kept');
   t.match(warnings.join('\n'), /torn last line/);
 });
 

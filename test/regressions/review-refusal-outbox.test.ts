@@ -14,7 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { ConsentType } from '../../src/domain/types.ts';
-import { Outbox } from '../../src/iys/outbox.ts';
+import { fleetKeys } from '../../src/iys/fleet-keys.ts';
+import { RedisOutbox } from '../../src/iys/redis-outbox.ts';
 import { createRedisStore, type RedisStore } from '../../src/mirror/redis-store.ts';
 import { KeyRing } from '../../src/plugins/api-keys.ts';
 import { freePort, killHard } from '../helpers/process.ts';
@@ -77,7 +78,7 @@ async function inProcessGateway(t: Test, redis: RedisServer, prefix: string) {
     const res = await app.inject({ method: 'POST', url: r.url, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, payload: JSON.stringify(r.body) });
     return res.statusCode;
   };
-  const outboxRecipients = () => new Set(app.iys.outbox.list().map((it) => it.consent.recipient));
+  const outboxRecipients = async () => new Set((await app.iys.outbox.list()).map((it) => it.consent.recipient));
   return { app, store, send, outboxRecipients };
 }
 
@@ -100,7 +101,7 @@ if (avail !== true) {
     await Promise.all(inflight);
     redis.resume();
     await new Promise((r) => setTimeout(r, 300)); // Redis works off what was already on its sockets
-    const a = await audit(redis.url, prefix, g.outboxRecipients(), N, statuses);
+    const a = await audit(redis.url, prefix, await g.outboxRecipients(), N, statuses);
     const n503 = statuses.filter((s) => s === 503).length;
     t.ok(n503 >= 20, `${n503} refusals answered 503 while Redis was paused`);
     t.same(statuses.slice(0, 20).filter((s) => s !== 201 && s !== 202), [], 'before the pause every refusal is acknowledged');
@@ -127,7 +128,13 @@ if (avail !== true) {
     await killed;
     await Promise.all(inflight);
     await redis.start();
-    const a = await audit(redis.url, prefix, g.outboxRecipients(), N, statuses);
+    // the outbox is in Redis too (the fleet outbox, issue 17): read it once the store reconnected
+    let recipients: Set<string> | null = null;
+    for (let k = 0; k < 100 && !recipients; k++) {
+      recipients = await g.outboxRecipients().catch(() => null);
+      if (!recipients) await new Promise((r) => setTimeout(r, 50));
+    }
+    const a = await audit(redis.url, prefix, recipients!, N, statuses);
     t.ok(statuses.filter((s) => s === 503).length > 0, `${statuses.filter((s) => s === 503).length} answered 503`);
     t.same(a.appliedUnqueued, [], `every refusal in the mirror (${a.applied}) is in the outbox (${a.queued} queued)`);
     t.same(a.acknowledgedMissing, [], 'every 2xx refusal is in the mirror and the outbox');
@@ -200,10 +207,11 @@ if (avail !== true) {
     const a = await audit(redis.url, 'iysgate:', queued, N, statuses);
     t.ok(a.queued > 0, `${a.queued} refusals were queued before the kill`);
     t.same(a.appliedUnqueued, [], `none of the ${a.applied} refusals in the mirror lacks its outbox item`);
-    // the outbox can also be read directly from its log (what the uploader will send)
-    const ob = new Outbox({ dir: join(dataDir, 'outbox') });
-    await ob.open();
-    t.equal(new Set(ob.list().map((i) => i.consent.recipient)).size, queued.size);
-    await ob.close();
+    // the outbox can also be read directly from Redis (the fleet's shared outbox: what the leader will send)
+    const reader = createRedisStore({ url: redis.url, keyPrefix: 'iysgate:', cache: false, checkSettings: false });
+    await reader.open();
+    const ob = new RedisOutbox({ store: reader, keys: fleetKeys(reader.keyPrefix), token: () => null });
+    t.equal(new Set((await ob.list()).map((i) => i.consent.recipient)).size, queued.size);
+    await reader.close();
   });
 }

@@ -87,7 +87,7 @@ t.test('pollers: Netgsm (date window, Basic auth), iletiMerkezi (get-inbox), Ver
   t.equal(await pollers.get('vm')!.pollOnce(), 0, 'the next poll asks for messages after it');
   t.match(stub.seen.filter((s) => s.url.startsWith('/v2/inbound_messages')).at(-1)!.url, /greater_than=12/);
   t.equal(await pollers.get('ng')!.pollOnce(), 1, 'the Netgsm window overlaps …');
-  t.equal(gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321120003').length, 1, '… and the repeat is de-duplicated');
+  t.equal((await gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321120003')).length, 1, '… and the repeat is de-duplicated');
 });
 
 t.test('confirmation SMS through the upstream: once per number and brand per day', async (t) => {

@@ -48,12 +48,12 @@ t.test('Verimor push (its JSON array, secret in the path): blocks before the ans
   t.same(j.results[0]!.refusals, [{ brandCode: BRAND, type: 'MESAJ', reportDeadline: '2026-03-17' }], 'deadline: 3 business days from the day after 12 Mar 2026 (Thu)');
   const after = await gw.check('+905321110001');
   t.same([after.decision, after.reason], ['BLOCK', 'CONSENT_RET'], 'blocked as soon as the receiver answered');
-  const items = gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321110001');
+  const items = (await gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321110001'));
   t.equal(items.length, 1, 'one outbox item');
   t.same([items[0]!.consent.status, items[0]!.consent.source, items[0]!.consent.type, items[0]!.consent.consentDate, items[0]!.deadline], ['RET', 'HS_MESAJ', 'MESAJ', '2026-03-12 09:00:00', '2026-03-17']);
   const again = await (await gw.post(`/v1/inbound/verimor/${SECRET}`, body)).json() as { duplicate: number };
   t.equal(again.duplicate, 1, 'redelivery is a duplicate');
-  t.equal(gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321110001').length, 1, 'still one outbox item');
+  t.equal((await gw.app.iys.outbox.list((i) => i.consent.recipient === '+905321110001')).length, 1, 'still one outbox item');
 });
 
 t.test('Netgsm push (inbox item fields, Basic auth), generic webhook upstream, generic POST /v1/inbound', async (t) => {
@@ -144,7 +144,7 @@ t.test('flood: 10,000 replies (500 pushes of 20) all recorded, bounded memory', 
   }
   await Promise.all(pushes.map(async (r) => t.equal((await r).status, 200)));
   const ms = Date.now() - started;
-  const refused = gw.app.iys.outbox.list((i) => i.consent.source === 'HS_MESAJ').length;
+  const refused = (await gw.app.iys.outbox.list((i) => i.consent.source === 'HS_MESAJ')).length;
   t.equal(refused, 10_000, 'all 10,000 recorded');
   const grew = (process.memoryUsage().heapUsed - heap0) / 1e6;
   t.comment(`inbound flood: 10,000 replies in ${ms} ms (${Math.round(10_000 / (ms / 1000))}/s), heap +${grew.toFixed(1)} MB`);

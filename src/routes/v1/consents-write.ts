@@ -88,11 +88,10 @@ export default async function consentWriteRoutes(app: FastifyInstance, deps: Rou
     const effective = b.status === 'RET' || deps.config.consents.onayEffectiveBeforeAck;
     // outbox first, then the mirror (issue 12 item 3; see rejections.ts): a failed or timed-out
     // mirror write leaves the item queued (İYS H174/H175 handled), never applied unqueued
-    const [item] = await deps.iys.outbox.add([{ brandCode: brand, consent, origin: 'consent', receivedAt: at.toISOString(), deadline }]);
-    if (effective) {
-      const m: Movement = { ...key, status: b.status, source: b.source as Movement['source'], consentDate: b.consentDate, creationDate: null, transactionId: null, noncanonical: false };
-      await deps.store.apply([m]).catch((err: unknown) => { throw storeUnavailable(err); });
-    }
+    const entry = { brandCode: brand, consent, origin: 'consent' as const, receivedAt: at.toISOString(), deadline };
+    const m: Movement = { ...key, status: b.status, source: b.source as Movement['source'], consentDate: b.consentDate, creationDate: null, transactionId: null, noncanonical: false };
+    const { items: [item] } = await deps.iys.outbox.addAndApply([entry], effective ? [m] : [], deps.store)
+      .catch((err: unknown) => { throw storeUnavailable(err); });
     reply.code(202);
     return { id: item!.id, ...consent, brandCode: brand, effective, queued: true, state: item!.state, reportDeadline: deadline };
   });

@@ -22,7 +22,7 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       },
     },
   }, async (req) => {
-    const all = ownItems(req, deps.iys.outbox.list(), (i) => i.brandCode);
+    const all = ownItems(req, await deps.iys.outbox.list(), (i) => i.brandCode);
     const items = (req.query.state ? all.filter((i) => i.state === req.query.state) : all)
       .sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999')).slice(0, req.query.limit);
     return { summary: outboxSummary(all, deps.now()), items };
@@ -46,10 +46,12 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       at: new Date(l.at).toISOString(), attempts: l.attempts,
       raw: { ...l.raw, ...(typeof l.raw.recipient === 'string' ? { recipient: maskPii(l.raw.recipient) } : {}) },
     }));
-    const client = deps.iys.client;
+    const client = deps.iys.workClient ?? deps.iys.client;
     return {
       iysConfigured: client !== null, asOf: deps.checks.asOf(), stale: deps.checks.isStale(), brands,
-      outbox: outboxSummary(ownItems(req, deps.iys.outbox.list(), (i) => i.brandCode), now),
+      outbox: outboxSummary(ownItems(req, await deps.iys.outbox.list(), (i) => i.brandCode), now),
+      // a fleet on Redis: which instance leads İYS work (null: one instance, no lease)
+      leader: await deps.iys.leader(),
       reconciliations: Object.fromEntries([...deps.iys.reconciliations].filter(([b]) => holdsBrand(req, b))),
       deadLetters: { ...dl.summary(mine), items },
       // replies kept for review (issue 14): counts of the whole queue (no content)

@@ -4,7 +4,7 @@ import type { ContentCheckPolicy } from '../../check/check-service.ts';
 import type { GatewayConfig } from '../../config/schema.ts';
 import type { SenderIdentity } from '../../domain/content-check.ts';
 import { istanbulDate } from '../../domain/turkish-time.ts';
-import type { Outbox } from '../../iys/outbox.ts';
+import type { OutboxStore } from '../../iys/outbox-store.ts';
 import type { ConsentStore } from '../../mirror/consent-store.ts';
 import { InboundReplies } from './handle-reply.ts';
 import { InboundState } from './inbound-state.ts';
@@ -45,7 +45,7 @@ export interface InboundDoor {
  * @throws GW_ERR_LOG_CORRUPT when the state log is damaged before its end
  */
 export async function openInbound(config: GatewayConfig, deps: {
-  store: ConsentStore; outbox: Pick<Outbox, 'add'>; now: () => number; log: InboundLog; registry: Registry;
+  store: ConsentStore; outbox: Pick<OutboxStore, 'addAndApply'>; now: () => number; log: InboundLog; registry: Registry;
 }): Promise<InboundDoor> {
   const ic = config.inbound;
   const state = new InboundState({ dir: join(config.dataDir, 'inbound'), maxIds: ic.dedupeMaxIds, keepResolvedMs: ic.keepResolvedMs, now: deps.now, warn: (m) => deps.log.warn(m) });
