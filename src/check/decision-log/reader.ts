@@ -179,13 +179,15 @@ function bloomInBlock(blk: Buffer, hm: Buffer): boolean {
 export { bloomBits };
 
 /** Decodes the records of a block that pass `keep`. */
-export function blockRecords(v: BlockView, instanceId: string, keys: ReadKeys | null, keep: (r: DecodedRecord, recordNo: number) => boolean): FoundDecision[] {
+export function blockRecords(v: BlockView, instanceId: string, keys: ReadKeys | null, keep: (r: DecodedRecord, recordNo: number) => boolean, pre?: (p: Buffer, off: number) => boolean): FoundDecision[] {
   const h = decodeBlockHeader(v.payload);
   const out: FoundDecision[] = [];
   let ex: ReturnType<typeof decodeExtras> | null = null;
   let clear: string[] | null = null;
+  const p = v.payload;
   for (let i = 0; i < h.count; i++) {
     const off = h.recordsAt + i * RECORD_BYTES;
+    if (pre && !pre(p, off)) continue; // on the record's bytes: no object for records that cannot match
     const r = decodeRecord(v.payload, off);
     const recordNo = h.firstRecord + i;
     if (!keep(r, recordNo)) continue;
@@ -225,6 +227,18 @@ function present(r: DecodedRecord, recordNo: number, instanceId: string, v: Bloc
 export function queryDecisions(dirs: readonly string[], q: DecisionQuery, keys: ReadKeys, opts: { limit: number; cursor?: Cursor | null }): { decisions: FoundDecision[]; next: Cursor | null } {
   const wanted = q.recipient !== undefined ? recipientHmacs(q.recipient, q.type, keys.hmacKeys) : null;
   const hmacs = wanted?.map((w) => w.hmac);
+  const from = q.fromMs ?? 0; const to = q.toMs ?? Number.MAX_SAFE_INTEGER;
+  const pre = (p: Buffer, off: number): boolean => {
+    if (wanted) {
+      let hit = false;
+      for (const w of wanted) if (p[off + 17] === w.keyId && p.compare(w.hmac, 0, 10, off + 18, off + 28) === 0) { hit = true; break; }
+      if (!hit) return false;
+    }
+    if (q.id && p.readUIntLE(off + 7, 6) !== q.id.seq) return false;
+    if (q.brandCode !== undefined && p.readUInt32LE(off + 28) !== q.brandCode) return false;
+    if (q.fromMs !== undefined || q.toMs !== undefined) { const t = p.readUIntLE(off + 1, 6); if (t < from || t > to) return false; }
+    return true;
+  };
   const all: FoundDecision[] = [];
   const limit = opts.limit;
   for (const dir of dirs) {
@@ -258,7 +272,7 @@ export function queryDecisions(dirs: readonly string[], q: DecisionQuery, keys: 
           if (wanted && !wanted.some((w) => w.keyId === r.keyId && w.hmac.equals(r.hmac))) return false;
           if (opts.cursor && !olderThan({ timeMs: r.timeMs, instanceId: m.instanceId, recordNo } as FoundDecision, opts.cursor)) return false;
           return true;
-        }));
+        }, pre));
       }
       if (notes.length > 0) {
         const byId = new Map<string, unknown[]>();
