@@ -200,6 +200,14 @@ export class SmtpRelay {
 
   async #onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): Promise<void> {
     this.#inData++;
+    // the whole DATA phase is bounded: past smtp.dataTimeoutMs the client gets 451 4.4.2 and the
+    // connection closes (its stream then errors, so nothing half-read goes upstream)
+    const timer = setTimeout(() => {
+      const conn = [...(this.#server as unknown as { connections: Set<{ session: { id: string }; send(c: number, t: string): void; close(): void }> }).connections]
+        .find((c) => c.session.id === session.id);
+      this.#deps.metrics.smtpMessage(this.name, 'data_timeout');
+      if (conn) { try { conn.send(451, `4.4.2 GW_ERR_REQUEST_TIMEOUT: DATA not complete within ${this.#cfg.dataTimeoutMs} ms (smtp.dataTimeoutMs); nothing was sent`); conn.close(); } catch { /* gone */ } }
+    }, this.#cfg.dataTimeoutMs);
     try {
       const st = this.#envelopes.get(session.envelope) ?? { refused: [] };
       const reply = await relayMessage({
@@ -211,6 +219,7 @@ export class SmtpRelay {
       stream.resume();
       cb(smtpReply(451, '4.3.0', 'GW_ERR_INTERNAL'));
     } finally {
+      clearTimeout(timer);
       this.#inData--;
       if (this.#inData === 0) this.#idle?.();
     }

@@ -61,3 +61,16 @@ t.test('relay logs never carry a full address (C34)', async (t) => {
   t.ok(out.includes('SMTP relay listening'), 'the relay logged');
   t.notMatch(out, /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/, 'no e-mail address in any log line');
 });
+
+t.test('DATA past smtp.dataTimeoutMs: 451 4.4.2, connection closed, nothing upstream', async (t) => {
+  const sink = await startSink(t);
+  const gw = await makeSmtpGateway(t, sink.port, { dataTimeoutMs: 400 });
+  const s = await rawSmtp(gw.smtpPort);
+  await s.login();
+  await s.cmd('MAIL FROM:<shop@brand.example>'); await s.cmd('RCPT TO:<onay@example.com>');
+  t.match(await s.cmd('DATA'), /^354/);
+  await s.write('Subject: stalled\r\n\r\nthe client stops here\r\n');
+  t.match(await s.reply(), /^451 4\.4\.2 GW_ERR_REQUEST_TIMEOUT: DATA not complete within 400 ms/);
+  await s.closed;
+  t.equal(sink.messages.length, 0, 'nothing delivered');
+});
