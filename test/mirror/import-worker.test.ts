@@ -92,3 +92,13 @@ t.test('LMDB: the worker applies the rows itself; same report and records as the
   t.same(await worker.apply([m]), ['applied'], 'a refusal after the aborted import is written (the writer lock is free)');
   t.equal(worker.getSync(m)?.status, 'RET');
 });
+
+t.test('the import worker thread runs at a lower CPU priority than the request loop (Linux)', { skip: process.platform !== 'linux' }, async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  await run('worker', [`${HEADER}\n${row(1)}\n`]); // the worker ran its start-up code
+  const nice = (task: string) => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const tasks = readdirSync('/proc/self/task');
+  const loop = nice(String(process.pid));
+  if (loop >= 10) { t.pass(`the whole process already runs at nice ${loop}: nothing to lower`); return; }
+  t.ok(tasks.some((x) => nice(x) === 10), `one thread (the import worker) at nice 10, the request loop at ${loop}`);
+});
