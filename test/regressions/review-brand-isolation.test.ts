@@ -57,12 +57,16 @@ async function setup(t: { teardown(fn: () => unknown): void; equal: typeof tap.e
     t.equal(rej.status, 201, `seed: brand ${brandCode} refusal`);
     gw.app.iys.reconciliations.set(brandCode, { brandCode, reportDate: '2026-11-28', status: 'differences', rows: 1, missingApplied: 0, differences: [{ recipient: r }] } as never);
   }
+  // a decision of B in the decision log (its id is B's resource for /v1/decisions/{id})
+  const checkB = await gw.call('POST', '/v1/check', { brandCode: B, recipient: RB, type: 'MESAJ' }, as(KEY_B));
+  const decisionB = String(checkB.body.decisionId ?? '');
+  t.match(decisionB, /^[0-9a-f]{8}-[0-9a-z]+$/, 'seed: B has a decision');
   const sent = await gw.app.inject({ method: 'POST', url: '/proxy/up-b', headers: { ...as(KEY_B), 'content-type': 'application/json' }, payload: { type: 'MESAJ', recipients: [RB], message: 'hello' } });
   t.equal(sent.statusCode, 422, 'seed: B\'s only recipient refused, not sent');
   const reportB = sent.json().reportId as string;
   t.match(reportB, /^[0-9a-f-]{36}$/, 'seed: B has a removal report');
   t.equal(stub.requests.length, 0, 'seed: nothing reached an upstream');
-  return { gw, stub, reportB, as };
+  return { gw, stub, reportB, decisionB, as };
 }
 
 /** A value for a field the walk must fill: B's brand, B's recipient, the schema's first enum value … */
@@ -120,14 +124,15 @@ t.test('every route the gateway serves is in /openapi.json (the walk sees new ro
 });
 
 t.test('a brand-A key walks every documented operation against brand B: 403 or nothing of B', async (t) => {
-  const { gw, stub, reportB, as } = await setup(t);
+  const { gw, stub, reportB, decisionB, as } = await setup(t);
   const doc = (await gw.call('GET', '/openapi.json')).body as Doc;
   let walked = 0;
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const url = path
         .replace('{upstream}', 'up-b').replace('{path}', 'balance')
-        .replace('{id}', path.startsWith('/proxy/_reports') ? reportB : JOB_B)
+        .replace('{id}', path.startsWith('/proxy/_reports') ? reportB : path.startsWith('/v1/decisions') ? decisionB : JOB_B)
+        .replace('{index}', '0')
         .replace(/\{[^}]+\}/g, 'x');
       const query = new URLSearchParams();
       for (const p of op.parameters ?? []) if (p.in === 'query' && (p.required || p.name === 'brandCode' || p.name === 'upstream')) query.set(p.name, String(sample(p.name, p.schema)));

@@ -89,7 +89,11 @@ export default async function decisionRoutes(app: FastifyInstance, deps: RouteDe
     if (!id) throw gatewayError('GW_ERR_VALIDATION', ['not a decision id (<8 hex>-<base 36>[/<index>])'], { field: 'id' });
     await deps.checks.decisions?.commit().catch(() => undefined);
     const { decisions } = queryDecisions(dirs, { id, brands: visibleBrands(req) }, keys(), { limit: 100_000 });
-    if (decisions.length === 0) throw gatewayError('GW_ERR_DECISION_NOT_FOUND', [raw]);
+    if (decisions.length === 0) {
+      // another brand's request: refused as every other brand's resource is (403), never shown
+      if (visibleBrands(req) !== undefined && queryDecisions(dirs, { id }, keys(), { limit: 1 }).decisions.length > 0) throw gatewayError('GW_ERR_FORBIDDEN', ['a decision of another brand'], { field: 'id' });
+      throw gatewayError('GW_ERR_DECISION_NOT_FOUND', [raw]);
+    }
     decisions.reverse(); // request order
     const proofs = decisions.slice(0, 100).map((d) => ({ id: d.id, proof: decisionProof(dirs, d.instanceId, d.segment, d.recordNo) }));
     return { id: raw, count: decisions.length, decisions, proofs };

@@ -68,7 +68,9 @@ export default async function inboundRoutes(app: FastifyInstance, deps: RouteDep
     const name = req.params.upstream;
     const u = upstreams.get(name);
     const secret = deps.config.inbound.upstreams[name]?.secret;
-    if (!u || !secret) throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [name]);
+    if (!u) throw gatewayError('GW_ERR_UPSTREAM_NOT_FOUND', [name]);
+    // an upstream that takes no pushes: no credential can be right (401, like a wrong secret)
+    if (!secret) { reply.header('www-authenticate', `Basic realm="iys-gate inbound ${name}"`); throw gatewayError('GW_ERR_UNAUTHORIZED'); }
     const h = req.headers.authorization ?? '';
     const basic = h.startsWith('Basic ') ? Buffer.from(h.slice(6), 'base64').toString('utf8') : '';
     const given = req.params.secret ?? basic.slice(basic.indexOf(':') + 1);
@@ -86,7 +88,23 @@ export default async function inboundRoutes(app: FastifyInstance, deps: RouteDep
   app.post('/v1/inbound', {
     config: { scope: 'rejections' },
     schema: { summary: 'A reply in the generic shape {from, to, text, receivedAt, messageId}: read for refusals', tags: ['inbound'] },
-  }, async (req) => summary(await handleAll(read(readGeneric, parse(req.body), 'api'))));
+  }, async (req) => {
+    const body = parse(req.body);
+    // a brand-scoped key records replies only for its brands (issue 10 item 9): a `brandCode` it does
+    // not hold, or a destination mapped to a brand it does not hold (or to none), is refused unrecorded
+    for (const it of Array.isArray(body) ? body : [body]) {
+      const b = (it as { brandCode?: unknown } | null)?.brandCode;
+      if (b !== undefined && !holdsBrand(req, Number(b))) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${String(b)}`], { field: 'brandCode' });
+    }
+    const list = read(readGeneric, body, 'api');
+    if (req.principal?.brands !== '*') {
+      for (const r of list) {
+        const brands = replies.brandsOf(r.to);
+        if (brands === null || !brands.every((x) => holdsBrand(req, x))) throw gatewayError('GW_ERR_FORBIDDEN', ['the reply\'s destination is not a number of this key\'s brands'], { field: 'to' });
+      }
+    }
+    return summary(await handleAll(list));
+  });
 
   const view = (it: ReviewItem, today: string) => ({
     id: it.id, from: it.from, to: it.to, text: it.text, receivedAt: it.receivedAt, via: it.via, reason: it.reason,
@@ -120,7 +138,11 @@ export default async function inboundRoutes(app: FastifyInstance, deps: RouteDep
     config: { scope: 'rejections' },
     schema: { summary: 'Decide a review item: refuse (records the refusal) or dismiss', tags: ['inbound'] },
   }, async (req) => {
-    const body = parse(req.body) as { action?: unknown; brandCodes?: unknown };
+    const body = parse(req.body) as { action?: unknown; brandCodes?: unknown; brandCode?: unknown };
+    // a brand the key does not hold is refused before anything else (issue 10 item 9)
+    for (const b of [body?.brandCode, ...(Array.isArray(body?.brandCodes) ? body.brandCodes : [])]) {
+      if (b !== undefined && !holdsBrand(req, Number(b))) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${String(b)}`], { field: 'brandCodes' });
+    }
     if (body?.action !== 'refuse' && body?.action !== 'dismiss') throw gatewayError('GW_ERR_VALIDATION', ['action must be refuse or dismiss'], { field: 'action' });
     const it = state.getReview(req.params.id);
     if (!it || it.state !== 'open' || !visible(req, it)) throw gatewayError('GW_ERR_REVIEW_NOT_FOUND', [req.params.id.slice(0, 64)]);
