@@ -172,14 +172,23 @@ export class InboundReplies {
       refuse.push({ i, recipient: sender.canonical, brands: targets, at });
       return { messageKey: key, status: 'refused', verdict: 'refusal', refusals: [] };
     });
-    if (refuse.length > 0) {
-      const inputs = refuse.flatMap((r) => r.brands.flatMap((brandCode) => this.deps.config.types.map((type) => ({ r, brandCode, type }))));
-      const results = await recordRefusals(this.deps.refusals, inputs.map(({ r, brandCode, type }) => ({
-        brandCode, recipient: r.recipient, type, recipientType: this.deps.config.recipientType, source: 'HS_MESAJ' as const, receivedAt: r.at,
-      })));
-      inputs.forEach(({ r, brandCode, type }, j) => out[r.i]!.refusals.push({ brandCode, type, reportDeadline: results[j]!.reportDeadline }));
+    // replies that refuse nothing (ignored, review) are recorded beside the refusals' writes; a
+    // refusal's handled mark only after its outbox item and mirror write are durable
+    const refusedKeys = new Set(refuse.map((r) => out[r.i]!.messageKey));
+    const others = (seen.length > refusedKeys.size || reviews.length > 0)
+      ? this.deps.state.record(seen.filter((k) => !refusedKeys.has(k)), reviews) : Promise.resolve();
+    try {
+      if (refuse.length > 0) {
+        const inputs = refuse.flatMap((r) => r.brands.flatMap((brandCode) => this.deps.config.types.map((type) => ({ r, brandCode, type }))));
+        const results = await recordRefusals(this.deps.refusals, inputs.map(({ r, brandCode, type }) => ({
+          brandCode, recipient: r.recipient, type, recipientType: this.deps.config.recipientType, source: 'HS_MESAJ' as const, receivedAt: r.at,
+        })));
+        inputs.forEach(({ r, brandCode, type }, j) => out[r.i]!.refusals.push({ brandCode, type, reportDeadline: results[j]!.reportDeadline }));
+        await this.deps.state.markSeen([...refusedKeys]);
+      }
+    } finally {
+      await others; // settled (or rejected: thrown to the door) before the answer either way
     }
-    await this.deps.state.record(seen, reviews);
     for (const r of refuse) this.#confirm(r.recipient, r.brands);
     return out;
   }
