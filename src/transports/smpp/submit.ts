@@ -18,6 +18,7 @@ import type { SmppLog, UpstreamPool } from './upstream-pool.ts';
 /** The decision for one message: forward it, or answer with `status`. */
 type Verdict = { forward: true } | { forward: false; status: number; outcome: PduOutcome };
 const FORWARD: Verdict = Object.freeze({ forward: true });
+const RESOLVED = Promise.resolve();
 
 /** One submit waiting for its answer. */
 interface Item { s: EsmeSession; pdu: Buffer; seq: number; respCmd: number; name: CountedCommand }
@@ -71,6 +72,21 @@ export class SubmitScreen {
   }
 
   close(): void { this.#concat.close(); }
+
+  /**
+   * One decision-log commit for every screening of this loop turn: the submits of one window
+   * share one write + fdatasync instead of one each (screenOutbound `commit: 'later'`). Rejects
+   * when the log cannot write: the caller answers with the temporary status (nothing forwarded).
+   */
+  #committed(): Promise<void> {
+    const log = this.#d.checks.decisions;
+    if (log === null) return RESOLVED;
+    return (this.#commitTurn ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => { this.#commitTurn = null; log.commit().then(resolve, reject); });
+    }));
+  }
+
+  #commitTurn: Promise<void> | null = null;
 
   /** A bug past the screening (never expected): logged, never an unhandled rejection. */
   readonly #crashed = (err: unknown): void => { this.#d.log.error({ err }, 'SMPP submit handling failed'); };
@@ -133,9 +149,10 @@ export class SubmitScreen {
     };
     let allowed: boolean; let reason: Reason | null = null;
     try {
-      const r = await screenOutbound(this.#d.checks, msg, { policy: bind.promotionalInformational ?? this.#d.policy });
+      const r = await screenOutbound(this.#d.checks, msg, { policy: bind.promotionalInformational ?? this.#d.policy, commit: 'later' });
       allowed = !r.refused && r.keep[0] === true;
       if (!allowed && !r.refused) reason = r.results[0]!.reason;
+      if (allowed) await this.#committed(); // the decision is on disk before the PDU goes upstream
     } catch (err) {
       this.#d.log.error({ err, systemId: s.systemId }, 'SMPP screening failed: answered with the temporary status');
       return this.#temporary;
@@ -206,7 +223,8 @@ export class SubmitScreen {
     };
     let keep: boolean[]; let reasons: (Reason | null)[];
     try {
-      const r = await screenOutbound(this.#d.checks, msg, { policy: bind.promotionalInformational ?? this.#d.policy });
+      const r = await screenOutbound(this.#d.checks, msg, { policy: bind.promotionalInformational ?? this.#d.policy, commit: 'later' });
+      if (r.allowed > 0) await this.#committed();
       keep = r.keep.map((k, i) => k && dests[i]!.flag === 1); // a distribution list cannot be screened
       reasons = r.refused ? dests.map(() => null) : r.results.map((x) => x.reason);
     } catch (err) {
