@@ -79,6 +79,8 @@ t.test('every entrance records, its id finds the records', async (t) => {
   const one = (await gw.call('GET', `/v1/decisions/${c.body.decisionId}`, undefined, A)).body.decisions[0];
   t.match(one.consent, { status: 'ONAY', source: 'HS_WEB', consentDate: '2024-03-01 10:00:00', movementRef: /^[0-9a-f]{8}$/ });
   t.equal(one.via, '');
+  const sent = (await gw.call('GET', `/v1/decisions/${se.headers['x-iys-gate-decision-id']}`, undefined, A)).body.decisions[0];
+  t.match(sent.notes, [{ reportId: se.headers['x-iys-gate-report'], upstream: 'hook' }], 'a forwarded send\'s records name its removal report');
   const pxr = (await gw.call('GET', `/v1/decisions/${px.headers['x-iys-gate-decision-id']}`, undefined, A)).body.decisions;
   t.match(pxr, [{ via: 'hook', decision: 'ALLOW', index: undefined }, { decision: 'BLOCK', reason: 'NO_CONSENT' }]);
   const bad = (await gw.call('GET', `/v1/decisions/${b.body.decisionId}/2`, undefined, A)).body;

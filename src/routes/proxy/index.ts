@@ -341,6 +341,8 @@ export function answerScreening(
   reply.header('x-iys-gate-counts', `received=${message.recipients.length}, forwarded=${s.forwarded}, removed=${message.recipients.length - s.forwarded}`);
   if (report) { reports.put(report); reply.header('x-iys-gate-report', report.id); }
   if (s.decisionId) reply.header('x-iys-gate-decision-id', s.decisionId);
+  // the decision log ties the request's records to its removal report and request id (written with the next block)
+  if (s.decisionSeq !== null) (req.server as { decisions?: { note(seq: number, n: Record<string, unknown>): void } | null }).decisions?.note(s.decisionSeq, { reportId: report?.id ?? null, requestId: req.id, upstream: u.config.name });
   const metrics = req.server.gatewayMetrics;
   metrics?.proxyRecipients(u.config.name, s.refused ? 0 : s.forwarded, s.refused ? message.recipients.length : message.recipients.length - s.forwarded);
   if (!s.refused && s.forwarded > 0) return { report, stopped: null };
