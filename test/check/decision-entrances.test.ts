@@ -103,7 +103,7 @@ t.test('every entrance records, its id finds the records', async (t) => {
   // brand-scoped audit key: sees none of brand BRAND
   const other = await gw.call('GET', '/v1/decisions?recipient=%2B905550000001', undefined, { authorization: `Bearer ${OTHER_AUDIT}` });
   t.equal(String(other.body), '', 'a key of another brand sees nothing');
-  t.equal((await gw.call('GET', `/v1/decisions/${c.body.decisionId}`, undefined, { authorization: `Bearer ${OTHER_AUDIT}` })).status, 404);
+  t.equal((await gw.call('GET', `/v1/decisions/${c.body.decisionId}`, undefined, { authorization: `Bearer ${OTHER_AUDIT}` })).status, 403, 'another brand\'s decision: refused (403), as every other brand\'s resource');
   t.equal((await gw.call('GET', '/v1/decisions', undefined, S)).status, 403, 'scope audit required');
   t.equal((await gw.call('GET', '/v1/decisions/nope', undefined, A)).status, 400);
   // the chain verifies
