@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, killHard } from './process.ts';
 
@@ -21,15 +21,21 @@ export async function bundleGateway(): Promise<{ dir: string; file: string; remo
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'server.js');
   writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}\n');
-  // the import worker is its own entry: the server starts it as ./import-worker.js beside itself
+  // the workers are their own entries: the server starts them as ./<name>.js beside itself
   await build({
-    entryPoints: { server: join(ROOT, 'src/server.ts'), 'import-worker': join(ROOT, 'src/mirror/import-worker.ts') },
+    entryPoints: {
+      server: join(ROOT, 'src/server.ts'), 'import-worker': join(ROOT, 'src/mirror/import-worker.ts'),
+      // the decision log's writer thread, started as ./writer-worker.js beside the server
+      'writer-worker': join(ROOT, 'src/check/decision-log/writer-worker.ts'),
+    },
     bundle: true, platform: 'node', format: 'cjs', outdir: dir, logLevel: 'error',
     external: ['lmdb', '@lmdb/*', 'msgpackr-extract', '@msgpackr-extract/*'],
     // import.meta.url of each source file becomes its bundle file's URL (isMain, ./import-worker.js)
     define: { 'import.meta.url': '__iysImportMetaUrl' },
     banner: { js: "var __iysImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  // files the sources read beside themselves (`new URL('./lua/…', import.meta.url)`): beside the bundle too
+  cpSync(join(ROOT, 'src/mirror/lua'), join(dir, 'lua'), { recursive: true });
   writeFileSync(join(dir, 'standby.js'), STANDBY);
   return { dir, file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
