@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplyOutcome } from '../mirror/consent-store.ts';
-import { AppendLog, writeLogFileSync, type LogFs } from '../mirror/append-log.ts';
+import { AppendLog, type LogFs } from '../mirror/append-log.ts';
 import { DEAD_LETTER_REASONS, type DeadLetterReason, type RawIysMovement } from './iys-movement.ts';
 
 /** A movement from İYS the gateway could not apply, kept with its raw content until it can be. */
@@ -33,14 +33,6 @@ type Op =
   | { op: 'reason'; id: string; reason: DeadLetterReason; field: string; message: string }
   | { op: 'resolved'; id: string; at: number; outcome: ApplyOutcome };
 
-/** A letter as the operations that rebuild it (compaction). */
-const opsOf = (l: DeadLetter): string[] => {
-  const { attempts: _a, resolvedAt, outcome, ...letter } = l;
-  const out = [JSON.stringify({ op: 'add', letter } satisfies Op)];
-  if (resolvedAt !== undefined) out.push(JSON.stringify({ op: 'resolved', id: l.id, at: resolvedAt, outcome: outcome ?? 'applied' } satisfies Op));
-  return out;
-};
-
 /** Identity of a raw item, so a page read twice (crash before its cursor) is kept once. */
 const identity = (brandCode: number | null, raw: RawIysMovement): string => `${brandCode}|${JSON.stringify(raw)}`;
 
@@ -51,16 +43,6 @@ const identity = (brandCode: number | null, raw: RawIysMovement): string => `${b
  * delivery is answered 200, only after its refused items are here; each pull cycle retries the
  * open ones (SyncWorker) and records the ones finally applied. One gateway per data directory
  * (the outbox's LOCK, taken before this opens).
- *
- * Compaction: the file would otherwise grow forever (every letter, reason change and resolution
- * stays). When its operations are at least `compactMinOps` and more than twice the letters kept,
- * it is rewritten whole through the log layer (append-log.ts `writeLogFileSync`: `<file>.tmp`,
- * fsync, rename, directory fsync, so a crash leaves either the old or the new file, both valid),
- * the operations of the letters kept (an `add` with the current reason, and its `resolved`; the
- * same operations as before, so an earlier release reads the file): every open letter and the
- * resolved ones younger than `keepResolvedMs` (default 30 days, as the outbox keeps done items);
- * older resolved letters are dropped and leave the counts. Checked at open, after each
- * `resolve()`, and at close.
  */
 export class DeadLetters {
   readonly #dir: string | null;
@@ -70,14 +52,6 @@ export class DeadLetters {
   #log: AppendLog | null = null;
   readonly #fs: LogFs | undefined;
   readonly #warn: ((msg: string) => void) | undefined;
-  readonly #keepResolvedMs: number;
-  readonly #compactMinOps: number;
-  /** Operations the file holds (replayed plus appended since). */
-  #ops = 0;
-  /** A compaction under way: appends wait for it. */
-  #compacting: Promise<void> | null = null;
-  /** Compactions done by this process (tests, logs). */
-  compactions = 0;
   /** Letters recorded, by reason (all the file holds, resolved included): `iysgate_sync_dead_letters_total`. */
   readonly recorded: Record<DeadLetterReason, number> = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<DeadLetterReason, number>;
 
@@ -85,16 +59,12 @@ export class DeadLetters {
    * @param opts.dir directory of the log; null keeps the letters in memory (tests without a data directory)
    * @param opts.fs file layer of the append path (tests: a failing or slow fsync)
    * @param opts.warn receives recovery warnings (torn tail repaired)
-   * @param opts.keepResolvedMs resolved letters younger than this (ms) survive a compaction; default 30 days
-   * @param opts.compactMinOps no compaction below this many operations in the file; default 1,000
    */
-  constructor(opts: { dir: string | null; now?: () => number; fs?: LogFs; warn?: (msg: string) => void; keepResolvedMs?: number; compactMinOps?: number }) {
+  constructor(opts: { dir: string | null; now?: () => number; fs?: LogFs; warn?: (msg: string) => void }) {
     this.#dir = opts.dir;
     this.#now = opts.now ?? Date.now;
     this.#fs = opts.fs;
     this.#warn = opts.warn;
-    this.#keepResolvedMs = opts.keepResolvedMs ?? 30 * 24 * 3600_000;
-    this.#compactMinOps = opts.compactMinOps ?? 1000;
   }
 
   /**
@@ -110,74 +80,18 @@ export class DeadLetters {
       onRecord: (payload) => {
         for (const line of payload.toString('utf8').split('\n')) {
           if (!line) continue;
-          this.#ops++;
           // the record's checksum holds: a line that does not parse is of an unknown (newer) format
           try { this.#replay(JSON.parse(line) as Op); } catch { this.#warn?.(`${path}: unreadable dead-letter operation skipped (written by a newer release?)`); }
         }
       },
       ...(this.#fs ? { fs: this.#fs } : {}), ...(this.#warn ? { warn: this.#warn } : {}),
     });
-    await this.compact();
   }
 
   async close(): Promise<void> {
-    await this.compact();
     const log = this.#log;
     this.#log = null;
     await log?.close();
-  }
-
-  /**
-   * Rewrites the file with the letters kept (see the class docstring) when dead operations
-   * dominate; appends issued meanwhile wait and go to the new file. Resolves once the new file is
-   * in place (or at once when there is nothing to gain).
-   * @returns whether the file was rewritten
-   * @throws the file error of the rewrite (the old file stays; appends keep going to it)
-   */
-  async compact(): Promise<boolean> {
-    while (this.#compacting) await this.#compacting;
-    const log = this.#log;
-    if (!log || this.#dir === null) return false;
-    const cutoff = this.#now() - this.#keepResolvedMs;
-    const keep = (l: DeadLetter) => l.resolvedAt === undefined || l.resolvedAt >= cutoff;
-    let kept = 0;
-    for (const l of this.#letters.values()) if (keep(l)) kept++;
-    if (this.#ops < this.#compactMinOps || this.#ops <= 2 * kept) return false;
-    const path = log.path;
-    let done = false;
-    this.#compacting = (async () => {
-      await log.close(); // appends already issued are on disk first
-      try {
-        // what is kept is read back from the file itself: an add whose append was in flight is
-        // there even if its caller has not seen it resolve yet (memory is updated after the append)
-        const onDisk = new DeadLetters({ dir: null });
-        const reader = await AppendLog.open(path, {
-          onRecord: (payload) => {
-            for (const line of payload.toString('utf8').split('\n')) { if (line) { try { onDisk.#replay(JSON.parse(line) as Op); } catch { /* newer format: skipped, as at open */ } } }
-          },
-        });
-        await reader.close();
-        const letters = [...onDisk.#letters.values()].filter(keep);
-        writeLogFileSync(path, (function* (): Generator<string> {
-          for (let i = 0; i < letters.length; i += 500) yield letters.slice(i, i + 500).flatMap(opsOf).join('\n');
-        })(), { sealed: false });
-        const keptIds = new Set(letters.map((l) => l.id));
-        for (const id of onDisk.#letters.keys()) {
-          const l = this.#letters.get(id);
-          if (keptIds.has(id) || !l) continue;
-          this.#letters.delete(id);
-          this.recorded[l.reason]--;
-        }
-        this.#ops = letters.reduce((n, l) => n + opsOf(l).length, 0);
-        this.compactions++;
-        done = true;
-      } finally {
-        // the new file (or the old one, when the rewrite failed) is reopened for appends
-        this.#log = await AppendLog.open(path, { onRecord: () => undefined, ...(this.#fs ? { fs: this.#fs } : {}), ...(this.#warn ? { warn: this.#warn } : {}) });
-      }
-    })();
-    try { await this.#compacting; } finally { this.#compacting = null; }
-    return done;
   }
 
   /**
@@ -209,7 +123,6 @@ export class DeadLetters {
     const ops: Op[] = done.filter((d) => this.#letters.get(d.id)?.resolvedAt === undefined).map((d) => ({ op: 'resolved', id: d.id, at, outcome: d.outcome }));
     await this.#append(ops);
     for (const op of ops) this.#replay(op);
-    await this.compact();
   }
 
   /** Notes a retry that still failed; a changed reason is persisted, an unchanged one only counted. */
@@ -251,9 +164,7 @@ export class DeadLetters {
 
   async #append(ops: Op[]): Promise<void> {
     if (ops.length === 0 || this.#dir === null) return;
-    while (this.#compacting) await this.#compacting;
     if (!this.#log) throw new Error('dead-letter store is not open');
-    this.#ops += ops.length;
     await this.#log.append(ops.map((o) => JSON.stringify(o)).join('\n'));
   }
 
