@@ -272,26 +272,19 @@ export function fieldAt(rec: CsvRecord, delimiter: Delimiter | null, decode: Ran
   return firstField({ ...rec, start: i }, delimiter, decode);
 }
 
-/** Every field of a record (header names), unquoted and trimmed. */
+/** Every field of a record (header names), unquoted and trimmed like `firstField`: one pass over the record. */
 export function fieldsOf(rec: CsvRecord, delimiter: Delimiter | null, decode: RangeDecoder, max = 256): string[] {
+  if (delimiter === null) return [firstField(rec, delimiter, decode)];
+  const d = delimiter.charCodeAt(0);
   const out: string[] = [];
-  for (let k = 0; k < max; k++) {
-    const v = fieldAt(rec, delimiter, decode, k);
-    if (k > 0 && v === '' && !hasField(rec, delimiter, k)) break;
-    out.push(v);
-    if (delimiter === null) break;
+  let start = rec.start;
+  let quoted = false;
+  for (let i = rec.start; i <= rec.end && out.length < max; i++) {
+    if (i < rec.end && rec.buf[i] === QUOTE) { quoted = !quoted; continue; }
+    if (i === rec.end || (!quoted && rec.buf[i] === d)) {
+      out.push(firstField({ ...rec, start, end: i }, delimiter, decode));
+      start = i + 1;
+    }
   }
   return out;
-}
-
-function hasField(rec: CsvRecord, delimiter: Delimiter | null, index: number): boolean {
-  if (delimiter === null) return index === 0;
-  let n = 0;
-  let quoted = false;
-  for (let i = rec.start; i < rec.end; i++) {
-    const c = rec.buf[i];
-    if (c === QUOTE) quoted = !quoted;
-    else if (!quoted && c === delimiter.charCodeAt(0)) n++;
-  }
-  return index <= n;
 }
