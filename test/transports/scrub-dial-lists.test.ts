@@ -49,3 +49,18 @@ t.test('column by position and by (Turkish) header name; a missing name is a cod
   t.match(short.body, /;BLOCK;INVALID_RECIPIENT\n$/);
   t.equal((await scrub(gw, 'column=0', csv)).statusCode, 400);
 });
+
+t.test('GOautodial lead upload: the first record is always its header, phone_number the 1st field', async (t) => {
+  const gw = await gateway(t);
+  // goAPIv2 goUploadLeads/goUploadMe.php: header skipped, then phone_number, vendor_lead_code, phone_code, title, first_name, …
+  const header = 'Phone,VendorLeadCode,PhoneCode,Title,FirstName,MiddleInitial,LastName';
+  const rows = ['5550000001,CRM-1,90,Bay,Ali,,Kaya', '5550000002,CRM-2,90,Bayan,Ayse,,Demir', '5550000003,CRM-3,90,Bay,Can,,Yilmaz'];
+  const r = await scrub(gw, 'format=goautodial', [header, ...rows].join('\n') + '\n');
+  t.equal(r.statusCode, 200);
+  t.equal(r.body, `${header}\n${rows[0]}\n`, 'header kept, only the ONAY lead, byte for byte');
+  // a first record that is a number is still screened (a flag never lets a refused number through)
+  const numberFirst = await scrub(gw, 'format=goautodial', rows.slice(1).join('\n') + '\n');
+  t.equal(numberFirst.body, '', 'RET and no-consent first records are removed, not kept as a header');
+  const annotated = await scrub(gw, 'format=goautodial&annotate=true', [header, ...rows].join('\n') + '\n');
+  t.same(annotated.body.trim().split('\n').map((l) => l.split(',').slice(-2).join(' ')), ['decision reason', 'ALLOW CONSENT_ONAY', 'BLOCK CONSENT_RET', 'BLOCK NO_CONSENT']);
+});

@@ -10,7 +10,7 @@ import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
 
 type DelimiterParam = Delimiter | 'tab' | 'comma' | 'semicolon' | 'auto';
-interface ScrubQuery { brandCode?: number; type: ConsentType; messageType: MessageType; recipientType: RecipientType; annotate: boolean; header: HeaderMode; delimiter: DelimiterParam; column?: string; format: ListFormat }
+interface ScrubQuery { brandCode?: number; type: ConsentType; messageType: MessageType; recipientType: RecipientType; annotate: boolean; header?: HeaderMode; delimiter: DelimiterParam; column?: string; format: ListFormat }
 
 const DELIMITER_NAMES: Record<DelimiterParam, Delimiter | 'auto'> = { ',': ',', ';': ';', '\t': '\t', comma: ',', semicolon: ';', tab: '\t', auto: 'auto' };
 
@@ -24,10 +24,10 @@ const scrubQuery = {
     messageType: { type: 'string', enum: ['TICARI', 'BILGILENDIRME'], default: 'TICARI' },
     recipientType: { type: 'string', enum: ['BIREYSEL', 'TACIR'], default: 'BIREYSEL' },
     annotate: { type: 'boolean', default: false },
-    header: { type: 'string', enum: [...HEADER_MODES], default: 'auto' },
+    header: { type: 'string', enum: [...HEADER_MODES], description: 'auto (default; format=goautodial: true)' },
     delimiter: { type: 'string', enum: Object.keys(DELIMITER_NAMES), default: 'auto' },
     column: { type: 'string', minLength: 1, maxLength: 64, description: "the recipient's column: a 1-based position or a header name (default: the first field)" },
-    format: { type: 'string', enum: Object.keys(LIST_FORMATS), default: 'generic', description: "a dialer's list layout (vicidial: phone_number, the 5th field)" },
+    format: { type: 'string', enum: Object.keys(LIST_FORMATS), default: 'generic', description: "a dialer's list layout (vicidial: phone_number, the 5th field; goautodial: the 1st field, first record the header)" },
   },
 } as const;
 

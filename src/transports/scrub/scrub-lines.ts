@@ -53,14 +53,24 @@ export interface ScrubOptions {
 }
 
 /**
- * Call list layouts of the dialers iys-gate fronts: where the number is. `vicidial`: VICIdial's
- * list loader "standard format" (vendor_lead_code, source_code, list_id, phone_code,
- * phone_number, …: the 5th field) or its export with a `phone_number` header.
+ * Call list layouts of the dialers iys-gate fronts: where the number is, and whether the dialer
+ * always reads the first record as a header (`header`, the default of query `header`).
+ * - `vicidial`: VICIdial's list loader "standard format" (vendor_lead_code, source_code, list_id,
+ *   phone_code, phone_number, …: the 5th field) or its export with a `phone_number` header.
+ * - `goautodial`: GOautodial's lead upload (github.com/goautodial/goAPIv2
+ *   `goUploadLeads/goUploadMe.php`): the first record is always skipped as the header, then
+ *   phone_number, vendor_lead_code, phone_code, title, first_name, … comments (21 standard
+ *   columns, custom fields after them): the number is the 1st field. Its `alt_phone` (18th
+ *   field) is not screened: a dialer set to auto-alt-dial calls it too (README "Calls").
+ * Verimor's and Netgsm's panels take Excel/CSV uploads, but neither publishes a column layout
+ * (Verimor docs `oim/bulut-santralim/otomatik-arama.md` says only "Excel/CSV"); their API lists
+ * are screened by the proxy adapters instead (`phone_list`, `data.numbers`).
  */
 export const LIST_FORMATS = {
   generic: { names: [] as string[], position: 0 },
   vicidial: { names: ['phone_number'], position: 4 },
-} as const;
+  goautodial: { names: [] as string[], position: 0, header: 'true' },
+} as const satisfies Record<string, { names: readonly string[]; position: number; header?: HeaderMode }>;
 export type ListFormat = keyof typeof LIST_FORMATS;
 
 /** Running counts of a scrub (updated as output is produced). */
@@ -160,9 +170,9 @@ export class CallListScrub {
     // the scrub shares the request loop in 2 ms slices (loop-slice.ts, issue 12 item 6): a
     // concurrent check waits at most about one slice (or one batch lookup) behind it
     const slice = new LoopSlice();
-    const headerMode = opts.header ?? 'auto';
     // where the recipient is: a position, or a header name resolved on the first record
-    const preset = LIST_FORMATS[opts.format ?? 'generic'];
+    const preset: { names: readonly string[]; position: number; header?: HeaderMode } = LIST_FORMATS[opts.format ?? 'generic'];
+    const headerMode = opts.header ?? preset.header ?? 'auto';
     let col: number = preset.position;
     let byName: string[] | null = preset.names.length > 0 ? [...preset.names] : null;
     if (opts.column !== undefined) {
