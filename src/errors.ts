@@ -34,6 +34,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_DECISION_LOG_UNAVAILABLE: { status: 503, message: 'Decision log cannot record: %s; nothing is decided or forwarded without its record (README "Proving decisions")' },
   GW_ERR_DECISION_NOT_FOUND: { status: 404, message: 'No decision with id %s in the decision log' },
   GW_ERR_STORE_CORRUPT: { status: 503, message: 'Data file %s is damaged (%s): the store was not opened; restore the file from a backup or move it aside and re-import the mirror (README "Data files")' },
+  GW_ERR_DATA_DIR_LOCKED: { status: 503, message: 'Data directory in use by %s (lock file %s): stop that process first, or give this one its own dataDir (README "Data files")' },
   GW_ERR_LOG_CORRUPT: { status: 500, message: 'Data file %s is damaged at byte %s (%s): not truncated, records after it would be lost; see README "Data files"' },
   // --- calendar -------------------------------------------------------------------------------
   GW_ERR_CALENDAR_OUT_OF_RANGE: { status: 422, message: 'No holiday table for year %s (covered: %s)' },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { gatewayError } from '../errors.ts';
 
 /** The holder refreshes its lock file's mtime this often (ms). */
 const REFRESH_MS = 2_000;
@@ -21,7 +22,8 @@ const OURS = new Set<string>();
  *   pid 1 with one hostname) and was refreshed within the last 10 s.
  * Anything else (crash, `kill -9`, a file from before this format) is taken over.
  * @returns the release function (stops the refresh, removes the file)
- * @throws Error naming the holder when the directory is in use (e.g. `iys-gate import` while serving)
+ * @throws GW_ERR_DATA_DIR_LOCKED naming the holder and the lock file when the directory is in use
+ *   (e.g. `iys-gate import` while serving); the message keeps the words "in use by <holder>"
  */
 export function acquireLock(path: string): () => void {
   const nonce = randomBytes(6).toString('hex');
@@ -44,7 +46,7 @@ export function acquireLock(path: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = heldBy(path);
-      if (holder !== null) throw new Error(`data directory is in use by ${holder} (${path}); stop it first`);
+      if (holder !== null) throw gatewayError('GW_ERR_DATA_DIR_LOCKED', [holder, path]);
       try { unlinkSync(path); } catch { /* taken by another starter meanwhile: retry decides */ }
     }
   }

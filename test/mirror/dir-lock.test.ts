@@ -19,6 +19,7 @@ t.test('another host (container) holding a fresh lock: refused; its stale lock: 
   const path = lockPath(t);
   writeFileSync(path, '1 other-container-7f3a abcdef');
   t.throws(() => acquireLock(path), /in use by process 1 on host other-container-7f3a/);
+  t.throws(() => acquireLock(path), { code: 'GW_ERR_DATA_DIR_LOCKED' }, 'a coded boot error, not a bare Error');
   age(path, 11_000);
   const release = acquireLock(path);
   t.match(readFileSync(path, 'utf8'), new RegExp(`^${process.pid} ${hostname()} [0-9a-f]{12}$`));
