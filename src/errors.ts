@@ -16,6 +16,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_BATCH_TOO_LARGE: { status: 413, message: 'Batch holds %s recipients; at most %s allowed' },
   GW_ERR_BAD_JSON: { status: 400, message: 'Body is not valid JSON: %s' },
   GW_ERR_NOT_FOUND: { status: 404, message: 'Route %s not found' },
+  GW_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Route %s takes %s, not %s' },
   GW_ERR_BAD_REQUEST: { status: 400, message: 'Malformed HTTP request' },
   GW_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   GW_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time' },

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
@@ -48,7 +49,9 @@ export async function serve(opts: { configFile?: string | undefined; config?: Ga
   if (app.agi) await app.agi.listen();
   app.iys.start();
   if (config.importParser === 'worker') prewarmImportWorker();
-  app.log.info({ store: store.kind, dataDir: config.dataDir }, `iys-gate listening on ${address}`);
+  // where the mirror lives, said once (a new user looks for the LMDB file; never the Redis URL: it may hold a password)
+  const mirror = config.redisUrl ? 'redis' : config.store === 'lmdb' ? join(config.dataDir, 'mirror', 'consents.mdb') : join(config.dataDir, 'mirror');
+  app.log.info({ store: store.kind, dataDir: config.dataDir, mirror }, `iys-gate listening on ${address} (mirror: ${mirror})`);
   const smpp = config.smpp ? await startSmpp(app, config) : null;
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= shutdown(app, store, config, smpp));

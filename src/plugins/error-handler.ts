@@ -4,9 +4,12 @@ import { ERROR_DEFINITIONS, gatewayError, isGatewayError, type ErrorCode, type G
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 413: 'Payload Too Large',
-  409: 'Conflict', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  405: 'Method Not Allowed', 409: 'Conflict', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
   503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
+
+/** The methods a 405's Allow header may list (the gateway's routes use no others). */
+const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
 
 /** fastify's own codes → ours (so every answer carries a GW_ERR_* code). */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -95,6 +98,14 @@ export default fp(async function errorHandler(app: FastifyInstance) {
     reply.code(status).type('application/json').send(body);
   });
   app.setNotFoundHandler((req, reply) => {
+    // a path that is a route for other methods (GET /v1/check) gets 405 with Allow (RFC 9110 §15.5.6),
+    // not "not found": a new user's first curl otherwise reads as if the route did not exist
+    const path = req.url.split('?')[0]!;
+    const allow = ROUTE_METHODS.filter((m) => m !== req.method && app.hasRoute({ method: m, url: path }));
+    if (allow.length > 0 && !(req.method === 'HEAD' && allow.includes('GET'))) {
+      reply.code(405).header('allow', allow.join(', ')).send({ statusCode: 405, code: 'GW_ERR_METHOD_NOT_ALLOWED', error: 'Method Not Allowed', message: `Route ${path} takes ${allow.join(', ')}, not ${req.method}` });
+      return;
+    }
     reply.code(404).send({ statusCode: 404, code: 'GW_ERR_NOT_FOUND', error: 'Not Found', message: `Route ${req.method} ${req.url.split('?')[0]} not found` });
   });
 }, { name: 'iysgate-error-handler' });

@@ -51,6 +51,12 @@ t.test('bad input: coded 4xx naming the field, never 500', async (t) => {
   const nf = await gw.call('GET', '/v1/nope');
   t.equal(nf.status, 404);
   t.equal(nf.body.code, 'GW_ERR_NOT_FOUND');
+  // a route asked with the wrong method: 405 with Allow, not "not found" (a new user's first curl)
+  const wrong = await gw.call('GET', '/v1/check?recipient=5321234567');
+  t.equal(wrong.status, 405);
+  t.equal(wrong.body.code, 'GW_ERR_METHOD_NOT_ALLOWED');
+  t.match(wrong.body.message, /\/v1\/check takes POST, not GET/);
+  t.equal(wrong.headers.allow, 'POST');
 });
 
 t.test('batch: over the limit is 413 before validation; a bad item names its index (C36)', async (t) => {
