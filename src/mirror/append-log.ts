@@ -30,6 +30,14 @@ import { DEFAULT_MAX_RECORD_BYTES, LOG_MAGIC, encodeFrame, type LegacyFormat } f
  * - If a valid frame follows X, the damage is in the **middle**: records after it would be lost by
  *   truncating. Nothing is changed and `open` throws `GW_ERR_LOG_CORRUPT` naming the file and byte
  *   offset; the gateway refuses to start with it (README "Data files" says how to recover).
+ * - **Decided: a damaged last record is a torn tail** (test "a flipped byte in the last record
+ *   only"), even when its frame is whole (length and
+ *   bytes all present, only the CRC wrong). A crash during a write can leave exactly that (the
+ *   page holding the header reached the disk, part of the payload did not), and nothing read from
+ *   the file can tell it from bit rot of an acknowledged record. Refusing to start on it would
+ *   turn every such crash into an outage, so it is truncated like any tail; the bytes are kept
+ *   in `<file>.broken` and the warning names the offset, so a record lost to bit rot is still
+ *   there to inspect. Damage anywhere before the last record is never truncated (the rule above).
  *
  * ## Legacy files
  * Files written before this format (plain text lines, no magic) are read line by line through
