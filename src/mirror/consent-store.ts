@@ -1,5 +1,8 @@
 import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import type { PolicyRecord } from '../domain/policy.ts';
+import type { AppliedMovement, ApplyOptions } from './timeline.ts';
+
+export type { AppliedMovement, ApplyOptions } from './timeline.ts';
 
 /** Outcome of applying one movement to a store. */
 export type ApplyOutcome =
@@ -65,8 +68,22 @@ export interface ConsentStore {
    * Applies movements in array order, each atomically, keeping the newer record per key
    * (consent-order.ts). Durable before the promise resolves: a movement whose apply resolved
    * survives `kill -9`. Returns one outcome per movement.
+   *
+   * Every movement that is not a `duplicate` is also added to the key's movement history
+   * (`timeline`) with its applied time (`opts.appliedAtMs`, default now) in the same atomic unit
+   * as the record write (journal record, LMDB transaction, Redis script): a record change is
+   * never durable without its history entry.
    */
-  apply(movements: readonly Movement[]): Promise<ApplyOutcome[]>;
+  apply(movements: readonly Movement[], opts?: ApplyOptions): Promise<ApplyOutcome[]>;
+  /**
+   * The movement history of `key` (timeline.ts): each movement the store applied to the key, with
+   * its applied time (ms) and outcome, in apply order (oldest first); empty when none is known.
+   * Bounded by the store's retention (default 1,095 days; timeline.ts pruneTimeline: the last
+   * record applied before the cutoff is kept, so `recordAt` answers for any time inside it).
+   * Movements applied by a release without this history have no entry.
+   * @throws GW_ERR_STORE_UNAVAILABLE (rejects) as get
+   */
+  timeline(key: ConsentKey): Promise<AppliedMovement[]>;
   /** Every movement stored for `key`, newest first (bounded per key; see implementation). */
   history(key: ConsentKey): Promise<Movement[]>;
   /** Every current record, optionally of one brand; order unspecified. */

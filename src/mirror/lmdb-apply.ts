@@ -3,16 +3,19 @@ import { compareMovements, resolveMovement, sameMovement } from '../domain/conse
 import type { ConsentKey, Movement } from '../domain/types.ts';
 import type { ApplyOutcome } from './consent-store.ts';
 import {
-  FLAG_HAS_HISTORY, decodeHistory, decodeValue, encodeHistory, encodeValue, encodeValueInto,
-  keyBuffer, writeKey,
+  FLAG_HAS_HISTORY, TIMELINE_APPLIED, decodeHistory, decodeValue, encodeHistory, encodeValue, encodeValueInto,
+  keyBuffer, timelineKeyInto, writeKey,
 } from './lmdb-codec.ts';
+import { DEFAULT_TIMELINE_RETENTION_MS } from './timeline.ts';
 
-/** The three named databases of the LMDB environment (lmdb-codec.ts describes their bytes). */
+/** The named databases of the LMDB environment (lmdb-codec.ts describes their bytes). */
 export interface LmdbDatabases {
   env: RootDatabase;
   records: Database<Buffer, Buffer>;
   history: Database<Buffer, Buffer>;
   meta: Database<string, string>;
+  /** The movement history with applied times (timeline.ts; key and value: lmdb-codec.ts "Timeline"). */
+  timeline: Database<Buffer, Buffer>;
 }
 
 /**
@@ -27,7 +30,7 @@ export function openLmdbDatabases(path: string, mapSizeBytes: number): LmdbDatab
   const env = openLmdb({
     path,
     noSubdir: true,
-    maxDbs: 4,
+    maxDbs: 8,
     mapSize: mapSizeBytes,
     overlappingSync: false, // a commit means fsynced (lmdb-store.ts)
     noMemInit: true,
@@ -39,6 +42,7 @@ export function openLmdbDatabases(path: string, mapSizeBytes: number): LmdbDatab
     records: env.openDB<Buffer, Buffer>({ name: 'records', encoding: 'binary', keyEncoding: 'binary' }),
     history: env.openDB<Buffer, Buffer>({ name: 'history', encoding: 'binary', keyEncoding: 'binary' }),
     meta: env.openDB<string, string>({ name: 'meta', encoding: 'string' }),
+    timeline: env.openDB<Buffer, Buffer>({ name: 'timeline', encoding: 'binary', keyEncoding: 'binary' }),
   };
 }
 
@@ -53,9 +57,25 @@ export function openLmdbDatabases(path: string, mapSizeBytes: number): LmdbDatab
 export class LmdbWriter {
   readonly #wkey = Buffer.allocUnsafe(4096);
   readonly #wval = Buffer.allocUnsafe(4096);
+  readonly #tkey = Buffer.allocUnsafe(4096 + 11);
+  readonly #tval = Buffer.allocUnsafe(4096);
+  /** Sequence of this writer's timeline entries (orders entries of one key applied in the same ms); random start. */
+  #seq = Math.floor(Math.random() * 0x1_0000_0000);
+  /**
+   * The applied time (epoch ms) recorded in the timeline for the movements applied next: the
+   * caller sets it at the start of each transaction (LmdbStore.apply, LmdbImportSink.commit).
+   */
+  appliedAt = Date.now();
 
-  /** @param historyPerKey movements kept per key, current one included (≥ 1) */
-  constructor(private readonly records: Database<Buffer, Buffer>, private readonly history: Database<Buffer, Buffer>, private readonly historyPerKey: number) {}
+  /**
+   * @param historyPerKey movements kept per key, current one included (≥ 1)
+   * @param timeline the movement history database and its retention in ms (timeline.ts); null
+   *   writes none (tools that rewrite state, not movements)
+   */
+  constructor(
+    private readonly records: Database<Buffer, Buffer>, private readonly history: Database<Buffer, Buffer>, private readonly historyPerKey: number,
+    private readonly timeline: { db: Database<Buffer, Buffer>; retentionMs?: number } | null = null,
+  ) {}
 
   /** Applies `m` in the caller's write transaction; the outcome as ConsentStore.apply reports it. */
   applyOne(m: Movement): ApplyOutcome {
@@ -64,6 +84,7 @@ export class LmdbWriter {
     const v = records.getBinaryFast(k);
     if (v === undefined || v === null) {
       records.put(k, this.#valueOf(m, 0));
+      if (this.timeline) this.#note(k, m, true, false);
       return 'applied';
     }
     const flags = v[0]!;
@@ -79,7 +100,36 @@ export class LmdbWriter {
     if (outcome === 'applied') records.put(k, this.#valueOf(m, hasHist));
     else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, this.#valueOf(cur, hasHist));
     if (hasHist) this.history.put(k, encodeHistory(hist));
+    if (this.timeline) this.#note(k, m, outcome === 'applied', true);
     return outcome;
+  }
+
+  /**
+   * Adds `m` to the timeline of key bytes `k` at `appliedAt`, then (for a key seen before) drops
+   * what retention no longer needs (timeline.ts pruneTimeline; one cursor step when nothing is old).
+   */
+  #note(k: Buffer, m: Movement, applied: boolean, seen: boolean): void {
+    const tl = this.timeline!;
+    const at = this.appliedAt;
+    const tk = this.#tkey.length >= k.length + 11 ? this.#tkey : Buffer.allocUnsafe(k.length + 11);
+    const n = timelineKeyInto(k, at, this.#seq, tk);
+    this.#seq = (this.#seq + 1) >>> 0;
+    const vlen = 16 + (m.transactionId === null ? 0 : 2 + 3 * m.transactionId.length) + 4 * (m.retailerAccess?.length ?? 0);
+    const val = vlen <= this.#tval.length ? this.#tval.subarray(0, encodeValueInto(m, this.#tval, 0, applied ? TIMELINE_APPLIED : 0)) : encodeValue(m, applied ? TIMELINE_APPLIED : 0);
+    tl.db.put(tk.subarray(0, n), val);
+    if (!seen) return;
+    const cutoff = at - (tl.retentionMs ?? DEFAULT_TIMELINE_RETENTION_MS);
+    if (cutoff < 0) return;
+    const start = Buffer.allocUnsafe(k.length + 11);
+    timelineKeyInto(k, 0, 0, start);
+    const end = Buffer.allocUnsafe(k.length + 11);
+    timelineKeyInto(k, cutoff, 0xffff_ffff, end);
+    const old: { key: Buffer; applied: boolean }[] = [];
+    for (const e of tl.db.getRange({ start, end })) old.push({ key: Buffer.from(e.key), applied: (e.value[0]! & TIMELINE_APPLIED) !== 0 });
+    if (old.length === 0 || (old.length === 1 && old[0]!.applied)) return;
+    let keep = -1;
+    for (let i = 0; i < old.length; i++) if (old[i]!.applied) keep = i;
+    for (let i = 0; i < old.length; i++) if (i !== keep) tl.db.remove(old[i]!.key);
   }
 
   /** Older movements of `key` (current record excluded), newest first. */

@@ -19,12 +19,21 @@ import { RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource 
  *
  * History value: the older movements of a key (current record excluded), newest first, each as
  * uint16 LE length + record value (flag HAS_HISTORY unused inside it).
+ *
+ * Timeline (movement history with applied times, timeline.ts), its own database: key = the record
+ * key · 0x00 · appliedAt uint48 BE (epoch ms) · sequence uint32 BE (11 bytes more; no record key
+ * holds a 0x00 byte after its 6-byte head, so one key's entries are one range, in time order);
+ * value = the movement as a record value whose flag TIMELINE_APPLIED marks `applied` (else
+ * `ignoredOlder`). A usual phone movement: 23-byte key + 42-byte value, about 80 bytes on disk
+ * with LMDB's node header and page fill (bench/README.md).
  */
 
 export { FLAG_NONCANONICAL, FLAG_RET } from './policy-view.ts';
 import { FLAG_NONCANONICAL, FLAG_RET } from './policy-view.ts';
 /** The key has older movements in the history DB. */
 export const FLAG_HAS_HISTORY = 4;
+/** In a timeline value (never in a record value): the movement became the current record. */
+export const TIMELINE_APPLIED = 4;
 const FLAG_TX_HEX = 8;
 const FLAG_TX_TEXT = 16;
 const FLAG_RETAILER = 32;
@@ -68,6 +77,25 @@ export function keyBuffer(k: ConsentKey): Buffer {
   const scratch = Buffer.allocUnsafe(6 + 4 * k.recipient.length);
   const n = writeKey(k, scratch);
   return Buffer.from(scratch.subarray(0, n));
+}
+
+/**
+ * Writes the timeline key of record key bytes `k` at `appliedAt` (ms, < 2^48) with `seq` into
+ * `out` (≥ k.length + 11 bytes); returns its length.
+ */
+export function timelineKeyInto(k: Uint8Array, appliedAt: number, seq: number, out: Buffer): number {
+  out.set(k, 0);
+  const o = k.length;
+  out[o] = 0;
+  out.writeUIntBE(appliedAt, o + 1, 6);
+  out.writeUInt32BE(seq >>> 0, o + 7);
+  return o + 11;
+}
+
+/** The applied time (ms) inside a timeline key. */
+export function timelineKeyTime(tk: Uint8Array): number {
+  const b = Buffer.from(tk.buffer, tk.byteOffset, tk.length);
+  return b.readUIntBE(b.length - 10, 6);
 }
 
 /** Inverse of writeKey. */

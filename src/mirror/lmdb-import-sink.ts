@@ -5,6 +5,8 @@ import { LmdbWriter, openLmdbDatabases, type LmdbDatabases } from './lmdb-apply.
 /** Where an import worker writes: LmdbStore.importTarget(). */
 export interface LmdbImportTarget {
   lmdbPath: string; mapSizeBytes: number; historyPerKey: number;
+  /** Retention of the movement history (timeline.ts), ms; default 1,095 days. */
+  timelineRetentionMs?: number;
   /** Transaction bounds (LmdbImportSink's constructor); defaults when absent. */
   txnRows?: number; txnMs?: number;
 }
@@ -40,7 +42,10 @@ export class LmdbImportSink {
     this.txnRows = Math.max(1, target.txnRows ?? 250_000);
     this.txnMs = Math.max(1, target.txnMs ?? 1000);
     this.#dbs = openLmdbDatabases(target.lmdbPath, target.mapSizeBytes);
-    this.#writer = new LmdbWriter(this.#dbs.records, this.#dbs.history, target.historyPerKey);
+    // every imported row gets its movement-history entry (timeline.ts) in the same transaction
+    this.#writer = new LmdbWriter(this.#dbs.records, this.#dbs.history, target.historyPerKey, {
+      db: this.#dbs.timeline, ...(target.timelineRetentionMs !== undefined ? { retentionMs: target.timelineRetentionMs } : {}),
+    });
   }
 
   /** Queues a movement (applied by a later `commit`). */
@@ -65,6 +70,7 @@ export class LmdbImportSink {
       let i = start;
       const t0 = performance.now();
       this.#dbs.env.transactionSync(() => {
+        writer.appliedAt = Date.now(); // one applied time per transaction (at most txnMs apart from the commit)
         while (i < end) {
           c[writer.applyOne(list[i++]!)]++;
           if ((i & 1023) === 0 && performance.now() - t0 >= this.txnMs) break;

@@ -11,9 +11,10 @@ import { checkLmdbFile } from './lmdb-check.ts';
 import { policyView } from './policy-view.ts';
 import { LmdbWriter, openLmdbDatabases } from './lmdb-apply.ts';
 import {
-  FLAG_HAS_HISTORY, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
-  encodeValue, keyBuffer, readKey, writeKey,
+  FLAG_HAS_HISTORY, TIMELINE_APPLIED, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
+  encodeValue, keyBuffer, readKey, timelineKeyInto, timelineKeyTime, writeKey,
 } from './lmdb-codec.ts';
+import { DEFAULT_TIMELINE_RETENTION_MS, type AppliedMovement, type ApplyOptions } from './timeline.ts';
 
 /** Options of the LMDB store. */
 export interface LmdbStoreOptions {
@@ -25,6 +26,8 @@ export interface LmdbStoreOptions {
   mapSizeBytes?: number;
   /** Receives warnings. Default: ignored. */
   warn?: (msg: string) => void;
+  /** How long the movement history (timeline) is kept, ms. Default 1,095 days (decisions.retentionDays). */
+  timelineRetentionMs?: number;
 }
 
 /** File name of the LMDB environment inside `dataDir`. */
@@ -56,6 +59,7 @@ export class LmdbStore implements ConsentStore {
   #records: Database<Buffer, Buffer> | null = null;
   #history: Database<Buffer, Buffer> | null = null;
   #meta: Database<string, string> | null = null;
+  #timeline: Database<Buffer, Buffer> | null = null;
   #lock: (() => void) | null = null;
   readonly #scratch = Buffer.allocUnsafe(4096);
   /** Writes not yet resolved, and the ref'd timer that keeps the event loop alive meanwhile (see #track). */
@@ -85,7 +89,8 @@ export class LmdbStore implements ConsentStore {
       this.#records = dbs.records;
       this.#history = dbs.history;
       this.#meta = dbs.meta;
-      this.#writer = new LmdbWriter(dbs.records, dbs.history, this.#opts.historyPerKey);
+      this.#timeline = dbs.timeline;
+      this.#writer = new LmdbWriter(dbs.records, dbs.history, this.#opts.historyPerKey, { db: dbs.timeline, retentionMs: this.#retentionMs });
     } catch (err) {
       this.#lock();
       this.#lock = null;
@@ -102,6 +107,7 @@ export class LmdbStore implements ConsentStore {
     this.#records = null;
     this.#history = null;
     this.#meta = null;
+    this.#timeline = null;
     this.#writer = null;
     try {
       await env.close();
@@ -112,6 +118,7 @@ export class LmdbStore implements ConsentStore {
   }
 
   get #mapSize(): number { return this.#opts.mapSizeBytes ?? 256 * 1024 ** 3; }
+  get #retentionMs(): number { return this.#opts.timelineRetentionMs ?? DEFAULT_TIMELINE_RETENTION_MS; }
 
   /**
    * Where another thread of this process may write this store's mirror directly (the import
@@ -120,9 +127,9 @@ export class LmdbStore implements ConsentStore {
    * Null when closed. Each write the worker makes must be followed by `sawExternalCommit()` on
    * this thread before it is reported as done.
    */
-  importTarget(): { lmdbPath: string; mapSizeBytes: number; historyPerKey: number } | null {
+  importTarget(): { lmdbPath: string; mapSizeBytes: number; historyPerKey: number; timelineRetentionMs: number } | null {
     if (!this.#env) return null;
-    return { lmdbPath: join(this.#opts.dataDir, LMDB_FILE), mapSizeBytes: this.#mapSize, historyPerKey: this.#opts.historyPerKey };
+    return { lmdbPath: join(this.#opts.dataDir, LMDB_FILE), mapSizeBytes: this.#mapSize, historyPerKey: this.#opts.historyPerKey, timelineRetentionMs: this.#retentionMs };
   }
 
   /**
@@ -180,13 +187,15 @@ export class LmdbStore implements ConsentStore {
    * and fsynced (group commit with every other write queued meanwhile).
    * @throws GW_ERR_STORE_UNAVAILABLE (rejects) when closed or when LMDB fails (disk full, map full)
    */
-  async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+  async apply(movements: readonly Movement[], opts?: ApplyOptions): Promise<ApplyOutcome[]> {
     if (movements.length === 0) return [];
     const env = this.#live();
+    const at = opts?.appliedAtMs ?? Date.now();
     try {
       return await this.#track(env.transaction(() => {
         const out: ApplyOutcome[] = new Array(movements.length);
         const writer = this.#writer!;
+        writer.appliedAt = at;
         for (let i = 0; i < movements.length; i++) out[i] = writer.applyOne(movements[i]!);
         return out;
       }));
@@ -201,6 +210,26 @@ export class LmdbStore implements ConsentStore {
     const cur = decodeValue(key, v);
     const older = v[0]! & FLAG_HAS_HISTORY ? this.#readHistory(key) : [];
     return [cur, ...older].sort((a, b) => compareMovements(b, a));
+  }
+
+  /** The key's movement history (ConsentStore.timeline): one range of the timeline database, in time order. */
+  async timeline(key: ConsentKey): Promise<AppliedMovement[]> {
+    const db = this.#timeline;
+    if (!db) throw storeUnavailable(null, 'the LMDB store is closed');
+    const k = keyBuffer(key);
+    const start = Buffer.allocUnsafe(k.length + 11);
+    timelineKeyInto(k, 0, 0, start);
+    const end = Buffer.allocUnsafe(k.length + 11);
+    timelineKeyInto(k, 2 ** 48 - 1, 0xffff_ffff, end);
+    try {
+      const out: AppliedMovement[] = [];
+      for (const { key: tk, value } of db.getRange({ start, end, snapshot: true })) {
+        out.push({ movement: decodeValue(key, value), appliedAt: timelineKeyTime(tk), outcome: value[0]! & TIMELINE_APPLIED ? 'applied' : 'ignoredOlder' });
+      }
+      return out;
+    } catch (err) {
+      throw storeUnavailable(err, `LMDB read failed: ${(err as Error).message}`);
+    }
   }
 
   /** Every current record (of one brand: one key range), in key order, from one read snapshot. */

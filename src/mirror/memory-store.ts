@@ -6,6 +6,7 @@ import { resolveMovement, sameMovement, compareMovements } from '../domain/conse
 import type { PolicyRecord } from '../domain/policy.ts';
 import { CONSENT_SOURCES, type ConsentKey, type ConsentRecord, type ConsentSource, type Movement } from '../domain/types.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
+import { DEFAULT_TIMELINE_RETENTION_MS, pruneTimeline, type AppliedMovement, type ApplyOptions } from './timeline.ts';
 import { storeUnavailable } from '../errors.ts';
 import { FLAG_NONCANONICAL, FLAG_RET, policyView } from './policy-view.ts';
 import { AppendLog, readLogFile, writeLogFileSync, type LegacyFormat, type LogFs } from './append-log.ts';
@@ -25,7 +26,12 @@ export interface MemoryStoreOptions {
   warn?: (msg: string) => void;
   /** File layer of the journal's append path (append-log.ts `LogFs`); tests inject a slow or failing fsync. */
   fs?: LogFs;
+  /** How long the movement history (timeline) is kept, ms. Default 1,095 days (decisions.retentionDays). */
+  timelineRetentionMs?: number;
 }
+
+/** One timeline entry in memory (timeline.ts AppliedMovement, without the key). */
+interface TimelineEntry { m: Movement; appliedAt: number; outcome: 'applied' | 'ignoredOlder' }
 
 const SHARDS = 16; // a V8 Map holds at most 2^24 entries; shards lift the limit per (brand, type)
 const TX_BYTES = 32;
@@ -51,6 +57,10 @@ const UPPER_HEX = /[A-F]/;
 export class MemoryStore implements ConsentStore {
   readonly kind = 'embedded' as const;
   readonly #opts: Required<Omit<MemoryStoreOptions, 'warn' | 'fs'>> & Pick<MemoryStoreOptions, 'warn' | 'fs'>;
+  /** Movement history per slot (timeline.ts), in apply order. */
+  readonly #timeline = new Map<number, TimelineEntry[]>();
+  /** Applied time of the movements being applied or replayed now; null = unknown (no timeline entry). */
+  #appliedAt: number | null = null;
   readonly #brands = new Map<number, Map<string, number>[][]>();
   #cap = 0;
   #count = 0;
@@ -73,6 +83,7 @@ export class MemoryStore implements ConsentStore {
       dataDir: opts.dataDir,
       compactJournalBytes: opts.compactJournalBytes ?? 256 * 1024 * 1024,
       historyPerKey: opts.historyPerKey ?? 32,
+      timelineRetentionMs: opts.timelineRetentionMs ?? DEFAULT_TIMELINE_RETENTION_MS,
       warn: opts.warn,
       fs: opts.fs,
     };
@@ -166,11 +177,13 @@ export class MemoryStore implements ConsentStore {
    * @throws GW_ERR_STORE_UNAVAILABLE (rejects) when a durable store is not open (closed at
    *   shutdown: nothing may be acknowledged that would not reach the journal), or its journal failed
    */
-  async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+  async apply(movements: readonly Movement[], opts?: ApplyOptions): Promise<ApplyOutcome[]> {
     this.#assertWritable();
-    const { outcomes, lines } = this.applyInMemory(movements);
+    const at = opts?.appliedAtMs ?? Date.now();
+    const { outcomes, lines } = this.applyInMemory(movements, at);
     if (this.#log && lines.length > 0) {
-      await this.#log.append(lines.join('')).catch((err: unknown) => { throw journalFailed(err); });
+      // the applied time heads the journal record: replay gives each movement its timeline entry
+      await this.#log.append(`#t\t${at}\n` + lines.join('')).catch((err: unknown) => { throw journalFailed(err); });
       if (this.#log.bytes >= this.#opts.compactJournalBytes) {
         this.maybeCompact().catch((err: unknown) => this.#opts.warn?.(`journal compaction failed: ${(err as Error).message}`));
       }
@@ -187,16 +200,28 @@ export class MemoryStore implements ConsentStore {
    * Applies movements to memory only and returns the journal lines to persist. Used by apply()
    * and by replay; exposed for the importer, which batches journal writes itself.
    */
-  applyInMemory(movements: readonly Movement[]): { outcomes: ApplyOutcome[]; lines: string[] } {
+  applyInMemory(movements: readonly Movement[], appliedAt: number = Date.now()): { outcomes: ApplyOutcome[]; lines: string[] } {
     const outcomes: ApplyOutcome[] = new Array(movements.length);
     const lines: string[] = [];
-    for (let i = 0; i < movements.length; i++) {
-      const m = movements[i]!;
-      const o = this.#applyOne(m);
-      outcomes[i] = o;
-      if (o !== 'duplicate') lines.push(movementToLine(m));
+    this.#appliedAt = appliedAt;
+    try {
+      for (let i = 0; i < movements.length; i++) {
+        const m = movements[i]!;
+        const o = this.#applyOne(m);
+        outcomes[i] = o;
+        if (o !== 'duplicate') lines.push(movementToLine(m));
+      }
+    } finally {
+      this.#appliedAt = null;
     }
     return { outcomes, lines };
+  }
+
+  async timeline(key: ConsentKey): Promise<AppliedMovement[]> {
+    const slot = this.#slotOf(key, false);
+    const list = slot < 0 ? undefined : this.#timeline.get(slot);
+    if (!list) return [];
+    return list.map((e) => ({ movement: { ...e.m, brandCode: key.brandCode, recipientType: key.recipientType, type: key.type, recipient: key.recipient }, appliedAt: e.appliedAt, outcome: e.outcome }));
   }
 
   async history(key: ConsentKey): Promise<Movement[]> {
@@ -268,6 +293,7 @@ export class MemoryStore implements ConsentStore {
     if (slot >= this.#count) { // new key: #slotOf reserved a fresh slot
       this.#count = slot + 1;
       this.#write(slot, m);
+      this.#note(slot, m, 'applied');
       return 'applied';
     }
     const cur = this.#decode(m, slot);
@@ -285,7 +311,20 @@ export class MemoryStore implements ConsentStore {
     }
     if (list.length > this.#opts.historyPerKey - 1) list.length = this.#opts.historyPerKey - 1;
     this.#history.set(slot, list);
+    this.#note(slot, m, outcome);
     return outcome;
+  }
+
+  /** Adds a timeline entry for `m` at the current applied time (none when unknown), then applies retention. */
+  #note(slot: number, m: Movement, outcome: 'applied' | 'ignoredOlder'): void {
+    const at = this.#appliedAt;
+    if (at === null) return;
+    const list = this.#timeline.get(slot);
+    const e: TimelineEntry = { m: detach(m), appliedAt: at, outcome };
+    if (!list) { this.#timeline.set(slot, [e]); return; }
+    list.push(e);
+    const kept = pruneTimeline(list, at - this.#opts.timelineRetentionMs);
+    if (kept !== list) this.#timeline.set(slot, kept);
   }
 
   #slotOf(key: ConsentKey, create: boolean): number {
@@ -364,6 +403,7 @@ export class MemoryStore implements ConsentStore {
   /** One journal or snapshot record: one or more lines (a legacy record is one line without `\n`). */
   #replayRecord(payload: Buffer, file: string): void {
     const text = payload.toString('utf8');
+    this.#appliedAt = null; // a record states its applied time in a first `#t` line (none: unknown)
     let start = 0;
     for (let nl = text.indexOf('\n'); ; nl = text.indexOf('\n', start)) {
       const end = nl < 0 ? text.length : nl;
@@ -371,9 +411,16 @@ export class MemoryStore implements ConsentStore {
       if (nl < 0) break;
       start = nl + 1;
     }
+    this.#appliedAt = null;
   }
 
   #replayLine(line: string, file: string): void {
+    if (line.startsWith('#t\t')) {
+      const at = Number(line.slice(3));
+      this.#appliedAt = Number.isSafeInteger(at) ? at : null;
+      return;
+    }
+    if (line.startsWith('#T\t')) { this.#replayTimelineLine(line, file); return; }
     if (line.startsWith('#m\t')) {
       const [, name, value] = line.split('\t');
       if (name !== undefined && value !== undefined) this.#meta.set(name, JSON.parse(value) as string);
@@ -383,6 +430,24 @@ export class MemoryStore implements ConsentStore {
     // inside a record whose checksum holds: only a line of an unknown (newer) format gets here
     if (m === null) { this.#opts.warn?.(`${file}: unreadable line in a valid record skipped (written by a newer release?)`); return; }
     this.#applyOne(m);
+  }
+
+  /** A snapshot's timeline entry: `#T`, appliedAt ms, `a` (applied) or `i` (ignoredOlder), then the movement line. */
+  #replayTimelineLine(line: string, file: string): void {
+    const t1 = line.indexOf('\t', 3);
+    const t2 = t1 < 0 ? -1 : line.indexOf('\t', t1 + 1);
+    const at = Number(line.slice(3, t1));
+    const o = line.slice(t1 + 1, t2);
+    const m = t2 < 0 ? null : lineToMovement(line.slice(t2 + 1));
+    if (m === null || !Number.isSafeInteger(at) || (o !== 'a' && o !== 'i')) {
+      this.#opts.warn?.(`${file}: unreadable movement-history line skipped`);
+      return;
+    }
+    const slot = this.#slotOf(m, false);
+    if (slot < 0) return; // the snapshot writes a key's records before its timeline
+    const e: TimelineEntry = { m: detach(m), appliedAt: at, outcome: o === 'a' ? 'applied' : 'ignoredOlder' };
+    const list = this.#timeline.get(slot);
+    if (list) list.push(e); else this.#timeline.set(slot, [e]);
   }
 
   /**
@@ -403,6 +468,8 @@ export class MemoryStore implements ConsentStore {
               const hist = self.#history.get(slot);
               if (hist) for (let i = hist.length - 1; i >= 0; i--) chunk.push(movementToLine(hist[i]!));
               chunk.push(movementToLine(self.#decode(key, slot)));
+              const tl = self.#timeline.get(slot);
+              if (tl) for (const e of tl) chunk.push(`#T\t${e.appliedAt}\t${e.outcome === 'applied' ? 'a' : 'i'}\t${movementToLine(e.m)}`);
               if (chunk.length >= 10000) { yield chunk.join(''); chunk = []; }
             }
           }

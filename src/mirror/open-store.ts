@@ -27,6 +27,8 @@ export async function openStore(
   warn: (msg: string) => void = (m) => process.stderr.write(`iys-gate: warning: ${m}\n`),
   opts: { onMigrationProgress?: MigrationProgress } = {},
 ): Promise<ConsentStore> {
+  // the movement history (timeline.ts) is kept as long as the decisions it proves (issue 15)
+  const timelineRetentionMs = config.decisions.retentionDays * 86_400_000;
   if (config.redisUrl) {
     const { createRedisStore } = await import('./redis-store.ts');
     const store = createRedisStore({
@@ -37,6 +39,7 @@ export async function openStore(
       timeoutPerKeyUs: config.redis.timeoutPerKeyUs,
       readSliceKeys: config.redis.readSliceKeys,
       ...(config.redis.timeoutCapMs !== undefined ? { timeoutCapMs: config.redis.timeoutCapMs } : {}),
+      timelineRetentionMs,
       cache: config.redis.cacheMaxEntries > 0 ? { maxEntries: config.redis.cacheMaxEntries, maxBytes: config.redis.cacheMaxBytes } : false,
     });
     await store.open();
@@ -45,7 +48,7 @@ export async function openStore(
   const dir = join(config.dataDir, 'mirror');
   if (config.store === 'lmdb') {
     const { LmdbStore } = await import('./lmdb-store.ts');
-    const store = new LmdbStore({ dataDir: dir, warn });
+    const store = new LmdbStore({ dataDir: dir, warn, timelineRetentionMs });
     await store.open();
     try {
       const { migrateLegacyMirror, needsMigration } = await import('./migrate-store.ts');
@@ -64,7 +67,7 @@ export async function openStore(
     }
     return store;
   }
-  const store = new MemoryStore({ dataDir: dir, warn });
+  const store = new MemoryStore({ dataDir: dir, warn, timelineRetentionMs });
   await store.open();
   return store;
 }

@@ -5,6 +5,7 @@ import { gatewayError } from '../errors.ts';
 import type { ConsentKey, ConsentRecord, Movement } from '../domain/types.ts';
 import type { PolicyRecord } from '../domain/policy.ts';
 import type { ApplyOutcome, ConsentStore } from './consent-store.ts';
+import { DEFAULT_TIMELINE_RETENTION_MS, type AppliedMovement, type ApplyOptions } from './timeline.ts';
 import { ConsentCache, validateCacheOptions, type ConsentCacheOptions } from './cached-store.ts';
 import { decodeField, decodeHistory, decodeValue, encodeField, encodeValue, fnv1a } from './redis-codec.ts';
 import { planRead, POLICY_VIEWS, sliceRead, WHOLE_RECORDS, type ReadKind } from './redis-reads.ts';
@@ -85,6 +86,8 @@ export interface RedisStoreOptions {
   bucketCount?: number;
   /** Movements kept per key, current record included (default 20, ≥ 1). */
   maxHistory?: number;
+  /** How long the movement history (timeline.ts) is kept, ms. Default 1,095 days (decisions.retentionDays). */
+  timelineRetentionMs?: number;
   /**
    * In-process lru-cache in front of Redis, invalidated by pub/sub on every write; `false`
    * disables it. Default `{ maxEntries: 100_000, maxBytes: 64 MiB, ttlMs: 60_000 }`.
@@ -108,13 +111,13 @@ export interface RedisStoreOptions {
 }
 
 const DEFAULT_CACHE: ConsentCacheOptions = { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, ttlMs: 60_000 };
-const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-2n.lua', import.meta.url), 'utf8');
+const APPLY_LUA = readFileSync(new URL('./lua/applyMovements-3n.lua', import.meta.url), 'utf8');
 const GET_LUA = readFileSync(new URL('./lua/getRecords-n.lua', import.meta.url), 'utf8');
 const OUTBOX_ADD_PART = readFileSync(new URL('./lua/outboxAdd-part.lua', import.meta.url), 'utf8');
 /** The İYS outbox add alone (redis-outbox.ts). */
 export const OUTBOX_ADD_LUA = OUTBOX_ADD_PART.replaceAll('ARGV_BASE', '0') + '\nreturn 1\n';
 /** Outbox add, then the movements, in one script: a refusal queued and applied atomically. */
-const OUTBOX_APPLY_LUA = OUTBOX_ADD_PART.replaceAll('ARGV_BASE', '4') + '\n' + APPLY_LUA;
+const OUTBOX_APPLY_LUA = OUTBOX_ADD_PART.replaceAll('ARGV_BASE', '6') + '\n' + APPLY_LUA;
 /** Half-life of the slow round trips that widen read bounds (ms). */
 const HALF_LIFE_MS = 2_000;
 const OUTCOMES: Record<number, ApplyOutcome> = { 0: 'ignoredOlder', 1: 'applied', 2: 'duplicate' };
@@ -140,6 +143,8 @@ export class RedisStore implements ConsentStore {
   readonly keyPrefix: string;
   readonly bucketCount: number;
   readonly maxHistory: number;
+  /** Retention of the movement history, ms. */
+  readonly timelineRetentionMs: number;
   /** The in-process cache, or null when disabled. */
   readonly cache: ConsentCache | null;
   /** Boot warnings collected by the last open(). */
@@ -190,6 +195,7 @@ export class RedisStore implements ConsentStore {
       throw gatewayError('GW_ERR_CONFIG_INVALID', [`bucketCount must be a power of two (got ${this.bucketCount})`]);
     }
     this.maxHistory = positiveInt('maxHistory', opts.maxHistory, 20);
+    this.timelineRetentionMs = positiveInt('timelineRetentionMs', opts.timelineRetentionMs, DEFAULT_TIMELINE_RETENTION_MS);
     this.chunk = positiveInt('applyChunkSize', opts.applyChunkSize, 500);
     const heartbeatMs = positiveInt('heartbeatMs', opts.heartbeatMs, 1000);
     const cacheOpts = opts.cache === undefined ? DEFAULT_CACHE : opts.cache;
@@ -202,7 +208,7 @@ export class RedisStore implements ConsentStore {
     this.client.defineCommand('iysApply', { lua: APPLY_LUA });
     this.client.defineCommand('iysGet', { lua: GET_LUA, readOnly: true });
     // one bucket per call (cluster): a fixed key count lets auto-pipelining route by the first key
-    this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 2 });
+    this.client.defineCommand('iysApply1', { lua: APPLY_LUA, numberOfKeys: 3 });
     this.client.defineCommand('iysOutboxApply', { lua: OUTBOX_APPLY_LUA });
     this.feed = this.cache === null ? null : new InvalidationFeed({
       client: this.client, channel: this.channel, origin: this.origin, cache: this.cache, heartbeatMs, connectMs: this.connectMs,
@@ -218,6 +224,11 @@ export class RedisStore implements ConsentStore {
   /** Key of bucket `b` of current records. */
   private curKey(b: number): string {
     return `${this.keyPrefix}c{${b.toString(36)}}`;
+  }
+
+  /** Key of bucket `b` of movement histories (timeline.ts). */
+  private timelineKey(b: number): string {
+    return `${this.keyPrefix}t{${b.toString(36)}}`;
   }
 
   private histKey(b: number): string {
@@ -445,9 +456,10 @@ export class RedisStore implements ConsentStore {
    * @throws `GW_ERR_STORE_UNAVAILABLE` (some movements may have been applied; re-applying is
    *   safe), `GW_ERR_VALIDATION` for a movement the encoding cannot hold (nothing applied)
    */
-  async apply(movements: readonly Movement[]): Promise<ApplyOutcome[]> {
+  async apply(movements: readonly Movement[], opts?: ApplyOptions): Promise<ApplyOutcome[]> {
     const n = movements.length;
     if (n === 0) return [];
+    const [appliedAt, cutoff] = this.#times(opts);
     const fields: string[] = new Array<string>(n);
     const values: Buffer[] = new Array<Buffer>(n);
     const buckets: number[] = new Array<number>(n);
@@ -483,7 +495,7 @@ export class RedisStore implements ConsentStore {
     try {
       await withTimeout(Promise.all(calls.map(async (idx) => {
         const { keys, packed } = this.#pack(idx, fieldBytes, values, buckets);
-        const args: (string | Buffer | number)[] = [this.maxHistory, this.channel, this.origin, packed];
+        const args: (string | Buffer | number)[] = [this.maxHistory, this.channel, this.origin, packed, appliedAt, cutoff];
         const res = await run(keys.length, ...keys, ...args);
         for (let j = 0; j < idx.length; j++) outcomes[idx[j]!] = OUTCOMES[res[j]!] ?? 'ignoredOlder';
       })), this.writeMs * Math.ceil(n / 5000), 'apply');
@@ -496,7 +508,14 @@ export class RedisStore implements ConsentStore {
     return outcomes;
   }
 
-  /** Keys (current, history per bucket) and the packed argument of one apply call (applyMovements-2n.lua). */
+  /** ARGV[5] and ARGV[6] of applyMovements-3n.lua: the applied time and the retention cutoff, 13 digits each. */
+  #times(opts?: ApplyOptions): [string, string] {
+    const at = opts?.appliedAtMs ?? Date.now();
+    const pad = (ms: number) => String(Math.max(0, Math.min(ms, 9_999_999_999_999))).padStart(13, '0');
+    return [pad(at), pad(at - this.timelineRetentionMs)];
+  }
+
+  /** Keys (current, history, movement history per bucket) and the packed argument of one apply call (applyMovements-3n.lua). */
   #pack(idx: readonly number[], fieldBytes: readonly Buffer[], values: readonly Buffer[], buckets: readonly number[]): { keys: string[]; packed: Buffer } {
     const keyIndex = new Map<number, number>();
     const keys: string[] = [];
@@ -510,7 +529,7 @@ export class RedisStore implements ConsentStore {
       if (k === undefined) {
         k = keyIndex.size + 1;
         keyIndex.set(b, k);
-        keys.push(this.curKey(b), this.histKey(b));
+        keys.push(this.curKey(b), this.histKey(b), this.timelineKey(b));
       }
       const f = fieldBytes[i]!;
       const v = values[i]!;
@@ -525,7 +544,7 @@ export class RedisStore implements ConsentStore {
 
   /**
    * Adds İYS outbox items and applies `movements` in ONE Lua script (outboxAdd-part.lua, then
-   * applyMovements-2n.lua): a refusal is queued for İYS and blocks in the mirror atomically, and
+   * applyMovements-3n.lua): a refusal is queued for İYS and blocks in the mirror atomically, and
    * Redis persists both in one AOF entry. Single node only: on a Cluster the outbox keys and a
    * bucket are in different slots, so this returns null and the caller writes the outbox first,
    * then the mirror (redis-outbox.ts); likewise for more than `applyChunkSize` movements (one call).
@@ -533,9 +552,10 @@ export class RedisStore implements ConsentStore {
    * @returns outcomes per movement, or null on a Cluster or past applyChunkSize (nothing written)
    * @throws `GW_ERR_STORE_UNAVAILABLE` past writeTimeoutMs or on a Redis error (nothing or both written)
    */
-  async applyWithOutbox(movements: readonly Movement[], outbox: { keys: [string, string]; args: (string | number)[] }): Promise<ApplyOutcome[] | null> {
+  async applyWithOutbox(movements: readonly Movement[], outbox: { keys: [string, string]; args: (string | number)[] }, opts?: ApplyOptions): Promise<ApplyOutcome[] | null> {
     const n = movements.length;
     if (this.client instanceof Cluster || n > this.chunk) return null;
+    const [appliedAt, cutoff] = this.#times(opts);
     const fields = movements.map((m) => encodeField(m));
     const fieldBytes = fields.map((f) => Buffer.from(f, 'utf8'));
     const values = movements.map((m) => encodeValue(m));
@@ -544,7 +564,7 @@ export class RedisStore implements ConsentStore {
     const run = (this.client as unknown as { iysOutboxApply: (numKeys: number, ...args: (string | Buffer | number)[]) => Promise<number[]> }).iysOutboxApply;
     this.pendingWork += n;
     try {
-      const res = await withTimeout(run.call(this.client, keys.length + 2, ...keys, ...outbox.keys, this.maxHistory, this.channel, this.origin, packed, ...outbox.args), this.writeMs, 'apply');
+      const res = await withTimeout(run.call(this.client, keys.length + 2, ...keys, ...outbox.keys, this.maxHistory, this.channel, this.origin, packed, appliedAt, cutoff, ...outbox.args), this.writeMs, 'apply');
       return movements.map((_, j) => OUTCOMES[res[j]!] ?? 'ignoredOlder');
     } catch (err) {
       throw unavailable('apply', err);
@@ -573,6 +593,29 @@ export class RedisStore implements ConsentStore {
     } catch (err) {
       throw unavailable('history', err);
     }
+  }
+
+  /**
+   * The movement history of `key` (ConsentStore.timeline): its field of the `t{b}` bucket hash,
+   * entries in apply order. Reads Redis, never the cache.
+   * @throws `GW_ERR_STORE_UNAVAILABLE`
+   */
+  async timeline(key: ConsentKey): Promise<AppliedMovement[]> {
+    const f = encodeField(key);
+    const b = this.bucketOf(f);
+    let blob: Buffer | null;
+    try {
+      blob = await withTimeout(this.client.hgetBuffer(this.timelineKey(b), f), this.readMs, 'timeline');
+    } catch (err) {
+      throw unavailable('timeline', err);
+    }
+    if (!blob) return [];
+    const k = decodeField(f);
+    return decodeHistory(blob).map((e) => ({
+      movement: decodeValue(k, e.subarray(14)),
+      appliedAt: Number(e.toString('latin1', 0, 13)),
+      outcome: e[13] === 0x61 ? 'applied' as const : 'ignoredOlder' as const,
+    }));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Test } from 'tap';
 import type { ConsentKey, ConsentRecord, Movement } from '../../src/domain/types.ts';
 import type { ConsentStore } from '../../src/mirror/consent-store.ts';
+import { recordAt } from '../../src/mirror/timeline.ts';
 
 /**
  * The store contract (STYLE.md habit 6): one suite, run unchanged against every ConsentStore
@@ -271,10 +272,85 @@ export function runStoreContract(t: Test, name: string, factory: () => Promise<S
     t.equal(await store.getMeta('lastFresh'), '2026-11-29T14:00:00+03:00');
   });
 
+  // issue 15: GET /v1/consents?at= — the record as the mirror held it, from the movement history
+  const T = Date.parse('2026-11-02T09:00:00Z');
+  const MIN = 60_000;
+  withStore('movement history: the record held at a time, against hand-computed states', async (t, { store }, brand) => {
+    const phone = '+905321220070';
+    const onay1 = mv({ brandCode: brand, recipient: phone, consentDate: '2026-03-01 09:00:00', creationDate: '2026-03-01 09:00:02', transactionId: 'tx-onay-1' });
+    const ret = mv({ ...onay1, status: 'RET', source: 'HS_MESAJ', consentDate: '2026-03-05 10:00:00', creationDate: '2026-03-05 10:00:03', transactionId: 'tx-ret' });
+    const late = mv({ ...onay1, consentDate: '2026-02-01 08:00:00', creationDate: '2026-02-01 08:00:01', transactionId: 'tx-late' });
+    const onay2 = mv({ ...onay1, source: 'HS_WEB', consentDate: '2026-04-01 12:00:00', creationDate: '2026-04-01 12:00:01', transactionId: 'tx-onay-2' });
+    const tacir = mv({ ...onay1, recipientType: 'TACIR', status: 'RET', transactionId: 'tx-tacir' });
+    const arama = mv({ ...onay1, type: 'ARAMA', transactionId: 'tx-arama' });
+    const otherBrand = mv({ ...onay1, brandCode: brand + 400_000, status: 'RET', transactionId: 'tx-other' });
+    // applied times: ONAY at T, TACIR RET at T+5, RET at T+10 (with the other brand's and ARAMA),
+    // an older ONAY arriving late at T+15, ONAY again at T+20; the duplicate at T+25 adds nothing
+    t.same(await store.apply([onay1], { appliedAtMs: T }), ['applied']);
+    t.same(await store.apply([tacir], { appliedAtMs: T + 5 * MIN }), ['applied']);
+    t.same(await store.apply([ret, otherBrand, arama], { appliedAtMs: T + 10 * MIN }), ['applied', 'applied', 'applied']);
+    t.same(await store.apply([late], { appliedAtMs: T + 15 * MIN }), ['ignoredOlder']);
+    t.same(await store.apply([onay2], { appliedAtMs: T + 20 * MIN }), ['applied']);
+    t.same(await store.apply([ret], { appliedAtMs: T + 25 * MIN }), ['duplicate']);
+
+    const tl = await store.timeline(keyOf(onay1));
+    t.same(tl.map((e) => [e.appliedAt, e.outcome, e.movement.transactionId]), [
+      [T, 'applied', 'tx-onay-1'], [T + 10 * MIN, 'applied', 'tx-ret'], [T + 15 * MIN, 'ignoredOlder', 'tx-late'], [T + 20 * MIN, 'applied', 'tx-onay-2'],
+    ], 'every movement but the duplicate, in apply order, with its applied time');
+    t.same(norm(tl[1]!.movement), norm(ret), 'entries hold the whole movement');
+    const at = (ms: number) => recordAt(tl, ms)?.movement ?? null;
+    t.equal(at(T - 1), null, 'before the first movement: no record at that time');
+    t.same(norm(at(T)), norm(onay1), 'at the first applied time');
+    t.same(norm(at(T + 10 * MIN - 1)), norm(onay1), 'a millisecond before the RET');
+    t.same(norm(at(T + 10 * MIN)), norm(ret));
+    t.same(norm(at(T + 17 * MIN)), norm(ret), 'an older movement applied late changed nothing');
+    t.same(norm(at(T + 20 * MIN)), norm(onay2));
+    t.same(norm(at(T + 9_999 * MIN)), norm(await store.get(keyOf(onay1))), 'now: the current record');
+
+    const tlTacir = await store.timeline(keyOf(tacir));
+    t.equal(recordAt(tlTacir, T + 4 * MIN), null, 'TACIR key: nothing before its own movement');
+    t.same(norm(recordAt(tlTacir, T + 6 * MIN)?.movement), norm(tacir));
+    t.same(tlTacir.map((e) => e.appliedAt), [T + 5 * MIN], 'the TACIR key has its own history');
+    const tlArama = await store.timeline(keyOf(arama));
+    t.same(tlArama.map((e) => [e.appliedAt, e.movement.type]), [[T + 10 * MIN, 'ARAMA']], 'another type is another key');
+    const tlOther = await store.timeline(keyOf(otherBrand));
+    t.equal(recordAt(tlOther, T + 5 * MIN), null, 'the other brand held nothing at T+5');
+    t.equal(recordAt(tlOther, T + 10 * MIN)?.movement.status, 'RET');
+    t.same(await store.timeline({ ...keyOf(onay1), recipient: '+905329999998' }), [], 'unknown key: empty history');
+    const mail = mv({ brandCode: brand, recipient: 'ayse.yilmaz@example.com.tr', type: 'EPOSTA', transactionId: 'tx-mail' });
+    const mail2 = mv({ ...mail, recipient: 'ayse.yilmaz@example.com.trx', status: 'RET', transactionId: 'tx-mail-2' });
+    t.same(await store.apply([mail, mail2], { appliedAtMs: T + 30 * MIN }), ['applied', 'applied']);
+    t.same((await store.timeline(keyOf(mail))).map((e) => e.movement.transactionId), ['tx-mail'],
+      'an e-mail key that is a prefix of another keeps only its own entries');
+  });
+
+  withStore('movement history retention: older entries go, the record in force at the cutoff stays', async (t, { store }, brand) => {
+    const DAY = 86_400_000;
+    const a = mv({ brandCode: brand, recipient: '+905321220071', consentDate: '2023-01-01 09:00:00', transactionId: 'r-a' });
+    const b = mv({ ...a, status: 'RET', consentDate: '2023-01-02 09:00:00', transactionId: 'r-b' });
+    const old = mv({ ...a, consentDate: '2022-06-01 09:00:00', transactionId: 'r-old' });
+    const c = mv({ ...a, consentDate: '2023-01-03 09:00:00', transactionId: 'r-c' });
+    const d = mv({ ...a, status: 'RET', consentDate: '2026-01-05 09:00:00', transactionId: 'r-d' });
+    const T0 = T - 1100 * DAY;
+    await store.apply([a], { appliedAtMs: T0 });
+    await store.apply([b], { appliedAtMs: T0 + DAY });
+    await store.apply([old], { appliedAtMs: T0 + DAY + 1 });
+    await store.apply([c], { appliedAtMs: T0 + 2 * DAY });
+    t.equal((await store.timeline(keyOf(a))).length, 4);
+    // written 1,095 days (the default retention) + 1.5 days after T0: the cutoff is T0 + 1.5 days
+    await store.apply([d], { appliedAtMs: T0 + 1096.5 * DAY });
+    const tl = await store.timeline(keyOf(a));
+    t.same(tl.map((e) => e.movement.transactionId), ['r-b', 'r-c', 'r-d'],
+      'before the cutoff only the record then in force (RET of day 1) is kept');
+    t.equal(recordAt(tl, T0 + 1.5 * DAY)?.movement.status, 'RET', 'the answer at the cutoff is unchanged');
+    t.equal(recordAt(tl, T0 + 2 * DAY)?.movement.transactionId, 'r-c');
+  });
+
   withStore('close is idempotent; reopen keeps records, history and meta', async (t, s, brand) => {
     const a = mv({ brandCode: brand, recipient: '+905321220060', consentDate: '2026-03-01 09:00:00' });
     const b = mv({ ...a, status: 'RET', consentDate: '2026-03-02 09:00:00' });
-    await s.store.apply([a, b]);
+    await s.store.apply([a], { appliedAtMs: T });
+    await s.store.apply([b], { appliedAtMs: T + MIN });
     await s.store.setMeta('cursor', 'c1');
     if (!s.reopen) {
       await s.store.close();
@@ -285,6 +361,8 @@ export function runStoreContract(t: Test, name: string, factory: () => Promise<S
     const store = await s.reopen();
     t.same(norm(await store.get(keyOf(a))), norm(b));
     t.same((await store.history(keyOf(a))).map(norm), [norm(b), norm(a)]);
+    t.same((await store.timeline(keyOf(a))).map((e) => [e.appliedAt, e.outcome, norm(e.movement)]),
+      [[T, 'applied', norm(a)], [T + MIN, 'applied', norm(b)]], 'the movement history survives a reopen');
     t.equal(await store.getMeta('cursor'), 'c1');
     t.same(await store.apply([b]), ['duplicate']);
     await store.close();
