@@ -14,7 +14,7 @@ import { removalReports, type RemovalReport, type RemovalReports } from '../../c
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
 import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
-import { UnreadableRequest, type ProviderAdapter, type ProviderMessage } from '../../transports/http-proxy/types.ts';
+import { RefusedRequest, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from '../../transports/http-proxy/types.ts';
 import { providerAuthorized } from '../../transports/http-proxy/provider-auth.ts';
 import type { RouteDeps } from '../deps.ts';
 
@@ -133,16 +133,20 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     // decoded once: parsed, then scanned for keys named twice
     const text = raw && raw.length > 0 ? raw.toString('utf8') : null;
     const parsed = text === null ? undefined : tryJson(text);
+    // a form body (Verimor's campaign PATCH) is offered to the adapter as read once, like the query
+    const form = text !== null && parsed === undefined && /^application\/x-www-form-urlencoded\b/i.test(String(req.headers['content-type'] ?? '')) ? new URLSearchParams(text) : undefined;
+    const formed = form ? { form } : {};
     if (u.config.gatewayAuth === 'provider'
-      && !providerAuthorized(u.config, u.adapter, { method: req.method, path: path.key, headers: req.headers, body: parsed }, new URLSearchParams(query))) {
+      && !providerAuthorized(u.config, u.adapter, { method: req.method, path: path.key, headers: req.headers, body: parsed, ...formed }, new URLSearchParams(query))) {
       throw gatewayError('GW_ERR_UNAUTHORIZED');
     }
 
     let message: ProviderMessage | null;
     try {
       if (parsed !== undefined && hasDuplicateKeys(text!)) throw new UnreadableRequest('a JSON object names the same key twice (providers may read the other value)');
-      message = u.adapter.read({ method: req.method, path: path.key, headers: req.headers, body: parsed, query: new URLSearchParams(query) }, u.config);
+      message = u.adapter.read({ method: req.method, path: path.key, headers: req.headers, body: parsed, query: new URLSearchParams(query), ...formed }, u.config);
     } catch (err) {
+      if (err instanceof RefusedRequest) throw gatewayError(err.code, err.args, { field: 'body' });
       if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
       throw err;
     }
@@ -153,7 +157,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       // refused, so no send API of the provider (form, XML, GET-with-query, PUT …) bypasses the check.
       const read = u.adapter.getReadsPass !== false && (req.method === 'GET' || req.method === 'HEAD') && path.ascii && !SEND_LIKE.test(path.key) && !sendLikeQuery(query);
       const known = path.ascii && ((u.adapter.readOnlyPaths ?? []).includes(path.key)
-        || u.adapter.readOnlyRequest?.({ method: req.method, path: path.key, headers: req.headers, body: parsed, query: new URLSearchParams(query) }, u.config) === true);
+        || u.adapter.readOnlyRequest?.({ method: req.method, path: path.key, headers: req.headers, body: parsed, query: new URLSearchParams(query), ...formed }, u.config) === true);
       if (!read && !known && !passThrough(u.config).has(path.key)) {
         throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `${req.method} ${path.wire} is not a send request iys-gate can screen; refused unsent (allow read-only endpoints with passThroughPaths)`], { field: 'path' });
       }

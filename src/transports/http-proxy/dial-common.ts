@@ -28,14 +28,20 @@ export function callClass(req: ProviderRequest, defaults: ReadDefaults, own?: { 
 }
 
 /**
- * One parameter read from the query or the JSON body, never both with different values (a server
- * may read either: the screen must read what the provider reads).
+ * One parameter read from the query, the JSON body or the form body, never two of them with
+ * different values (a server may read either: the screen must read what the provider reads).
  * @returns the value, or undefined when neither names it
  * @throws UnreadableRequest when both name it differently, or the value is not a string/number
  */
 export function param(req: ProviderRequest, name: string): string | undefined {
   const q = req.query?.getAll(name) ?? [];
   if (q.length > 1) throw new UnreadableRequest(`${name} is given ${q.length} times in the query`);
+  const f = req.form?.getAll(name) ?? [];
+  if (f.length > 1) throw new UnreadableRequest(`${name} is given ${f.length} times in the form body`);
+  if (f.length === 1) {
+    if (q.length === 1 && q[0] !== f[0]) throw new UnreadableRequest(`${name} is given in the query and the body with different values`);
+    return f[0];
+  }
   const b = typeof req.body === 'object' && req.body !== null && !Array.isArray(req.body) ? (req.body as Record<string, unknown>)[name] : undefined;
   if (b !== undefined && b !== null && typeof b !== 'string' && typeof b !== 'number') throw new UnreadableRequest(`${name} is not a string`);
   const bv = b === undefined || b === null ? undefined : String(b);

@@ -1,13 +1,24 @@
 import type { MessageType, RecipientType } from '../../domain/types.ts';
 import { callClass, param, requiredParam } from './dial-common.ts';
-import { isObject, presentStrings, UnreadableRequest, type ProviderAdapter, type ProviderMessage, type ProviderRequest } from './types.ts';
+import { isObject, presentStrings, RefusedRequest, UnreadableRequest, type ProviderAdapter, type ProviderMessage, type ProviderRequest } from './types.ts';
 
 /** Netgsm auto-dial API path (github.com/netgsm/netsantral `src/Package.php`: `https://api.netgsm.com.tr/autocallservice`). */
 export const NETGSM_AUTOCALL_PATH = '/autocallservice';
 /** Events of the auto-dial API that add numbers to be called; the others list, report, stop or delete. */
 const DIALING_EVENTS = new Set(['addautocall', 'addnumber']);
 /** Events that only read or remove: forwarded unscreened. `updatenumber` is not here: it may re-activate a number (screened as a send without numbers → refused). */
-const READ_EVENTS = new Set(['listautocall', 'reportautocall', 'deletenumber', 'updateliststatus']);
+const READ_EVENTS = new Set(['listautocall', 'reportautocall', 'deletenumber']);
+/**
+ * `updateliststatus` stops (`data.status` "2") or re-starts ("1") a list (netsantral README
+ * "Otomatik Arama Listesini Durdur/Başlat"). A restart calls the numbers Netgsm stored when the
+ * list was made, screened then; the API has no way to read them back, so the gate cannot
+ * re-screen them and refuses the restart (GW_ERR_CAMPAIGN_RESTART_UNSCREENED). A stop passes.
+ */
+const LIST_STATUS_EVENT = 'updateliststatus';
+function listStatusOf(body: Record<string, unknown>): string | undefined {
+  const d = body.data;
+  return isObject(d) && (typeof d.status === 'string' || typeof d.status === 'number') ? String(d.status).trim() : undefined;
+}
 
 /** `filter` → İYS classification (Netgsm: "11" commercial to individuals, "12" to merchants; "0" informational). */
 const FILTER: Record<string, { messageType: MessageType; recipientType?: RecipientType }> = {
@@ -36,6 +47,12 @@ function readAutocall(req: ProviderRequest, defaults: Parameters<ProviderAdapter
   const b = req.body;
   if (!isObject(b) || !isObject(b.body) || typeof b.body.event !== 'string') throw new UnreadableRequest('body.event is required');
   const event = b.body.event.toLowerCase();
+  if (event === LIST_STATUS_EVENT) {
+    const status = listStatusOf(b.body);
+    if (status === '2') return null; // a stop
+    if (status === '1') throw new RefusedRequest('GW_ERR_CAMPAIGN_RESTART_UNSCREENED', [`Netgsm updateliststatus status 1, list ${JSON.stringify(String(b.body.list_id ?? ''))}`]);
+    throw new UnreadableRequest(`updateliststatus data.status ${JSON.stringify(b.body.data && isObject(b.body.data) ? b.body.data.status : undefined)} is not 1 (start) or 2 (stop)`);
+  }
   if (!DIALING_EVENTS.has(event)) {
     if (READ_EVENTS.has(event)) return null;
     throw new UnreadableRequest(`event ${JSON.stringify(b.body.event)} is not one iys-gate can screen; refused unsent`);
@@ -64,7 +81,9 @@ function readAutocall(req: ProviderRequest, defaults: Parameters<ProviderAdapter
  * `GET /<pbx>/linkup?caller=…&called=…` (two outside numbers joined: placed whole or not at all),
  * and the auto-dial service `POST /autocallservice` `{ header, body: { event, list_id?, data } }`:
  * `addautocall` (create a list with `data.numbers[].number`) and `addnumber` (add to a list) are
- * screened and refused numbers cut out; list/report/stop/delete events pass unscreened. `filter`
+ * screened and refused numbers cut out; list/report/delete events and a list stop
+ * (`updateliststatus` status 2) pass unscreened; a list restart (status 1) is refused
+ * (GW_ERR_CAMPAIGN_RESTART_UNSCREENED: its stored numbers cannot be re-screened). `filter`
  * "11"/"12" declares commercial calls (BIREYSEL/TACIR), else header or upstream default.
  * Answers are JSON `{ status, message, … }`.
  */
@@ -90,8 +109,9 @@ export const netgsmSantral: ProviderAdapter = {
   },
   readOnlyRequest(req) {
     const b = req.body;
-    return req.method === 'POST' && req.path.replace(/\/+$/, '') === NETGSM_AUTOCALL_PATH && isObject(b) && isObject(b.body)
-      && typeof b.body.event === 'string' && READ_EVENTS.has(b.body.event.toLowerCase());
+    if (!(req.method === 'POST' && req.path.replace(/\/+$/, '') === NETGSM_AUTOCALL_PATH && isObject(b) && isObject(b.body) && typeof b.body.event === 'string')) return false;
+    const event = b.body.event.toLowerCase();
+    return READ_EVENTS.has(event) || (event === LIST_STATUS_EVENT && listStatusOf(b.body) === '2');
   },
   rewrite(body, keep) {
     const b = body as { body: { data: Record<string, unknown> } } & Record<string, unknown>;

@@ -21,6 +21,11 @@ export interface ProviderRequest {
    * `channels?endpoint=`). Absent in older callers: treated as empty.
    */
   query?: URLSearchParams;
+  /**
+   * The body read as `application/x-www-form-urlencoded` when it is sent so (and is not JSON):
+   * Verimor's `PATCH /ivr_campaigns/{id}` carries `key=…&status=…` this way. Absent otherwise.
+   */
+  form?: URLSearchParams;
 }
 
 /** What an upstream assumes when a request does not say (upstream config, see upstream-config.ts). */
@@ -156,6 +161,15 @@ export function presentStrings(...values: unknown[]): string[] {
 /** Thrown by `read` for a send request it cannot understand. */
 export class UnreadableRequest extends Error {
   override name = 'UnreadableRequest';
+}
+
+/**
+ * Thrown by `read` for a request it understands and refuses by a rule of its own (not a consent
+ * decision): the route answers the coded error `code` (errors.ts) with `args`, forwarding nothing.
+ */
+export class RefusedRequest extends UnreadableRequest {
+  override name = 'RefusedRequest';
+  constructor(readonly code: 'GW_ERR_CAMPAIGN_RESTART_UNSCREENED', readonly args: unknown[]) { super(code); }
 }
 
 /** Type guard for plain JSON objects. */

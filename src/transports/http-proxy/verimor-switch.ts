@@ -1,11 +1,13 @@
 import { callClass, param, requiredParam } from './dial-common.ts';
-import { isObject, parseRecipientType, presentStrings, UnreadableRequest, type ProviderAdapter, type ProviderMessage, type ProviderRequest } from './types.ts';
+import { isObject, parseRecipientType, presentStrings, RefusedRequest, UnreadableRequest, type ProviderAdapter, type ProviderMessage, type ProviderRequest } from './types.ts';
 
 /**
  * Verimor Bulutsantralim (cloud PBX) paths that place calls (github.com/verimor/Bulutsantralim-API:
  * begin_call.md, bridge.md, ivr_campaigns.md). The first is the campaign path (JSON body).
  */
 export const VERIMOR_SWITCH_PATHS = ['/ivr_campaigns.json', '/ivr_campaigns', '/originate', '/bridge'] as const;
+/** A stored campaign (`/ivr_campaigns/<id>`, optionally `.json`): DELETE removes it, PATCH `status=on|off` restarts or stops it. */
+const CAMPAIGN_ID = /^\/ivr_campaigns\/([0-9A-Za-z_-]+?)(?:\.json)?$/;
 
 /** `is_commercial` as Verimor accepts it (JSON boolean or "true"/"false"/"1"/"0"); undefined when absent. */
 function commercialOf(v: unknown): boolean | undefined {
@@ -57,7 +59,9 @@ function readCampaign(req: ProviderRequest, defaults: Parameters<ProviderAdapter
  * one call, placed whole or not at all — both are screened), and `POST /ivr_campaigns.json`
  * (automatic call, IVR and voice-message campaigns: `phone_list[].phone`, `is_commercial`,
  * `iys_recipient_type`, `iys_brand_code`; TTS targets and phrases are linted). Refused numbers are
- * cut from `phone_list`; a campaign left with none is not created. Calls are ARAMA, TICARI unless
+ * cut from `phone_list`; a campaign left with none is not created. `DELETE /ivr_campaigns/{id}`
+ * and `PATCH /ivr_campaigns/{id}` `status=off` pass (they stop calls); `status=on` restarts a
+ * stored list the gate cannot re-screen and is refused (GW_ERR_CAMPAIGN_RESTART_UNSCREENED). Calls are ARAMA, TICARI unless
  * `is_commercial: false` or header `X-IYS-Message-Type: BILGILENDIRME` declares them informational.
  * Answers: 200 `text/plain` call uuid / campaign id; errors 400 `text/plain` message.
  */
@@ -68,6 +72,16 @@ export const verimorSwitch: ProviderAdapter = {
   read(req, defaults): ProviderMessage | null {
     const path = req.path.replace(/\/+$/, '');
     if (path === '/ivr_campaigns.json' || path === '/ivr_campaigns') return req.method === 'POST' ? readCampaign(req, defaults) : null;
+    const stored = CAMPAIGN_ID.exec(path);
+    if (stored && req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'DELETE') {
+      // PATCH status=on|off (ivr_campaigns.md "OTOMATİK ARAMA KAMPANYASI DURDURMA"): a restart
+      // calls the list Verimor stored at creation, which the API cannot give back to re-screen
+      if (isObject(req.body) && req.body.phone_list !== undefined) throw new UnreadableRequest(`${req.method} ${path} carries a phone_list iys-gate does not screen there; refused unsent`);
+      const status = param(req, 'status')?.trim().toLowerCase();
+      if (status === 'off') return null;
+      if (status === 'on') throw new RefusedRequest('GW_ERR_CAMPAIGN_RESTART_UNSCREENED', [`Verimor ivr_campaigns/${stored[1]} status=on`]);
+      throw new UnreadableRequest(`${req.method} ${path}: status ${JSON.stringify(status ?? null)} is not on or off`);
+    }
     if (path === '/originate' && (req.method === 'GET' || req.method === 'POST')) {
       const { messageType, recipientType } = callClass(req, defaults);
       return { type: 'ARAMA', recipients: [requiredParam(req, 'destination')], texts: [], messageType, recipientType, brandCode: null };
@@ -78,6 +92,13 @@ export const verimorSwitch: ProviderAdapter = {
       return { type: 'ARAMA', recipients: parties, texts: [], messageType, recipientType, brandCode: null, indivisible: true };
     }
     return null;
+  },
+  readOnlyRequest(req) {
+    // deleting a campaign or stopping it (status=off) calls no one
+    const stored = CAMPAIGN_ID.exec(req.path.replace(/\/+$/, ''));
+    if (!stored) return false;
+    if (req.method === 'DELETE') return true;
+    try { return param(req, 'status')?.trim().toLowerCase() === 'off'; } catch { return false; }
   },
   rewrite(body, keep) {
     const b = body as Record<string, unknown> & { phone_list: unknown[] };
