@@ -142,7 +142,16 @@ export class DecisionLog {
   #newDict: ContextEntry[] = [];
   readonly #ctx = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
+  /** The last batch handed to the writer (batches are written in order: once it settles, every earlier one has). */
   #last: Promise<void> = Promise.resolve();
+  /** Batches handed to the writer and not yet durable (1 in steady state; more only when the buffer filled during a commit). */
+  #inFlight = 0;
+  /** Waiters for the records buffered now: settled with the batch cut the moment the commit in flight ends. */
+  #next: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  /** A flushMs timer fired while a commit was in flight: cut as soon as it ends. */
+  #cutWhenIdle = false;
+  /** Group commits handed to the writer since open (metrics, tests). */
+  commits = 0;
   #failed: Error | null = null;
   readonly #f: DecisionFields;
 
@@ -238,7 +247,7 @@ export class DecisionLog {
     req: { brandCode: number; type: ConsentType; recipientType: RecipientType; messageType: MessageType },
     decision: Decision, reason: LogReason, consent: ConsentRecord | PolicyRecord | null | 'unavailable', recipient: string | null, input: string,
   ): void {
-    if (this.#count > 0 && asOfMs !== this.#asOfMs) this.#cut();
+    if (this.#count > 0 && asOfMs !== this.#asOfMs) this.#handOver(); // one asOf per block: hand over now, even behind a commit in flight
     if (this.#count === 0) this.#asOfMs = asOfMs;
     const f = this.#f;
     f.timeMs = timeMs; f.seq = seq; f.index = index; f.brandCode = req.brandCode; f.type = req.type; f.recipientType = req.recipientType;
@@ -253,7 +262,7 @@ export class DecisionLog {
     }
     encodeRecord(this.#buf, this.#count * RECORD_BYTES, f);
     this.#recipients.push(recipient ?? `\0${input}`);
-    if (++this.#count === this.#cap) this.#cut();
+    if (++this.#count === this.#cap) this.#handOver(); // full: queued behind the commit in flight
     else if (this.#timer === null) {
       this.#timer = setTimeout(() => { this.#timer = null; this.#cut(); }, this.#o.flushMs);
       this.#timer.unref();
@@ -266,25 +275,63 @@ export class DecisionLog {
     if (this.#timer === null) { this.#timer = setTimeout(() => { this.#timer = null; this.#cut(); }, this.#o.flushMs); this.#timer.unref(); }
   }
 
-  /** Hands the buffer to the writer as one group commit. */
+  /**
+   * Group commit (README "Proving decisions"): at most one batch is being written + fdatasynced;
+   * what is recorded meanwhile waits in the buffer and goes as the NEXT batch the moment the one
+   * in flight is durable (no timer wait for a forwarding door). The flushMs timer (checks) and a
+   * full buffer cut too; a timer that fires while a batch is in flight also waits for it.
+   */
   #cut(): void {
     if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
-    if (this.#count === 0 && this.#notes.length === 0 && this.#newDict.length === 0) return;
+    if (this.#inFlight > 0) { this.#cutWhenIdle = true; return; }
+    this.#handOver();
+  }
+
+  /** Hands the buffer to the writer as one batch (one block, one fdatasync); settles the waiters of `#next` with it. */
+  #handOver(): void {
+    if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+    const next = this.#next; this.#next = null; this.#cutWhenIdle = false;
+    if (this.#count === 0 && this.#notes.length === 0 && this.#newDict.length === 0) {
+      if (next) this.#last.then(next.resolve, next.reject);
+      return;
+    }
     const b: WriterBatch = { records: this.#buf.subarray(0, this.#count * RECORD_BYTES), count: this.#count, recipients: this.#recipients, asOfMs: this.#asOfMs, dict: this.#newDict, notes: this.#notes };
     this.#buf = this.#alloc();
     this.#count = 0; this.#recipients = []; this.#notes = []; this.#newDict = [];
+    this.#inFlight++; this.commits++;
     const p = this.#portNow().write(b);
-    p.catch((err: Error) => { this.#failed ??= err; this.#o.warn?.(`decision log failed: ${err.message}`); });
     this.#last = p;
+    const settled = () => {
+      if (--this.#inFlight === 0 && (this.#next !== null || this.#cutWhenIdle)) this.#handOver();
+    };
+    p.then(settled, (err: Error) => {
+      this.#failed ??= err; this.#o.warn?.(`decision log failed: ${err.message}`);
+      settled();
+    });
+    if (next) p.then(next.resolve, next.reject);
   }
 
   /**
    * Group commit: resolves once every decision recorded before the call is on disk (fdatasync).
+   * When a commit is in flight, the records recorded since join the next one, which starts as
+   * soon as it ends; callers of the same moment share one write + fdatasync.
    * @throws GW_ERR_DECISION_LOG_UNAVAILABLE (503) when the writer failed
    */
   async commit(): Promise<void> {
-    this.#cut();
-    try { await this.#last; } catch (err) {
+    const buffered = this.#count > 0 || this.#notes.length > 0 || this.#newDict.length > 0;
+    let p: Promise<void>;
+    if (!buffered) p = this.#last; // what was recorded before the call is in the batches handed over
+    else if (this.#inFlight === 0) { this.#cut(); p = this.#last; }
+    else {
+      if (this.#timer) { clearTimeout(this.#timer); this.#timer = null; }
+      if (!this.#next) {
+        let resolve!: () => void; let reject!: (e: Error) => void;
+        const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+        this.#next = { promise, resolve, reject };
+      }
+      p = this.#next.promise;
+    }
+    try { await p; } catch (err) {
       throw gatewayError('GW_ERR_DECISION_LOG_UNAVAILABLE', [(err as Error).message], { cause: err });
     }
   }
