@@ -30,6 +30,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UNKNOWN_BRAND: { status: 400, message: 'brandCode %s is not a brand this gateway serves (%s)' },
   // --- mirror ---------------------------------------------------------------------------------
   GW_ERR_CONSENT_NOT_FOUND: { status: 404, message: 'No consent record for this brandCode, recipientType, type and recipient' },
+  GW_ERR_NO_RECORD_AT: { status: 404, message: 'The mirror held no record of this key at %s (%s)' },
   GW_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Consent store unavailable: %s' },
   GW_ERR_IMPORT_FORMAT: { status: 400, message: 'Unrecognised CSV header: %s; expected İYS\'s daily movement file or upload layout (README "Quick start", test/fixtures/iys-daily-sample.csv)' },
   GW_ERR_DECISION_LOG_UNAVAILABLE: { status: 503, message: 'Decision log cannot record: %s; nothing is decided or forwarded without its record (README "Proving decisions")' },

@@ -107,7 +107,10 @@ export const consentsQuery = {
   type: 'object',
   additionalProperties: false,
   required: ['type', 'recipient'],
-  properties: { brandCode, type, recipientType, recipient },
+  properties: {
+    brandCode, type, recipientType, recipient,
+    at: { type: 'string', maxLength: 40, description: 'A past time (ISO 8601 with offset, or epoch ms): the record as the mirror held it then, from the movement history' },
+  },
 } as const;
 
 export const importQuery = {
