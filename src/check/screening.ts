@@ -146,8 +146,19 @@ export async function screenOutbound(checks: CheckService, msg: OutboundMessage,
   return { promo, checkedMessageType: promo.messageType, refused: false, results, keep, removed, allowed, decisionId: decisionId ?? null, decisionSeq: rec?.seq ?? null, content };
 }
 
+/**
+ * The commercial content check alone (checks.contentCheck, domain/content-check.ts), for a door
+ * that decided its recipients before it held the text: the SMTP relay decides a TICARI key's
+ * recipients at RCPT TO and reads Subject + first text part only at DATA. Same rule, metric and
+ * policy as inside screenOutbound (issue 14 "Outgoing commercial content check").
+ * @returns what the text lacks and whether policy `block` refuses it; null when off, not TICARI, no text, or complete
+ */
+export function screenContent(checks: CheckService, msg: Pick<OutboundMessage, 'entrance' | 'brandCode' | 'texts'>, messageType: MessageType): MessageScreening['content'] {
+  return contentOf(checks, msg, messageType);
+}
+
 /** The commercial content check of a message checked as `messageType` (null: off, not TICARI, or complete). */
-function contentOf(checks: CheckService, msg: OutboundMessage, messageType: MessageType): MessageScreening['content'] {
+function contentOf(checks: CheckService, msg: Pick<OutboundMessage, 'entrance' | 'brandCode' | 'texts'>, messageType: MessageType): MessageScreening['content'] {
   const cc = checks.contentCheck;
   if (!cc || cc.mode === 'off' || messageType !== 'TICARI' || msg.texts.length === 0) return null;
   const missing = checkCommercialContent(msg.texts, cc.identities.get(msg.brandCode));

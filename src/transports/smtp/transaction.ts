@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RemovalReports, RemovedRecipient } from '../../check/removal-reports.ts';
-import { screenOutbound, type MessageScreening } from '../../check/screening.ts';
+import { screenContent, screenOutbound, type MessageScreening } from '../../check/screening.ts';
 import type { Reason } from '../../domain/types.ts';
 import { hasBrand } from '../../plugins/api-keys.ts';
 import type { SmtpConfig } from './config.ts';
@@ -38,7 +38,10 @@ const IYS_HEADERS = new Set(['x-iys-message-type', 'x-iys-recipient-type', 'x-iy
  * or brand / recipient type changed by a header: one screenOutbound call over every envelope
  * recipient with Subject + first text part, ≤ `lintMaxBytes`), then forward: header block
  * rebuilt (X-IYS-* removed; List-Unsubscribe, List-Unsubscribe-Post and X-IYS-Gate-Report
- * added as configured), body streamed byte for byte to the upstream. Answers only after the
+ * added as configured), body streamed byte for byte to the upstream. A TICARI message's text gets
+ * the commercial content check (issue 14, policy.contentCheck): `warn` says
+ * `X-IYS-Gate-Content: missing=…` in the 250 reply, `block` answers 550 5.7.1
+ * GW_ERR_UPSTREAM_CONTENT_MISSING before the upstream. Answers only after the
  * upstream answered. A broken session (client gone, bare LF, over the size) never reaches the
  * upstream's final `.`.
  */
@@ -93,8 +96,9 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
   let keep = rcpts;
   let screening: MessageScreening | null = null;
   const removed: RemovedRecipient[] = st.refused.map((r, i) => ({ index: -1 - i, input: r.input, recipient: r.recipient, reason: r.reason }));
-  if (decideNow) {
-    const window = cfg.lintMaxBytes * 2; // base64 and QP take more bytes than the text they carry
+  const window = cfg.lintMaxBytes * 2; // base64 and QP take more bytes than the text they carry
+  // Subject + first text part (≤ lintMaxBytes), read from the first `window` bytes of the body, which are held
+  const readTexts = async (): Promise<ReturnType<typeof lintTexts> | SmtpReplyError> => {
     try {
       while (held < window + block.length) {
         const c = await reader.next();
@@ -102,15 +106,23 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
         body.push(c); held += c.length;
       }
     } catch (err) {
-      return fail(isReply(err) ? err : smtpReply(451, '4.4.2', 'GW_ERR_REQUEST_TIMEOUT'), 'bad_input');
+      return isReply(err) ? err : smtpReply(451, '4.4.2', 'GW_ERR_REQUEST_TIMEOUT');
     }
     const prefix = Buffer.concat(body);
     body = [prefix];
-    const lint = lintTexts(fields, prefix.subarray(0, window), reader.ended, cfg.lintMaxBytes);
+    return lintTexts(fields, prefix.subarray(0, window), reader.ended, cfg.lintMaxBytes);
+  };
+  const contentRefused = (c: NonNullable<MessageScreening['content']>) => fail(smtpReply(550, '5.7.1', 'GW_ERR_UPSTREAM_CONTENT_MISSING', [c.missing.join(', ')]), 'content_refused');
+  let content: MessageScreening['content'] = null;
+  if (decideNow) {
+    const lint = await readTexts();
+    if (lint instanceof Error) return fail(lint, 'bad_input');
     screening = await screenOutbound(deps.checks, {
       entrance: 'smtp', via: t.via, brandCode, type: 'EPOSTA', recipientType, messageType, recipients: rcpts,
       texts: lint.texts, unseenText: lint.unseenText, keyName: user.keyName,
     }, { policy: deps.config.policy.promotionalInformational });
+    content = screening.content;
+    if (screening.refused && screening.promo.action !== 'block' && content?.blocked) return contentRefused(content);
     if (screening.refused) {
       return fail(smtpReply(550, '5.7.1', 'GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [(screening.promo.lint?.hits ?? []).join(', ')]), 'promotional_refused');
     }
@@ -122,6 +134,19 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
   }
   const decisionId = screening?.decisionId ?? undefined;
   const effectiveType = screening?.checkedMessageType ?? messageType;
+  // 3b. the commercial content check (issue 14) of a TICARI message decided at RCPT: `block` holds the
+  // text's window and decides before anything goes upstream; `warn` reads the same bytes as they
+  // stream to the upstream (nothing held back) and says what is missing in the 250 reply
+  const checkAfter = !screening && effectiveType === 'TICARI' && deps.checks.contentCheck !== null && deps.checks.contentCheck.mode !== 'off';
+  if (checkAfter && deps.checks.contentCheck!.mode === 'block') {
+    const lint = await readTexts();
+    if (lint instanceof Error) return fail(lint, 'bad_input');
+    content = screenContent(deps.checks, { entrance: 'smtp', brandCode, texts: lint.texts }, 'TICARI');
+    if (content?.blocked) return contentRefused(content);
+  }
+  const seen: { chunks: Buffer[]; bytes: number } | null = checkAfter && deps.checks.contentCheck!.mode !== 'block' ? { chunks: [], bytes: 0 } : null;
+  const watch = (c: Buffer) => { if (seen && seen.bytes < window) { seen.chunks.push(c); seen.bytes += c.length; } };
+  for (const c of body) watch(c);
 
   // 4. the removal report (any refused recipient, at RCPT or now)
   const received = rcpts.length + st.refused.length;
@@ -167,7 +192,13 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
   let delivered = keep.length;
   if (!addUnsub || keep.length === 1) {
     const head = rebuildHeaderBlock(block, fields, remove, [...trace, ...(addUnsub ? listUnsubscribeHeaders(cfg, brandCode, recipientType, keep[0]!, deps.now()) : [])]);
-    outcome = await t.upstream.send(from, keep, reader.rest([head, ...body], onBad));
+    const src = seen ? reader.rest(body, onBad) : null;
+    const watched = body.length; // chunks already watched
+    outcome = await t.upstream.send(from, keep, seen ? Readable.from((async function* () {
+      yield head;
+      let i = 0;
+      for await (const c of src!) { if (i++ >= watched) watch(c as Buffer); yield c as Buffer; }
+    })(), { objectMode: false }) : reader.rest([head, ...body], onBad));
   } else {
     // every copy carries its recipient's own token: the body is held (≤ maxMessageBytes) and sent once per recipient
     const all: Buffer[] = [...body];
@@ -178,6 +209,7 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     }
     if (reader.sizeExceeded) return fail(smtpReply(552, '5.3.4', 'GW_ERR_BODY_TOO_LARGE', [cfg.maxMessageBytes]), 'bad_input');
     const rest = Buffer.concat(all);
+    for (const c of all.slice(body.length)) watch(c);
     const outcomes = await Promise.all(keep.map((rcpt) => {
       const head = rebuildHeaderBlock(block, fields, remove, [...trace, ...listUnsubscribeHeaders(cfg, brandCode, recipientType, rcpt, deps.now())]);
       return t.upstream.send(from, [rcpt], bufferStream(Buffer.concat([head, rest])));
@@ -195,12 +227,15 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     if (o.temporary) return fail(smtpReply(451, '4.4.1', 'GW_ERR_SMTP_UPSTREAM_DEFERRED', [t.upstream.label, o.detail]), 'upstream_deferred');
     return fail(smtpReply(o.code, enhancedOf(o.detail, '5.0.0'), 'GW_ERR_SMTP_UPSTREAM_REFUSED', [t.upstream.label, o.detail]), 'upstream_refused');
   }
+  if (seen) content = screenContent(deps.checks, { entrance: 'smtp', brandCode, texts: lintTexts(fields, Buffer.concat(seen.chunks).subarray(0, window), seen.bytes < window, cfg.lintMaxBytes).texts }, 'TICARI');
+  // said in the 250 reply, the SMTP client's answer (the proxy's X-IYS-Gate-Content header); the forwarded mail is not marked
+  const contentText = content ? ` X-IYS-Gate-Content: missing=${content.missing.join(',')}` : '';
   m.smtpRecipients('forwarded', delivered);
   m.smtpMessage(t.via, removed.length > 0 ? 'forwarded_partial' : 'forwarded');
   const partial = delivered < keep.length ? ` (${keep.length - delivered} copies not taken by the upstream)` : '';
   return {
     ok: true,
-    text: `2.6.0 Ok: forwarded to ${delivered} of ${received} recipients${partial}${reportText}${decisionId ? ` decision ${decisionId}` : ''}; upstream: ${oneLine(outcome.response).slice(0, 120)}`,
+    text: `2.6.0 Ok: forwarded to ${delivered} of ${received} recipients${partial}${reportText}${decisionId ? ` decision ${decisionId}` : ''}${contentText}; upstream: ${oneLine(outcome.response).slice(0, 120)}`,
   };
 }
 
