@@ -24,11 +24,14 @@ export interface LmdbDatabases {
  * store on the request loop, an import worker applying in its own transactions). Commits are
  * synchronous (`overlappingSync: false`): a commit that returned is fsynced.
  * @param mapSizeBytes address space reserved for the map (virtual, not RAM)
+ * @param opts.readOnly open for reading only (a tool beside a running gateway: LMDB lets other
+ *   processes read the file while one writes)
  * @throws what lmdb-js throws (unreadable file, no space for the lock file)
  */
-export function openLmdbDatabases(path: string, mapSizeBytes: number): LmdbDatabases {
+export function openLmdbDatabases(path: string, mapSizeBytes: number, opts: { readOnly?: boolean } = {}): LmdbDatabases {
   const env = openLmdb({
     path,
+    ...(opts.readOnly ? { readOnly: true } : {}),
     noSubdir: true,
     maxDbs: 8,
     mapSize: mapSizeBytes,

@@ -28,6 +28,11 @@ export interface LmdbStoreOptions {
   warn?: (msg: string) => void;
   /** How long the movement history (timeline) is kept, ms. Default 1,095 days (decisions.retentionDays). */
   timelineRetentionMs?: number;
+  /**
+   * Read only, without the directory lock: for offline tools beside a running gateway (`audit
+   * export`); LMDB lets other processes read the file while the gateway writes. Writes reject.
+   */
+  readOnly?: boolean;
 }
 
 /** File name of the LMDB environment inside `dataDir`. */
@@ -79,12 +84,13 @@ export class LmdbStore implements ConsentStore {
   async open(): Promise<void> {
     if (this.#env) return;
     const dir = this.#opts.dataDir;
-    mkdirSync(dir, { recursive: true });
-    this.#lock = acquireLock(join(dir, 'LOCK'));
+    const readOnly = this.#opts.readOnly === true;
+    if (!readOnly) mkdirSync(dir, { recursive: true });
+    this.#lock = readOnly ? () => undefined : acquireLock(join(dir, 'LOCK'));
     try {
       // a damaged file is refused here, before lmdb maps it (it would crash the process)
       checkLmdbFile(join(dir, LMDB_FILE));
-      const dbs = openLmdbDatabases(join(dir, LMDB_FILE), this.#mapSize);
+      const dbs = openLmdbDatabases(join(dir, LMDB_FILE), this.#mapSize, { readOnly });
       this.#env = dbs.env;
       this.#records = dbs.records;
       this.#history = dbs.history;
