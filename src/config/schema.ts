@@ -63,6 +63,12 @@ export const configSchema = z.object({
     cacheMaxEntries: z.number().int().min(0).default(100_000),
     /** In-process cache: max bytes (approximate). Default 64 MiB. */
     cacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+    /**
+     * Most bytes of one upload job's input (`POST /v1/iys/uploads`) held in Redis until the job's
+     * plan is stored (a fleet: any instance may resume the job). Past it: 413 GW_ERR_BODY_TOO_LARGE.
+     * Default 256 MiB (~3.5 million rows of the İYS upload layout).
+     */
+    uploadMaxBytes: z.number().int().positive().default(256 * 1024 * 1024),
   }).strict().default({}),
   /**
    * API keys (README "API keys": which are live). Plain keys copied from documentation (`change-me…`,

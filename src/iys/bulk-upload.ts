@@ -29,30 +29,203 @@ export interface UploadSummary {
   validateSeconds: number; validateRowsPerSecond: number;
 }
 
-interface Chunk {
+/** A batch of ≤ 1000 rows: its lines and the consents sent for them (aligned by position). */
+export interface UploadChunk {
   lines: number[];
+  /** The validated consent of each line (null: none, e.g. a line of a resume file of an earlier release that no longer validates). Absent in state files of an earlier release. */
+  items?: Array<ConsentInput | null>;
   /** planned; submitting: intent written, outcome unknown; submitted: requestId known; final: every line has a result. */
   state: 'planned' | 'submitting' | 'submitted' | 'final';
   requestId?: string;
 }
 
-interface UploadState { brandCode: number; chunks: Chunk[]; results: Record<number, UploadLine> }
+/** What validation decided once for a job: every data line, how many chunks, how long it took. */
+export interface UploadPlan {
+  brandCode: number;
+  /** Every data line number of the input, ascending. */
+  lines: number[];
+  chunkCount: number;
+  validateSeconds: number;
+}
 
-export interface BulkUploadOptions {
+/**
+ * Where an upload's progress is kept between steps (a file for one gateway, Redis for a fleet:
+ * upload-jobs.ts). Every method resolves once the step is durable; a store that lost the right to
+ * write (a fleet instance that lost the İYS lease) rejects with FencedError (code `FENCED`), and
+ * the upload stops without sending anything more.
+ */
+export interface UploadProgress {
+  /** The stored plan, chunks and per-line results; plan null before validation was stored. */
+  load(): Promise<{ plan: UploadPlan | null; chunks: UploadChunk[]; results: Map<number, UploadLine> }>;
+  /** The plan, its chunks (every one `planned`, or an earlier release's chunks with their states) and the lines found invalid. */
+  savePlan(plan: UploadPlan, chunks: UploadChunk[], invalid: UploadLine[]): Promise<void>;
+  /** One chunk's new state and the line results it produced. */
+  saveChunk(index: number, chunk: UploadChunk, results: UploadLine[]): Promise<void>;
+  /** The per-line report (CSV text in pieces, in order). */
+  saveReport(pieces: string[]): Promise<void>;
+}
+
+interface UploadState { brandCode: number; plan?: UploadPlan; chunks: UploadChunk[]; results: Record<number, UploadLine> }
+
+/**
+ * The file twin of {@link UploadProgress} (one gateway, and `iys-gate upload`): the whole state in
+ * one append-log.ts state file (CRC-framed, sealed, fsynced at every step; a plain JSON file of
+ * the earlier release is read), the report written to `reportPath` (fsynced, then renamed).
+ */
+export function fileUploadProgress(statePath: string, reportPath: string, brandCode: number): UploadProgress {
+  let state: UploadState | null = null;
+  const get = (): UploadState => (state ??= readStateFileSync<UploadState>(statePath) ?? { brandCode, chunks: [], results: {} });
+  const save = () => writeStateFileSync(statePath, get());
+  return {
+    async load() {
+      const s = get();
+      return { plan: s.plan ?? null, chunks: s.chunks, results: new Map(Object.values(s.results).map((r) => [r.line, r])) };
+    },
+    async savePlan(plan, chunks, invalid) {
+      const s = get();
+      s.plan = plan; s.chunks = chunks;
+      for (const r of invalid) s.results[r.line] = r;
+      save();
+    },
+    async saveChunk(index, chunk, results) {
+      const s = get();
+      s.chunks[index] = chunk;
+      for (const r of results) s.results[r.line] = r;
+      save();
+    },
+    async saveReport(pieces) { writeDurable(reportPath, pieces.join('')); },
+  };
+}
+
+export interface RunUploadOptions {
   brandCode: number;
   client: IysClient;
   /** The mirror, for İYS's state rules (H175/H174/H178); null skips them. */
   store: ConsentStore | null;
-  /** Resume file (append-log.ts state file, fsynced at every step; a plain JSON file of the earlier release is read). */
-  statePath: string;
-  /** Per-line report (CSV). */
-  reportPath: string;
   /** Wait between polls of a batch, ms (İYS: ≥ 300,000). Default 300,000. */
   pollEveryMs?: number;
   /** Clock (epoch ms) for H162/H467. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   onProgress?: (p: { validated: number; sent: number; confirmed: number; total: number }) => void;
+}
+
+/**
+ * {@link bulkUpload} on any {@link UploadProgress}: validates `open()`'s rows once (only when no
+ * plan is stored yet, or the stored chunks of an earlier release lack their consents), then sends
+ * and polls chunk by chunk, each step stored before the next request. A resumed job (another
+ * process, another instance of a fleet) never validates again, so a line's result recorded before
+ * the crash stays its result (the mirror may by then hold the job's own writes).
+ * @throws the progress store's errors (FencedError: stop, another instance resumes); İYS errors
+ *   of a batch submit or poll (the job fails, its stored state kept)
+ */
+export async function runUpload(open: () => Readable, progress: UploadProgress, opts: RunUploadOptions): Promise<UploadSummary> {
+  // unref'd: a job waiting minutes for İYS's batch results never holds a shutting-down process
+  // open (it resumes from its stored state at the next start, or on another instance)
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); }));
+  const loaded = await progress.load();
+  let plan = loaded.plan;
+  let chunks = loaded.chunks;
+  const results = loaded.results;
+  if (!plan || chunks.some((c) => !c.items)) {
+    const v = await validateUpload(open(), opts);
+    if (chunks.length === 0) {
+      for (let i = 0; i < v.toSend.length; i += 1000) {
+        const part = v.toSend.slice(i, i + 1000);
+        chunks.push({ lines: part.map((x) => x.line), items: part.map((x) => x.consent), state: 'planned' });
+      }
+    } else {
+      // a state file of the earlier release: its chunks keep their states, their consents come from this validation
+      const consentOf = new Map(v.toSend.map((x) => [x.line, x.consent]));
+      chunks = chunks.map((c) => ({ ...c, items: c.lines.map((l) => consentOf.get(l) ?? null) }));
+    }
+    // a line already holding a result (sent before) keeps it
+    const invalid = [...v.invalid.values()].filter((r) => !results.has(r.line) || results.get(r.line)!.result === 'invalid');
+    plan = { brandCode: opts.brandCode, lines: v.lines, chunkCount: chunks.length, validateSeconds: v.validateSeconds };
+    await progress.savePlan(plan, chunks, invalid);
+    for (const r of invalid) results.set(r.line, r);
+  }
+  const total = chunks.reduce((n, c) => n + (c.items ?? []).filter((x) => x !== null).length, 0);
+  const report = () => {
+    const confirmed = [...results.values()].filter((r) => r.result !== 'pending' && r.result !== 'invalid').length;
+    const sent = chunks.filter((c) => c.state !== 'planned').reduce((n, c) => n + c.lines.length, 0);
+    opts.onProgress?.({ validated: plan!.lines.length, sent, confirmed, total });
+  };
+  const set = (r: UploadLine, out: UploadLine[]) => { results.set(r.line, r); out.push(r); };
+
+  // 1. send: each chunk's intent stored before its request leaves
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    const items = c.items!;
+    if (c.state === 'planned') {
+      const send = items.filter((x): x is ConsentInput => x !== null);
+      const lines = c.lines.filter((_l, k) => items[k] !== null);
+      c.lines = lines; c.items = send;
+      c.state = 'submitting'; await progress.saveChunk(i, c, []);
+      const r = await opts.client.addConsentBatch(opts.brandCode, send);
+      c.requestId = r.requestId; c.state = 'submitted'; await progress.saveChunk(i, c, []);
+    } else if (c.state === 'submitting') {
+      // outcome of the earlier submit unknown: idempotent v2 single writes, never a second batch
+      const out: UploadLine[] = [];
+      for (let k = 0; k < c.lines.length; k++) {
+        const l = c.lines[k]!;
+        const consent = items[k];
+        if (!consent) continue;
+        try {
+          const r = await opts.client.addConsent(opts.brandCode, consent);
+          set({ line: l, recipient: consent.recipient, result: 'registered', transactionId: r.transactionId }, out);
+        } catch (e) {
+          if ((e as { code?: string }).code === 'FENCED') throw e;
+          const codes = (e as { iysCodes?: string[] }).iysCodes ?? [];
+          set({ line: l, recipient: consent.recipient, result: 'failed', code: codes[0] ?? (e as { code?: string }).code ?? 'ERROR', message: (e as Error).message }, out);
+        }
+      }
+      c.state = 'final'; await progress.saveChunk(i, c, out);
+    }
+    report();
+  }
+
+  // 2. poll until every submitted chunk is final
+  for (;;) {
+    const open = chunks.map((c, i) => [c, i] as const).filter(([c]) => c.state === 'submitted');
+    if (open.length === 0) break;
+    let waiting = false;
+    for (const [c, i] of open) {
+      const out = classifyBatchResults(await opts.client.getBatchResults(opts.brandCode, c.requestId!));
+      if (out.notReady || out.pending.length > 0) waiting = true;
+      const got: UploadLine[] = [];
+      const recipientAt = (k: number) => c.items?.[k]?.recipient ?? '';
+      for (const s of out.succeeded) set({ line: c.lines[s.index]!, recipient: recipientAt(s.index), result: 'registered', transactionId: s.transactionId }, got);
+      for (const f of out.failed) set({ line: c.lines[f.index]!, recipient: recipientAt(f.index), result: 'failed', code: f.code, message: f.message }, got);
+      if (!out.notReady && out.pending.length === 0) c.state = 'final';
+      if (got.length > 0 || c.state === 'final') await progress.saveChunk(i, c, got);
+    }
+    report();
+    if (waiting) await sleep(opts.pollEveryMs ?? 300_000);
+  }
+
+  // 3. report
+  const recipientOf = new Map<number, string>();
+  for (const c of chunks) c.lines.forEach((l, k) => { const r = c.items?.[k]?.recipient; if (r) recipientOf.set(l, r); });
+  const summary: UploadSummary = { rows: plan.lines.length, invalid: 0, sent: total, registered: 0, failed: 0, pending: 0, validateSeconds: plan.validateSeconds, validateRowsPerSecond: Math.round(plan.lines.length / Math.max(plan.validateSeconds, 1e-6)) };
+  const pieces: string[] = [];
+  let piece = 'line,recipient,result,code,transactionId,message\n';
+  for (const l of plan.lines) {
+    const r = results.get(l) ?? { line: l, recipient: recipientOf.get(l) ?? '', result: 'pending' as const };
+    summary[r.result === 'registered' ? 'registered' : r.result === 'failed' ? 'failed' : r.result === 'invalid' ? 'invalid' : 'pending']++;
+    piece += [l, r.recipient, r.result, r.code ?? '', r.transactionId ?? '', csvCell(r.message ?? '')].join(',') + '\n';
+    if (piece.length >= 512 * 1024) { pieces.push(piece); piece = ''; }
+  }
+  if (piece) pieces.push(piece);
+  await progress.saveReport(pieces);
+  return summary;
+}
+
+export interface BulkUploadOptions extends RunUploadOptions {
+  /** Resume file (append-log.ts state file, fsynced at every step; a plain JSON file of the earlier release is read). */
+  statePath: string;
+  /** Per-line report (CSV). */
+  reportPath: string;
 }
 
 const HEADER = ['recipient', 'type', 'source', 'status', 'consentDate', 'recipientType'];
@@ -66,21 +239,25 @@ const HEADER = ['recipient', 'type', 'source', 'status', 'consentDate', 'recipie
  *    rules against the mirror (H174 RET over RET, H175 first record RET, H178 older date);
  * 2. uploads the valid rows with v2 batches of ≤ 1000 inside the client's rate budget;
  * 3. polls each batch until every item is final and writes a per-line report.
- * Resumable: the state file records each batch's intent before it is sent and its requestId after;
- * a rerun polls what was sent and, for a batch whose submit outcome is unknown (crash mid-call),
- * sends its rows as idempotent v2 single writes (same body → same transactionId), so no row is
- * registered twice.
+ * Resumable: the state file records the plan (each batch's consents) once, each batch's intent
+ * before it is sent and its requestId after; a rerun polls what was sent and, for a batch whose
+ * submit outcome is unknown (crash mid-call), sends its rows as idempotent v2 single writes (same
+ * body → same transactionId), so no row is registered twice.
  */
 export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Promise<UploadSummary> {
-  const now = opts.now ?? Date.now;
-  // unref'd: a job waiting minutes for İYS's batch results never holds a shutting-down process
-  // open (it resumes from its state file at the next start)
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => { setTimeout(r, ms).unref(); }));
-  // append-log.ts state file: CRC-framed and sealed; damage → GW_ERR_LOG_CORRUPT, never a fresh start
-  const state: UploadState = readStateFileSync<UploadState>(opts.statePath) ?? { brandCode: opts.brandCode, chunks: [], results: {} };
-  const save = () => writeStateFileSync(opts.statePath, state);
+  return runUpload(() => input, fileUploadProgress(opts.statePath, opts.reportPath, opts.brandCode), opts);
+}
 
-  // 1. validate (always redone: cheap and deterministic apart from H467's clock)
+interface Validated {
+  lines: number[];
+  invalid: Map<number, UploadLine>;
+  toSend: Array<{ line: number; consent: ConsentInput }>;
+  validateSeconds: number;
+}
+
+/** Step 1 of {@link bulkUpload}: every row against İYS's rules, repeats and the mirror's state. */
+async function validateUpload(input: Readable, opts: Pick<RunUploadOptions, 'brandCode' | 'store' | 'now' | 'onProgress'>): Promise<Validated> {
+  const now = opts.now ?? Date.now;
   const started = Date.now();
   const valid: Array<{ line: number; consent: ConsentInput }> = [];
   const byKey = new Map<string, number>();
@@ -163,71 +340,8 @@ export async function bulkUpload(input: Readable, opts: BulkUploadOptions): Prom
   await drain();
   const validateSeconds = (Date.now() - started) / 1000;
   const rows = dataLines.length;
-  for (const [l, r] of invalid) state.results[l] = r;
   const toSend = valid.filter((v) => !invalid.has(v.line));
-  const consentOf = new Map(toSend.map((v) => [v.line, v.consent]));
-
-  // 2. chunks: reuse the recorded plan, else make one
-  if (state.chunks.length === 0) {
-    for (let i = 0; i < toSend.length; i += 1000) state.chunks.push({ lines: toSend.slice(i, i + 1000).map((v) => v.line), state: 'planned' });
-    save();
-  }
-  const progress = () => {
-    const confirmed = Object.values(state.results).filter((r) => r.result !== 'pending' && r.result !== 'invalid').length;
-    const sent = state.chunks.filter((c) => c.state !== 'planned').reduce((n, c) => n + c.lines.length, 0);
-    opts.onProgress?.({ validated: rows, sent, confirmed, total: toSend.length });
-  };
-  for (const c of state.chunks) {
-    const items = c.lines.map((l) => consentOf.get(l)).filter((x): x is ConsentInput => x !== undefined);
-    if (c.state === 'planned') {
-      c.state = 'submitting'; save();
-      const r = await opts.client.addConsentBatch(opts.brandCode, items);
-      c.requestId = r.requestId; c.state = 'submitted'; save();
-    } else if (c.state === 'submitting') {
-      // outcome of the earlier submit unknown: idempotent v2 single writes, never a second batch
-      for (const l of c.lines) {
-        const consent = consentOf.get(l);
-        if (!consent) continue;
-        try {
-          const r = await opts.client.addConsent(opts.brandCode, consent);
-          state.results[l] = { line: l, recipient: consent.recipient, result: 'registered', transactionId: r.transactionId };
-        } catch (e) {
-          const codes = (e as { iysCodes?: string[] }).iysCodes ?? [];
-          state.results[l] = { line: l, recipient: consent.recipient, result: 'failed', code: codes[0] ?? (e as { code?: string }).code ?? 'ERROR', message: (e as Error).message };
-        }
-      }
-      c.state = 'final'; save();
-    }
-    progress();
-  }
-
-  // 3. poll until every submitted chunk is final
-  for (;;) {
-    const open = state.chunks.filter((c) => c.state === 'submitted');
-    if (open.length === 0) break;
-    let waiting = false;
-    for (const c of open) {
-      const out = classifyBatchResults(await opts.client.getBatchResults(opts.brandCode, c.requestId!));
-      if (out.notReady || out.pending.length > 0) waiting = true;
-      for (const s of out.succeeded) { const l = c.lines[s.index]!; state.results[l] = { line: l, recipient: consentOf.get(l)?.recipient ?? '', result: 'registered', transactionId: s.transactionId }; }
-      for (const f of out.failed) { const l = c.lines[f.index]!; state.results[l] = { line: l, recipient: consentOf.get(l)?.recipient ?? '', result: 'failed', code: f.code, message: f.message }; }
-      if (!out.notReady && out.pending.length === 0) c.state = 'final';
-    }
-    save();
-    progress();
-    if (waiting) await sleep(opts.pollEveryMs ?? 300_000);
-  }
-
-  // 4. report
-  const lines = ['line,recipient,result,code,transactionId,message'];
-  const summary: UploadSummary = { rows, invalid: 0, sent: toSend.length, registered: 0, failed: 0, pending: 0, validateSeconds, validateRowsPerSecond: Math.round(rows / Math.max(validateSeconds, 1e-6)) };
-  for (const l of dataLines.sort((a, b) => a - b)) {
-    const r = state.results[l] ?? { line: l, recipient: consentOf.get(l)?.recipient ?? '', result: 'pending' as const };
-    summary[r.result === 'registered' ? 'registered' : r.result === 'failed' ? 'failed' : r.result === 'invalid' ? 'invalid' : 'pending']++;
-    lines.push([l, r.recipient, r.result, r.code ?? '', r.transactionId ?? '', csvCell(r.message ?? '')].join(','));
-  }
-  writeDurable(opts.reportPath, lines.join('\n') + '\n');
-  return summary;
+  return { lines: dataLines.sort((a, b) => a - b), invalid, toSend, validateSeconds };
 }
 
 function csvCell(s: string): string {

@@ -18,6 +18,7 @@ import { DeadLetters } from './dead-letters.ts';
 import { Outbox } from './outbox.ts';
 import { SyncWorker } from './sync.ts';
 import { Uploader } from './uploader.ts';
+import { FileUploadJobs, RedisUploadJobs, UploadRunner, type UploadJobStore } from './upload-jobs.ts';
 
 /**
  * Everything that connects the gateway to İYS: the durable outbox (always; without an İYS account
@@ -40,6 +41,10 @@ export class IysIntegration {
   readonly workClient: IysClient | null = null;
   readonly sync = new Map<number, SyncWorker>();
   readonly uploader: Uploader | null = null;
+  /** Upload jobs (POST /v1/iys/uploads): files in `<dataDir>/uploads`, or Redis in a fleet (found from any instance). */
+  readonly uploads: UploadJobStore;
+  /** Runs upload jobs (with `iys`): here at once on one gateway; on the leader in a fleet, which resumes a dead leader's jobs. */
+  readonly uploadRunner: UploadRunner | null = null;
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #config: GatewayConfig;
   readonly #store: ConsentStore;
@@ -69,7 +74,9 @@ export class IysIntegration {
       const token = () => this.lease?.token() ?? null;
       this.outbox = new RedisOutbox({ store: rs, keys, token, ...(opts.now ? { now: opts.now } : {}) });
       meta = new FleetMeta({ client: rs.redis, keys, token, store: rs });
+      this.uploads = new RedisUploadJobs({ client: rs.redis, keys, maxInputBytes: config.redis.uploadMaxBytes });
     } else {
+      this.uploads = new FileUploadJobs(join(config.dataDir, 'uploads'));
       this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
     }
     this.#meta = meta ?? store;
@@ -117,6 +124,12 @@ export class IysIntegration {
       },
       ...(opts.now ? { now: opts.now } : {}),
     });
+    const lease = this.lease;
+    this.uploadRunner = new UploadRunner({
+      jobs: this.uploads, client: work, store, log, pollEveryMs: iys.batchPollAfterMs,
+      instanceId: lease?.instanceId ?? `local:${process.pid}`,
+      token: lease ? () => lease.token() : () => '', canRun: canSend, ...(opts.now ? { now: opts.now } : {}),
+    });
   }
 
   /** Outbox items this process reclaimed from an instance that did not record their outcome. */
@@ -127,6 +140,7 @@ export class IysIntegration {
   /** A new leader reads the sync state its predecessor left before its first pull. */
   async #leaderStarted(): Promise<void> {
     for (const w of this.sync.values()) await w.load().catch(() => {});
+    await this.uploadRunner?.resumeAll();
   }
 
   /**
@@ -192,6 +206,11 @@ export class IysIntegration {
     };
     every(iys.pullIntervalMs, leading(() => this.pullAll(), () => this.#follow()));
     every(iys.uploadIntervalMs, leading(() => this.uploader!.tick()));
+    // upload jobs: resumed at start on one gateway; in a fleet on the leader's upload timer, so a
+    // job whose leader died is taken up by the next one within uploadIntervalMs of its lease
+    const runner = this.uploadRunner!;
+    if (lease) every(iys.uploadIntervalMs, leading(() => runner.resumeAll()));
+    else void runner.resumeAll();
     if (iys.reconcileDaily) every(3_600_000, leading(() => this.reconcileYesterday()));
     if (this.outbox instanceof RedisOutbox) {
       const ob = this.outbox;
