@@ -3,8 +3,8 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate as deflateCb } from 'node:zlib';
-import { AppendLog } from '../../mirror/append-log.ts';
 import { LOG_MAGIC, fsyncDir } from '../../mirror/log-format.ts';
+import { SegmentFile } from './segment-file.ts';
 import { RecipientHasher, sealRecipients, type HmacKey } from './recipient-keys.ts';
 import {
   BLOCK_HEADER_BYTES, HMAC_BYTES, RECORD_BYTES, ZERO_HASH, decodeBlockHeader, encodeBlock, extra, type ContextEntry,
@@ -54,7 +54,7 @@ export interface WriterBatch {
 
 /**
  * Writes the decision log of one instance: blocks chained by SHA-256, one append-log.ts frame per
- * block (group commit, fdatasync before `write` resolves), segments rotated by size and by
+ * block in a zero-filled segment file (segment-file.ts; group commit, fdatasync before `write` resolves), segments rotated by size and by
  * Istanbul day, compressed after rotation with a recipient filter per chunk, retention by whole
  * segment. Runs on the writer worker (writer-worker.ts) or inline (tests, benches, the CLI).
  */
@@ -62,7 +62,7 @@ export class SegmentWriter {
   readonly #o: SegmentWriterOptions;
   readonly #hasher: RecipientHasher;
   #m!: Manifest;
-  #log: AppendLog | null = null;
+  #log: SegmentFile | null = null;
   #active: SegmentEntry | null = null;
   #lastHash: Buffer = ZERO_HASH;
   #nextRecord = 0;
@@ -117,7 +117,7 @@ export class SegmentWriter {
     let records = 0;
     this.#nextRecord = s.firstRecord;
     this.#lastHash = Buffer.from(s.prevHash, 'hex');
-    const log = await AppendLog.open(join(this.#o.dir, segName(s.n, 'dlog')), {
+    const log = await SegmentFile.open(join(this.#o.dir, segName(s.n, 'dlog')), {
       warn: this.#o.warn,
       onRecord: (p) => {
         const h = decodeBlockHeader(p);
@@ -225,7 +225,7 @@ export class SegmentWriter {
     this.#m.active = null;
     writeManifest(this.#o.dir, this.#m);
     this.#segDict = new Set();
-    this.#log = await AppendLog.open(join(this.#o.dir, segName(n, 'dlog')), { onRecord: () => undefined, warn: this.#o.warn });
+    this.#log = await SegmentFile.open(join(this.#o.dir, segName(n, 'dlog')), { onRecord: () => undefined, warn: this.#o.warn });
     this.#active = s;
     if (old?.closed) { this.#compressLater(old); this.#retention(); }
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readStateFileSync, writeStateFileSync } from '../../mirror/append-log.ts';
 import { FRAME_HEADER, LOG_MAGIC, checkFrame, DEFAULT_MAX_RECORD_BYTES } from '../../mirror/log-format.ts';
 import type { ContextEntry } from './record-format.ts';
+import { allZero } from './segment-file.ts';
 
 /**
  * The files of one instance's decision log, under `<dataDir>/decisions/` (README "Proving
@@ -12,7 +13,8 @@ import type { ContextEntry } from './record-format.ts';
  *   and, once closed, its final hash; segments removed by retention stay listed under `removed`;
  *   `active` is a checkpoint of the open segment (records and hash so far), at most `checkpointMs` old;
  * - `seg-NNNNNN.dlog`: a segment being written or not yet compressed: an append-log.ts file
- *   (magic, CRC frames; torn-tail rule of append-log.ts), one frame per block;
+ *   (magic, CRC frames; torn-tail rule of append-log.ts), one frame per block; the open one is
+ *   followed by a zero-filled tail (segment-file.ts: fdatasync without a size change), cut at close;
  * - `seg-NNNNNN.dlz`: a closed segment, compressed: magic `IYSDLZ1\n`, u32 LE header length, the
  *   header (JSON: the segment's context dictionary and its chunk table), the chunks' recipient
  *   filters, then the chunks: each a zlib stream of whole frames (~1 MiB raw), so a lookup inflates
@@ -110,13 +112,15 @@ export function readDlzHeader(path: string): DlzLayout {
 
 /**
  * Walks the frames of raw segment bytes (no magic): calls `onBlock(payload, offset)` per valid
- * frame and returns where the valid part ends and why, when it ends before `buf.length`.
+ * frame and returns where the valid part ends and why, when it ends before `buf.length`. Only
+ * zeros after the last frame are the clean end of an open segment (its zero-filled tail,
+ * segment-file.ts), not damage: a zero frame header is never valid.
  */
 export function walkFrames(buf: Buffer, start: number, onBlock: (payload: Buffer, offset: number) => void): { end: number; damage: string | null } {
   let pos = start;
   while (pos < buf.length) {
     const c = checkFrame(buf, pos, buf.length, DEFAULT_MAX_RECORD_BYTES);
-    if (!c.ok) return { end: pos, damage: c.reason };
+    if (!c.ok) return { end: pos, damage: allZero(buf, pos) ? null : c.reason };
     onBlock(buf.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + c.len), pos);
     pos += FRAME_HEADER + c.len;
   }
