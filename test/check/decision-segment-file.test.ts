@@ -93,7 +93,7 @@ t.test('damage followed by a valid frame refuses the open (GW_ERR_LOG_CORRUPT), 
   for (let i = 0; i < 3; i++) await f.append(payload(i));
   await f.close();
   const raw = readFileSync(path);
-  raw[LOG_MAGIC.length + 20] ^= 0xff; // inside the first frame: frames 2 and 3 still valid after it
+  raw[LOG_MAGIC.length + 20]! ^= 0xff; // inside the first frame: frames 2 and 3 still valid after it
   writeFileSync(path, raw);
   await t.rejects(SegmentFile.open(path, { onRecord: () => undefined }), { code: 'GW_ERR_LOG_CORRUPT' });
   t.same(readFileSync(path), raw, 'the file is left as it was');
