@@ -79,6 +79,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_SMTP_BAD_HEADER: { status: 400, message: 'Header %s: %s' },
   GW_ERR_SMTP_UPSTREAM_DEFERRED: { status: 503, message: 'Upstream %s did not take the message (%s); nothing was acknowledged, retry later' },
   GW_ERR_SMTP_UPSTREAM_REFUSED: { status: 502, message: 'Upstream %s refused the message: %s' },
+  GW_ERR_SMTP_UPSTREAM_PARTIAL: { status: 503, message: 'Upstream %s took the message for %s of %s recipients, not for the others (%s); retry the same message: the recipients that have it are not sent it again' },
   GW_ERR_UNSUBSCRIBE_TOKEN_INVALID: { status: 400, message: 'Unsubscribe link is not valid (forged, damaged or expired); nothing was recorded' },
   // --- internal -------------------------------------------------------------------------------
   GW_ERR_INTERNAL: { status: 500, message: 'Internal error' },

@@ -52,7 +52,7 @@ export class GatewayMetrics {
     this.importRows = new Counter({ name: 'iysgate_import_rows_total', help: 'Imported CSV rows by outcome', labelNames: ['outcome'], registers: [this.registry] });
     this.rejections = new Counter({ name: 'iysgate_rejections_total', help: 'Refusals recorded through POST /v1/rejections', registers: [this.registry] });
     this.#smtpSessions = new Counter({ name: 'iysgate_smtp_sessions_total', help: 'SMTP relay sessions by event (opened, auth_failed)', labelNames: ['event'], registers: [this.registry] });
-    this.#smtpMessages = new Counter({ name: 'iysgate_smtp_messages_total', help: 'SMTP relay messages by listener and outcome (forwarded, forwarded_partial, all_refused, promotional_refused, deferred, upstream_deferred, upstream_refused, bad_input, content_refused, dsn_sent, dsn_failed)', labelNames: ['listener', 'outcome'], registers: [this.registry] });
+    this.#smtpMessages = new Counter({ name: 'iysgate_smtp_messages_total', help: 'SMTP relay messages by listener and outcome (forwarded, forwarded_partial, all_refused, promotional_refused, deferred, upstream_deferred, upstream_refused, upstream_partial, bad_input, content_refused, dsn_sent, dsn_failed)', labelNames: ['listener', 'outcome'], registers: [this.registry] });
     this.#smtpRecipients = new Counter({ name: 'iysgate_smtp_recipients_total', help: 'SMTP relay envelope recipients by result (forwarded, refused, deferred, too_many, upstream_failed)', labelNames: ['result'], registers: [this.registry] });
     this.unsubscribes = new Counter({ name: 'iysgate_unsubscribes_total', help: 'One-click unsubscribe requests (POST /u/TOKEN) by outcome (recorded, already, invalid)', labelNames: ['outcome'], registers: [this.registry] });
   }

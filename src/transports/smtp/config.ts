@@ -29,6 +29,15 @@ export const smtpSchema = z.object({
   dataTimeoutMs: z.number().int().positive().default(300_000),
   /** Bytes of text the promotional lint reads (Subject + first text part, decoded). Default 65,536. */
   lintMaxBytes: z.number().int().positive().default(64 * 1024),
+  /**
+   * How long (ms) the relay remembers which recipients already have a message the upstream took
+   * only for some of them, so that the client's retry is not sent to them again (README
+   * "Partial upstream failures"). In memory: a restart forgets it (a retry may then duplicate,
+   * never skip). Default 432,000,000 (5 days, Postfix's `maximal_queue_lifetime`).
+   */
+  retryMemoryMs: z.number().int().positive().default(5 * 24 * 3600 * 1000),
+  /** Recipients held by that memory over all messages; past it the oldest messages are forgotten. Default 100,000. */
+  retryMemoryRecipients: z.number().int().positive().default(100_000),
   /** Send a DSN (RFC 3464) to the envelope sender for recipients refused after DATA. Default false. */
   dsn: z.boolean().default(false),
   /**
@@ -68,6 +77,13 @@ export const smtpSchema = z.object({
     maxConnections: z.number().int().positive().default(5),
     /** Bound of connecting and of each upstream reply, in ms; past it the client gets 451. Default 30,000. */
     timeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * A per-recipient copy (one-click links) the upstream did not take for a temporary reason
+     * (4xx, timeout, unreachable) is sent again up to this many times. Default 2.
+     */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** Wait before the first such retry in ms, doubled for each next one; no retry starts later than `timeoutMs` after the first attempt. Default 200. */
+    retryDelayMs: z.number().int().min(0).default(200),
     /** Verify the upstream's certificate. Default true. */
     rejectUnauthorized: z.boolean().default(true),
   }).strict(),

@@ -88,8 +88,9 @@ export class DataReader {
    * The message from here on as a Readable: `prefix` chunks first, then the rest of the DATA
    * stream. It errors (never ends) when the client goes away, sends a bare LF, or passes the size
    * limit, so a consumer that writes it to an upstream never sends the final `.`.
+   * @param tap called with every chunk read from the DATA stream (not the prefix), in order
    */
-  rest(prefix: readonly Buffer[], onBad: (err: Error) => void): Readable {
+  rest(prefix: readonly Buffer[], onBad: (err: Error) => void, tap?: (c: Buffer) => void): Readable {
     const self = this;
     return Readable.from((async function* () {
       for (const p of prefix) yield p;
@@ -97,6 +98,7 @@ export class DataReader {
         let c: Buffer | null;
         try { c = await self.next(); } catch (err) { onBad(err as Error); throw err; }
         if (c === null) break;
+        tap?.(c);
         yield c;
       }
       if (self.sizeExceeded) { const e = new Error('message over smtp.maxMessageBytes'); onBad(e); throw e; }

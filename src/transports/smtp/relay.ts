@@ -13,6 +13,7 @@ import { maskPii } from '../../plugins/redact.ts';
 import type { SmtpConfig } from './config.ts';
 import { recipientReply, smtpReply, type SmtpReplyError } from './replies.ts';
 import { relayMessage, type RcptRefusal } from './transaction.ts';
+import { DeliveredCopies } from './delivered-copies.ts';
 import { SmtpUpstream } from './upstream.ts';
 
 /** Who is sending on one SMTP session (set at AUTH). */
@@ -54,7 +55,9 @@ export interface SmtpRelayDeps {
  * recipients are decided at RCPT TO (550 5.7.1 refused, 451 4.7.1 undecidable now); a
  * BILGILENDIRME key's (or one narrowed by X-IYS-* headers) after DATA's text is read
  * (transaction.ts). Forwarding is synchronous: DATA is answered 250 only after the upstream
- * answered 250; no spool.
+ * answered 250 for every recipient (or refused some permanently and took the DSN saying so);
+ * no spool. A partial delivery is answered 451 and remembered in `copies`, so the client's retry
+ * goes only to the recipients that do not have it (transaction.ts `settle`).
  */
 export class SmtpRelay {
   readonly name: string;
@@ -63,6 +66,8 @@ export class SmtpRelay {
   readonly #server: SMTPServer;
   readonly upstream: SmtpUpstream;
   readonly reports: RemovalReports;
+  /** Recipients that have a partially delivered message (its retry skips them). */
+  readonly copies: DeliveredCopies;
   readonly #envelopes = new WeakMap<object, EnvelopeState>();
   #closing = false;
   /** Sessions inside a DATA transaction (shutdown waits for them). */
@@ -75,6 +80,7 @@ export class SmtpRelay {
     this.name = this.#cfg.name;
     this.reports = removalReports(deps.config);
     this.upstream = new SmtpUpstream(this.#cfg);
+    this.copies = new DeliveredCopies(this.#cfg.retryMemoryMs, this.#cfg.retryMemoryRecipients);
     const tls = this.#cfg.tls ? { key: readFileSync(this.#cfg.tls.key), cert: readFileSync(this.#cfg.tls.cert) } : undefined;
     this.#server = new SMTPServer({
       name: 'iys-gate', banner: 'iys-gate SMTP relay (İYS consent screening)',
@@ -211,7 +217,7 @@ export class SmtpRelay {
     try {
       const st = this.#envelopes.get(session.envelope) ?? { refused: [] };
       const reply = await relayMessage({
-        deps: this.#deps, cfg: this.#cfg, via: this.name, upstream: this.upstream, reports: this.reports,
+        deps: this.#deps, cfg: this.#cfg, via: this.name, upstream: this.upstream, reports: this.reports, copies: this.copies,
       }, stream, session, session.user as SmtpSender, st);
       if (reply.ok) cb(null, reply.text); else cb(reply.error);
     } catch (err) {

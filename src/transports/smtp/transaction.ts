@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { RemovalReports, RemovedRecipient } from '../../check/removal-reports.ts';
@@ -5,7 +6,8 @@ import { screenContent, screenOutbound, type MessageScreening } from '../../chec
 import type { Reason } from '../../domain/types.ts';
 import { hasBrand } from '../../plugins/api-keys.ts';
 import type { SmtpConfig } from './config.ts';
-import { sendDsn } from './dsn.ts';
+import { consentEntries, sendDsn } from './dsn.ts';
+import type { DeliveredCopies } from './delivered-copies.ts';
 import { headerBlockEnd, headerValue, parseHeaderFields, rebuildHeaderBlock, type HeaderField } from './headers.ts';
 import { DataReader } from './message-reader.ts';
 import { lintTexts } from './mime-text.ts';
@@ -27,6 +29,8 @@ export interface TransactionDeps {
   via: string;
   upstream: SmtpUpstream;
   reports: RemovalReports;
+  /** Who already has a message taken for some recipients only (the client's retry skips them). */
+  copies: DeliveredCopies;
 }
 
 /** Header fields the relay consumes (never forwarded). */
@@ -38,11 +42,13 @@ const IYS_HEADERS = new Set(['x-iys-message-type', 'x-iys-recipient-type', 'x-iy
  * or brand / recipient type changed by a header: one screenOutbound call over every envelope
  * recipient with Subject + first text part, ≤ `lintMaxBytes`), then forward: header block
  * rebuilt (X-IYS-* removed; List-Unsubscribe, List-Unsubscribe-Post and X-IYS-Gate-Report
- * added as configured), body streamed byte for byte to the upstream. A TICARI message's text gets
+ * added as configured), body streamed byte for byte to the upstream in one transaction, or
+ * held (≤ maxMessageBytes) and sent as one copy per recipient when each carries its own
+ * List-Unsubscribe token, or when it may be the retry of a partially delivered message. A TICARI message's text gets
  * the commercial content check (issue 14, policy.contentCheck): `warn` says
  * `X-IYS-Gate-Content: missing=…` in the 250 reply, `block` answers 550 5.7.1
- * GW_ERR_UPSTREAM_CONTENT_MISSING before the upstream. Answers only after the
- * upstream answered. A broken session (client gone, bare LF, over the size) never reaches the
+ * GW_ERR_UPSTREAM_CONTENT_MISSING before the upstream. Answers only after the upstream
+ * answered for every recipient, by the rule of `settle`. A broken session (client gone, bare LF, over the size) never reaches the
  * upstream's final `.`.
  */
 export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStream, session: SMTPServerSession, user: SmtpSender, st: EnvelopeState): Promise<DataReply> {
@@ -166,7 +172,7 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     return fail(smtpReply(550, '5.7.1', 'GW_ERR_SMTP_ALL_REFUSED', [removed.length, received], reportText.trim() + (decisionId ? ` decision ${decisionId}` : '')), 'all_refused');
   }
   if (cfg.dsn && screening && screening.removed.length > 0 && session.envelope.mailFrom && session.envelope.mailFrom.address) {
-    sendDsn(t, session.envelope.mailFrom.address, fields, screening.removed, reportId).catch(() => { /* best effort: the report holds it */ });
+    sendDsn(t, session.envelope.mailFrom.address, fields, consentEntries(screening.removed), 'consent', reportId).catch(() => { /* best effort: the report holds it */ });
   }
 
   // the RCPT-time decisions' records are on disk before anything goes upstream
@@ -175,7 +181,7 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
   } catch {
     return fail(smtpReply(451, '4.3.0', 'GW_ERR_DECISION_LOG_UNAVAILABLE', ['the decision log cannot write']), 'deferred');
   }
-  // 5. forward: one copy, or one per recipient when each gets its own unsubscribe link
+  // 5. forward: one transaction, or one copy per recipient when each gets its own unsubscribe link
   const addUnsub = effectiveType === 'TICARI' && cfg.listUnsubscribe === 'add' && cfg.unsubscribe !== undefined
     && headerValue(fields, 'list-unsubscribe') === undefined;
   const remove = (f: HeaderField) => IYS_HEADERS.has(f.name)
@@ -186,66 +192,147 @@ export async function relayMessage(t: TransactionDeps, stream: SMTPServerDataStr
     ...(decisionId ? [`X-IYS-Gate-Decision: ${decisionId}`] : []),
   ];
   const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-  let bad: Error | null = null;
-  const onBad = (e: Error) => { bad = e; };
-  let outcome: UpstreamOutcome;
-  let delivered = keep.length;
-  if (!addUnsub || keep.length === 1) {
-    const head = rebuildHeaderBlock(block, fields, remove, [...trace, ...(addUnsub ? listUnsubscribeHeaders(cfg, brandCode, recipientType, keep[0]!, deps.now()) : [])]);
-    const src = seen ? reader.rest(body, onBad) : null;
-    const watched = body.length; // chunks already watched
-    outcome = await t.upstream.send(from, keep, seen ? Readable.from((async function* () {
-      yield head;
-      let i = 0;
-      for await (const c of src!) { if (i++ >= watched) watch(c as Buffer); yield c as Buffer; }
-    })(), { objectMode: false }) : reader.rest([head, ...body], onBad));
-  } else {
-    // every copy carries its recipient's own token: the body is held (≤ maxMessageBytes) and sent once per recipient
+  const now = deps.now();
+  // the message's identity for a retry after a partial delivery (delivered-copies.ts)
+  const hasher = createHash('sha256').update(user.keyName).update('\0').update(from).update('\0').update(block);
+  const preKey = hasher.copy().digest('hex');
+  for (const b of body) hasher.update(b);
+  const mayBeRetry = t.copies.has(preKey, now);
+  const copies = addUnsub && keep.length > 1;
+  let rest: Buffer | null = null;
+  if (copies || mayBeRetry) {
+    // held whole (≤ maxMessageBytes): every copy carries its recipient's own token, or the
+    // message may be a retry whose full hash says who has it already
     const all: Buffer[] = [...body];
     try {
-      for (let c = await reader.next(); c !== null; c = await reader.next()) all.push(c);
+      for (let c = await reader.next(); c !== null; c = await reader.next()) { all.push(c); hasher.update(c); watch(c); }
     } catch (err) {
       return fail(isReply(err) ? err : smtpReply(451, '4.4.2', 'GW_ERR_REQUEST_TIMEOUT'), 'bad_input');
     }
     if (reader.sizeExceeded) return fail(smtpReply(552, '5.3.4', 'GW_ERR_BODY_TOO_LARGE', [cfg.maxMessageBytes]), 'bad_input');
-    const rest = Buffer.concat(all);
-    for (const c of all.slice(body.length)) watch(c);
-    const outcomes = await Promise.all(keep.map((rcpt) => {
-      const head = rebuildHeaderBlock(block, fields, remove, [...trace, ...listUnsubscribeHeaders(cfg, brandCode, recipientType, rcpt, deps.now())]);
-      return t.upstream.send(from, [rcpt], bufferStream(Buffer.concat([head, rest])));
-    }));
-    delivered = outcomes.filter((o) => o.ok).length;
-    outcome = outcomes.find((o) => o.ok) ?? outcomes[0]!;
-    if (delivered > 0 && delivered < keep.length) {
-      deps.log.warn({ via: t.via, delivered, failed: keep.length - delivered }, 'smtp: some per-recipient copies were not taken by the upstream');
-    }
+    rest = all.length === 1 ? all[0]! : Buffer.concat(all);
   }
-  if (bad !== null) return fail(isReply(bad) ? bad : smtpReply(552, '5.3.4', 'GW_ERR_BODY_TOO_LARGE', [cfg.maxMessageBytes]), 'bad_input');
-  if (!outcome.ok) {
-    const o = outcome;
-    m.smtpRecipients('upstream_failed', keep.length);
-    if (o.temporary) return fail(smtpReply(451, '4.4.1', 'GW_ERR_SMTP_UPSTREAM_DEFERRED', [t.upstream.label, o.detail]), 'upstream_deferred');
-    return fail(smtpReply(o.code, enhancedOf(o.detail, '5.0.0'), 'GW_ERR_SMTP_UPSTREAM_REFUSED', [t.upstream.label, o.detail]), 'upstream_refused');
+  let hash = rest ? hasher.digest('hex') : '';
+  const earlier = rest && mayBeRetry ? t.copies.delivered(preKey, hash, now) : new Set<string>();
+  const toSend = earlier.size === 0 ? keep : keep.filter((r) => !earlier.has(r.toLowerCase()));
+  const headFor = (rcpt: string | null) => rebuildHeaderBlock(block, fields, remove,
+    rcpt !== null && addUnsub ? [...trace, ...listUnsubscribeHeaders(cfg, brandCode, recipientType, rcpt, now)] : trace);
+  let results: RecipientResult[] = [];
+  let response = 'taken on an earlier attempt';
+  if (toSend.length > 1 && addUnsub) {
+    results = await Promise.all(toSend.map((rcpt) => sendCopy(t, from, rcpt, headFor(rcpt), rest!)));
+    response = results.map((r) => r.response).find((r) => r !== '') ?? '';
+  } else if (toSend.length > 0) {
+    let bad: Error | null = null;
+    const head = headFor(addUnsub ? toSend[0]! : null);
+    const message = rest ? Readable.from([head, rest], { objectMode: false }) : reader.rest([head, ...body], (e) => { bad = e; }, (c) => { hasher.update(c); watch(c); });
+    const o = await t.upstream.send(from, toSend, message);
+    if (bad !== null) return fail(isReply(bad) ? bad : smtpReply(552, '5.3.4', 'GW_ERR_BODY_TOO_LARGE', [cfg.maxMessageBytes]), 'bad_input');
+    if (!rest) hash = hasher.digest('hex');
+    results = resultsOf(toSend, o);
+    if (o.ok) response = o.response;
   }
   if (seen) content = screenContent(deps.checks, { entrance: 'smtp', brandCode, texts: lintTexts(fields, Buffer.concat(seen.chunks).subarray(0, window), seen.bytes < window, cfg.lintMaxBytes).texts }, 'TICARI');
   // said in the 250 reply, the SMTP client's answer (the proxy's X-IYS-Gate-Content header); the forwarded mail is not marked
   const contentText = content ? ` X-IYS-Gate-Content: missing=${content.missing.join(',')}` : '';
-  m.smtpRecipients('forwarded', delivered);
-  m.smtpMessage(t.via, removed.length > 0 ? 'forwarded_partial' : 'forwarded');
-  const partial = delivered < keep.length ? ` (${keep.length - delivered} copies not taken by the upstream)` : '';
-  return {
-    ok: true,
-    text: `2.6.0 Ok: forwarded to ${delivered} of ${received} recipients${partial}${reportText}${decisionId ? ` decision ${decisionId}` : ''}${contentText}; upstream: ${oneLine(outcome.response).slice(0, 120)}`,
+  return settle(t, {
+    fail, fields, from, preKey, hash, now, mayBeRetry, received, keep, earlier: keep.filter((r) => earlier.has(r.toLowerCase())), results, response,
+    removedCount: removed.length, tail: `${reportText}${decisionId ? ` decision ${decisionId}` : ''}${contentText}`, reportId,
+  });
+}
+
+/** What the upstream did with one envelope recipient. */
+export type RecipientResult =
+  | { rcpt: string; state: 'delivered'; response: string }
+  | { rcpt: string; state: 'temporary' | 'permanent'; code: number; detail: string; response: '' };
+
+function failed(rcpt: string, o: { temporary: boolean; code: number; detail: string }): RecipientResult {
+  return { rcpt, state: o.temporary ? 'temporary' : 'permanent', code: o.code, detail: o.detail, response: '' };
+}
+
+/** Per-recipient results of one upstream transaction (a success may still refuse some at RCPT TO). */
+function resultsOf(rcpts: readonly string[], o: UpstreamOutcome): RecipientResult[] {
+  if (!o.ok) return rcpts.map((r) => failed(r, o));
+  const refused = new Map(o.rejected.map((r) => [r.recipient.toLowerCase(), r]));
+  return rcpts.map((r) => {
+    const x = refused.get(r.toLowerCase());
+    return x ? failed(r, x) : { rcpt: r, state: 'delivered', response: o.response };
+  });
+}
+
+/**
+ * One recipient's own copy (its own List-Unsubscribe token). A temporary failure (4xx, timeout,
+ * unreachable) is sent again up to `upstream.retries` times, `retryDelayMs` apart (doubling), no
+ * retry starting later than `upstream.timeoutMs` after the first attempt. Header and body are
+ * two buffers (the body shared by every copy, never copied).
+ */
+async function sendCopy(t: TransactionDeps, from: string, rcpt: string, head: Buffer, rest: Buffer): Promise<RecipientResult> {
+  const u = t.cfg.upstream;
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const o = await t.upstream.send(from, [rcpt], Readable.from([head, rest], { objectMode: false }));
+    const r = resultsOf([rcpt], o)[0]!;
+    if (r.state !== 'temporary' || attempt >= u.retries) return r;
+    const wait = u.retryDelayMs * 2 ** attempt;
+    if (Date.now() - started + wait > u.timeoutMs) return r;
+    await new Promise((res) => setTimeout(res, wait));
+  }
+}
+
+/**
+ * The DATA reply once the upstream answered for every recipient (README "Partial upstream
+ * failures"). The rule: 250 only when every accepted recipient has the message (now, or on an
+ * earlier attempt of the same bytes), or when the only ones without it were refused permanently
+ * by the upstream and a DSN (RFC 3464) saying so was taken by the upstream for the envelope
+ * sender: after a 250 the relay owes the sender a notification of any failure (RFC 5321 §6.1).
+ * Nothing taken by anyone: 451 when any failure was temporary, else the upstream's 5xx (as one
+ * transaction). Taken for some, not for others (and no DSN taken): the relay remembers who has
+ * it (delivered-copies.ts) and answers 451 4.4.1 GW_ERR_SMTP_UPSTREAM_PARTIAL; the client's
+ * retry of the same message goes only to the others. With the null sender no DSN may be sent:
+ * only permanent refusals left → the upstream's 5xx, its text naming the partial delivery.
+ */
+async function settle(t: TransactionDeps, s: {
+  fail: (e: SmtpReplyError, outcome: string) => DataReply; fields: readonly HeaderField[]; from: string; preKey: string; hash: string; now: number;
+  mayBeRetry: boolean; received: number; keep: readonly string[]; earlier: readonly string[]; results: readonly RecipientResult[];
+  response: string; removedCount: number; tail: string; reportId: string | null;
+}): Promise<DataReply> {
+  const m = t.deps.metrics;
+  const delivered = s.results.filter((r) => r.state === 'delivered').map((r) => r.rcpt);
+  const temp = s.results.filter((r) => r.state === 'temporary') as Array<RecipientResult & { state: 'temporary' }>;
+  const perm = s.results.filter((r) => r.state === 'permanent') as Array<RecipientResult & { state: 'permanent' }>;
+  const have = delivered.length + s.earlier.length;
+  m.smtpRecipients('forwarded', delivered.length);
+  const ok = (note: string): DataReply => {
+    if (s.mayBeRetry) t.copies.forget(s.preKey);
+    m.smtpMessage(t.via, s.removedCount > 0 || perm.length > 0 ? 'forwarded_partial' : 'forwarded');
+    return { ok: true, text: `2.6.0 Ok: forwarded to ${have} of ${s.received} recipients${note}${s.tail}; upstream: ${oneLine(s.response).slice(0, 120)}` };
   };
+  const earlierNote = s.earlier.length > 0 ? ` (${s.earlier.length} on an earlier attempt)` : '';
+  if (temp.length === 0 && perm.length === 0) return ok(earlierNote);
+  m.smtpRecipients('upstream_failed', temp.length + perm.length);
+  const label = t.upstream.label;
+  if (have === 0) {
+    if (temp.length > 0) return s.fail(smtpReply(451, '4.4.1', 'GW_ERR_SMTP_UPSTREAM_DEFERRED', [label, temp[0]!.detail]), 'upstream_deferred');
+    const p = perm[0]!;
+    return s.fail(smtpReply(p.code, enhancedOf(p.detail, '5.0.0'), 'GW_ERR_SMTP_UPSTREAM_REFUSED', [label, p.detail]), 'upstream_refused');
+  }
+  t.deps.log.warn({ via: t.via, delivered: have, deferred: temp.length, refused: perm.length }, 'smtp: the upstream took the message for some recipients only');
+  if (temp.length === 0 && s.from !== '') {
+    const entries = perm.map((p) => ({ recipient: p.rcpt, status: enhancedOf(p.detail, `${String(p.code)[0]}.0.0`), diagnostic: p.detail }));
+    if (await sendDsn(t, s.from, s.fields, entries, 'upstream', s.reportId)) {
+      return ok(`${earlierNote}; ${perm.length} refused by the upstream (${perm[0]!.detail.slice(0, 80)}), a DSN went to the envelope sender`);
+    }
+  }
+  t.copies.remember(s.preKey, s.hash, [...s.earlier, ...delivered], s.now);
+  const first = temp[0] ?? perm[0]!;
+  if (temp.length > 0 || s.from !== '') {
+    return s.fail(smtpReply(451, '4.4.1', 'GW_ERR_SMTP_UPSTREAM_PARTIAL', [label, have, s.keep.length, first.detail]), 'upstream_partial');
+  }
+  return s.fail(smtpReply(first.code, enhancedOf(first.detail, '5.0.0'), 'GW_ERR_SMTP_UPSTREAM_REFUSED', [label, first.detail], `(taken for ${have} of ${s.keep.length} recipients; the null sender gets no DSN)`), 'upstream_partial');
 }
 
 function isReply(e: unknown): e is SmtpReplyError {
   return e instanceof Error && typeof (e as SmtpReplyError).responseCode === 'number' && typeof (e as SmtpReplyError).gwCode === 'string';
-}
-
-/** A fresh stream per copy (nodemailer reads it once). */
-function bufferStream(b: Buffer): Readable {
-  return Readable.from([b], { objectMode: false });
 }
 
 /** The enhanced status code in an upstream reply (`550 5.1.1 …`), else `fallback`. */

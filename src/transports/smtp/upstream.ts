@@ -5,9 +5,19 @@ import type { SmtpConfig } from './config.ts';
 
 /** How the upstream answered one forwarded message. */
 export type UpstreamOutcome =
-  | { ok: true; response: string; accepted: string[]; rejected: string[] }
+  | { ok: true; response: string; accepted: string[]; rejected: RejectedRecipient[] }
   /** `temporary`: the client gets 451 and retries (4xx, timeout, unreachable); else the upstream's 5xx is relayed. */
   | { ok: false; temporary: boolean; code: number; detail: string };
+
+/** A recipient the upstream refused at RCPT TO while it took the message for others. */
+export interface RejectedRecipient {
+  /** The address as nodemailer sent it. */
+  recipient: string;
+  /** `temporary`: a 4xx (the recipient may take it later); else a 5xx. */
+  temporary: boolean;
+  code: number;
+  detail: string;
+}
 
 /** The sender's real SMTP service (config `smtp.upstream`), through nodemailer's (pooled) SMTP transport. */
 export class SmtpUpstream {
@@ -39,7 +49,8 @@ export class SmtpUpstream {
    * answered the end of DATA (or failed). When `message` errors, the upstream connection is closed
    * before the final `.`, so the upstream never takes a partial message. Bounded by `timeoutMs`
    * per step (connect, greeting, each reply), plus one overall bound of 2 × timeoutMs after the
-   * message's last byte. Never throws.
+   * message's last byte. A success may still list recipients the upstream refused at RCPT TO
+   * (`rejected`, with their 4xx/5xx): the caller decides what the client is told. Never throws.
    */
   send(from: string, to: readonly string[], message: Readable, opts: { dsn?: { notify: string[]; ret?: 'HDRS' | 'FULL'; envid?: string } } = {}): Promise<UpstreamOutcome> {
     return new Promise((resolve) => {
@@ -52,10 +63,14 @@ export class SmtpUpstream {
       this.#transport.sendMail({
         envelope: { from: from || '', to: [...to] }, raw: message, disableFileAccess: true, disableUrlAccess: true,
         ...(opts.dsn ? { dsn: opts.dsn } : {}),
-      } as never, (err: (Error & { responseCode?: number; code?: string; response?: string }) | null, info?: { response?: string; accepted?: unknown[]; rejected?: unknown[] }) => {
+      } as never, (err: (Error & { responseCode?: number; code?: string; response?: string }) | null, info?: { response?: string; accepted?: unknown[]; rejectedErrors?: Array<Error & { recipient?: string; responseCode?: number; response?: string }> }) => {
         if (!err) {
           const list = (v: unknown[] | undefined) => (v ?? []).map((a) => (typeof a === 'string' ? a : (a as { address?: string }).address ?? ''));
-          return finish({ ok: true, response: String(info?.response ?? ''), accepted: list(info?.accepted), rejected: list(info?.rejected) });
+          const rejected = (info?.rejectedErrors ?? []).map((e): RejectedRecipient => {
+            const c = classify(e);
+            return { recipient: String(e.recipient ?? ''), temporary: c.temporary, code: c.code, detail: c.detail };
+          });
+          return finish({ ok: true, response: String(info?.response ?? ''), accepted: list(info?.accepted), rejected });
         }
         finish(classify(err));
       });

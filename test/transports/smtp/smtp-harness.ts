@@ -19,7 +19,12 @@ export interface SinkMessage { from: string; to: string[]; raw: Buffer }
  * 250 to. `behave` may delay or fail a message (4xx/5xx); a message whose session closed before
  * the answer is not kept (it was never acknowledged).
  */
-export async function startSink(t: { teardown(fn: () => unknown): void }, behave: (n: number) => Promise<{ code: number; text: string } | null> = async () => null) {
+export async function startSink(
+  t: { teardown(fn: () => unknown): void },
+  behave: (n: number, envelope: { from: string; to: string[] }) => Promise<{ code: number; text: string } | null> = async () => null,
+  /** Answer to one RCPT TO (null = accept): an upstream refusing some recipients of a transaction. */
+  rcpt: (address: string, from: string) => { code: number; text: string } | null = () => null,
+) {
   const messages: SinkMessage[] = [];
   const closed = new Set<string>();
   const events = new EventEmitter();
@@ -28,11 +33,17 @@ export async function startSink(t: { teardown(fn: () => unknown): void }, behave
     authOptional: true, disabledCommands: ['STARTTLS'], logger: false, disableReverseLookup: true,
     onClose: (session) => { closed.add(session.id); events.emit('close', session.id); },
     onMailFrom: (_a, _s, cb) => { events.emit('mail'); cb(); },
+    onRcptTo: (a, session, cb) => {
+      const r = rcpt(a.address, session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
+      if (!r) return cb();
+      const e = new Error(r.text) as Error & { responseCode: number }; e.responseCode = r.code; cb(e);
+    },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        void behave(++n).then((fail) => {
+        const envelope = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((a) => a.address) };
+        void behave(++n, envelope).then((fail) => {
           if (fail) { const e = new Error(fail.text) as Error & { responseCode: number }; e.responseCode = fail.code; return cb(e); }
           if (closed.has(session.id)) return cb(new Error('gone'));
           messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((a) => a.address), raw: Buffer.concat(chunks) });
