@@ -37,6 +37,8 @@ import type { RouteDeps } from './routes/deps.ts';
 import inboundRoutes from './routes/v1/inbound.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe.ts';
 import { SmtpRelay } from './transports/smtp/relay.ts';
+import { RedisReports, shareRemovalReports } from './check/removal-reports.ts';
+import type { RedisStore } from './mirror/redis-store.ts';
 import { AgiServer, screeningDecide } from './transports/agi/server.ts';
 import { contentCheckPolicy, openInbound, type InboundDoor } from './transports/inbound/index.ts';
 
@@ -175,6 +177,11 @@ export async function buildApp(config: GatewayConfig, deps: AppDeps): Promise<Fa
   const cache = (deps.store as { cache?: CacheStatsSource | null }).cache;
   if (cache) registerCacheMetrics(metrics, cache);
   const servedBrands = servedBrandsOf(config);
+  // a fleet: every door's removal reports are found from any instance (before any door registers)
+  if (deps.store.kind === 'redis') {
+    const rs = deps.store as RedisStore;
+    shareRemovalReports(config, new RedisReports({ client: rs.redis, keyPrefix: rs.keyPrefix }));
+  }
   const iys = new IysIntegration({ config, store: deps.store, log: app.log, onFresh: (at) => checks.markFresh(at), ...(deps.now ? { now: deps.now } : {}) });
   await iys.open();
   app.addHook('onClose', async () => { await iys.close(); });

@@ -10,7 +10,7 @@ import { forwardRequestHeaders, forwardResponseHeaders } from '../../transports/
 import { hasDuplicateKeys } from '../../transports/http-proxy/json-keys.ts';
 import { maskUrlForLog } from '../../transports/http-proxy/log-url.ts';
 import { providerPath, providerQuery, UnsafePath, type ProviderPath } from '../../transports/http-proxy/provider-path.ts';
-import { removalReports, type RemovalReport, type RemovalReports } from '../../check/removal-reports.ts';
+import { removalReports, reportChanged, type RemovalReport, type RemovalReports } from '../../check/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
 import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
@@ -78,7 +78,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       params: { type: 'object', properties: { id: { type: 'string' } } },
     },
   }, async (req, reply) => {
-    const r = reports.get(req.params.id);
+    const r = await reports.find(req.params.id);
     if (!r) throw gatewayError('GW_ERR_UPSTREAM_REPORT_NOT_FOUND', [req.params.id]);
     if (!r.open) {
       const p = authenticate(req, null);
@@ -276,11 +276,11 @@ export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstrea
     metrics?.proxyRequest(name, 'upstream_error');
     const e = isGatewayError(err) ? err : u.client.mapError(err);
     const unknown = UpstreamClient.deliveryUnknown(e);
-    if (report) report.outcome = 'failed';
+    if (report) { report.outcome = 'failed'; reportChanged(report); }
     req.log.error({ err: e, cause: (e as Error & { cause?: unknown }).cause, upstream: u.config.name }, `upstream ${u.config.name}: ${e.code}`);
     return coded(reply, e, { requestId: req.id, reportId: report?.id ?? null, outcome: unknown ? 'delivery_unknown' : 'not_sent' });
   }
-  if (report) report.upstreamStatus = res.statusCode;
+  if (report) { report.upstreamStatus = res.statusCode; reportChanged(report); }
   if (kind === 'forwarded' && res.statusCode >= 300 && res.statusCode < 400) return refuseRedirect(req, reply, u, res, report);
   reply.code(res.statusCode);
   reply.headers(forwardResponseHeaders(res.headers));
@@ -318,7 +318,7 @@ function refuseRedirect(req: FastifyRequest, reply: FastifyReply, u: Upstream, r
   res.body.dump({ limit: 64 * 1024 }).catch(() => {}); // discarded; its socket kept when small
   const loc = res.headers.location;
   const location = typeof loc === 'string' ? maskUrlForLog(loc) : Array.isArray(loc) ? maskUrlForLog(loc[0] ?? '') : null;
-  if (report) report.outcome = 'failed';
+  if (report) { report.outcome = 'failed'; reportChanged(report); }
   const e = gatewayError('GW_ERR_UPSTREAM_REDIRECT', [u.config.name, res.statusCode]);
   req.log.error({ upstream: u.config.name, upstreamStatus: res.statusCode, location }, `upstream ${u.config.name}: ${e.code} (${res.statusCode} to ${location ?? 'no Location'}), not relayed`);
   return coded(reply, e, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent' });
@@ -356,7 +356,7 @@ export function answerScreening(
     : s.refused
     ? gatewayError('GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL', [s.promo.lint!.hits.filter((h) => !h.startsWith('-')).join(', ')])
     : gatewayError('GW_ERR_UPSTREAM_ALL_BLOCKED', [message.recipients.length, message.recipients.length]);
-  if (report) report.outcome = 'not-forwarded';
+  if (report) { report.outcome = 'not-forwarded'; reportChanged(report); }
   return { report, stopped: coded(reply, err, { requestId: req.id, reportId: report?.id ?? null, outcome: 'not_sent', counts: report?.counts, removed: report?.removed ?? [] }) };
 }
 
