@@ -15,7 +15,7 @@
  * `Map<string, Uint8Array(42)>` holding the same number of keys (the floor of a JS key → record
  * layout), so the figures compare across machines as ratios.
  *
- * Run: `node --expose-gc --import tsx bench/import.bench.ts [--rows 1000000] [--no-cli]`
+ * Run: `node --expose-gc --import tsx bench/import.bench.ts [--rows 1000000] [--no-cli] [--store memory|lmdb] [--parser worker|loop]`
  * (re-executes itself with --expose-gc when it is missing).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -45,9 +45,12 @@ const procRss = () => {
 };
 const resident = () => { const m = process.memoryUsage(); return { heap: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, ...procRss() }; };
 
-const { values } = parseArgs({ options: { rows: { type: 'string' }, 'no-cli': { type: 'boolean' }, store: { type: 'string' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string' }, 'no-cli': { type: 'boolean' }, store: { type: 'string' }, parser: { type: 'string' } } });
 const ROWS = Number(values.rows ?? 1_000_000);
 const KIND = (values.store ?? 'memory') as 'memory' | 'lmdb';
+/** Where importCsv parses (and on LMDB applies): `worker` as the server and the CLI do (importParser default), or `loop`. */
+const PARSER = (values.parser ?? 'worker') as 'worker' | 'loop';
+if (PARSER !== 'worker' && PARSER !== 'loop') throw new Error('--parser worker|loop');
 if (KIND !== 'memory' && KIND !== 'lmdb') throw new Error('--store memory|lmdb');
 const makeStore = (dir: string): ConsentStore => (KIND === 'lmdb' ? new LmdbStore({ dataDir: dir }) : new MemoryStore({ dataDir: dir }));
 const BRAND = 7;
@@ -96,11 +99,23 @@ const dir = mkdtempSync(join(tmpdir(), 'iysgate-bench-import-'));
 const storeDir = join(dir, 'mirror');
 const store = makeStore(storeDir);
 await store.open();
-console.log(`store: ${KIND}`);
+console.log(`store: ${KIND}, parser: ${PARSER}`);
 t = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
-const report = await importCsv(createReadStream(file), { brandCode: BRAND, store });
+// rows read over time (onProgress: after each commit on the worker path): the rate over the rows
+// 10–30 % of the file against 70–90 %, in this one run (does the import slow as the mirror grows?)
+const progress: Array<[number, number]> = [];
+const t0ms = performance.now();
+const report = await importCsv(createReadStream(file), { brandCode: BRAND, store, parser: PARSER, onProgress: (rows) => { progress.push([performance.now() - t0ms, rows]); } });
 const importS = Number(process.hrtime.bigint() - t) / 1e9;
+const at = (rows: number) => { const i = progress.findIndex(([, r]) => r >= rows); return i < 0 ? NaN : progress[i]!; };
+const windowRate = (from: number, to: number) => {
+  const a = at(report.rows * from); const b = at(report.rows * to);
+  return Array.isArray(a) && Array.isArray(b) ? ((b[1] - a[1]) / ((b[0] - a[0]) / 1000)) : NaN;
+};
+const earlyRate = windowRate(0.1, 0.3);
+const lateRate = windowRate(0.7, 0.9);
+console.log(`import rate by position in the file: rows 10–30 % ${fmt(earlyRate)} rows/s, rows 70–90 % ${fmt(lateRate)} rows/s → late/early ${(lateRate / earlyRate).toFixed(2)}× (load ${loadavg()[0]!.toFixed(1)})`);
 const cpuUse = process.cpuUsage(cpu0);
 const importCpuS = (cpuUse.user + cpuUse.system) / 1e6;
 const consents = await store.size();
@@ -206,7 +221,7 @@ writeResult(values.store === undefined && ROWS === 1_000_000 ? 'import' : `impor
   store: KIND,
   input: { file: file.slice(ROOT.length + 1), rows: gen.rows, keys: gen.keys, bytes: gen.bytes },
   baseline: { readRowsPerSec: (lines - 1) / readS, csvParseMapRowsPerSec: (csvRows - 1) / csvS, csvParseMapRowsPerCpuSecond: (csvRows - 1) / csvCpuS, mapBytesPerKey },
-  import: { seconds: importS, cpuSeconds: importCpuS, rowsPerCpuSecond: report.rows / importCpuS, rowsPerSec, report: { ...report, errors: report.errors.slice(0, 5) }, consents },
+  import: { parser: PARSER, earlyRowsPerSec: earlyRate, lateRowsPerSec: lateRate, lateOverEarly: lateRate / earlyRate, seconds: importS, cpuSeconds: importCpuS, rowsPerCpuSecond: report.rows / importCpuS, rowsPerSec, report: { ...report, errors: report.errors.slice(0, 5) }, consents },
   memory: { heapDelta: deltaHeap, externalDelta: deltaExt, rssDelta: after.rss - before.rss, rssAnonDelta: after.anon - before.anon, rssFileDelta: after.file - before.file, bytesPerConsent, anonPerConsent, filePerConsent },
   restart: { closeSeconds: closeS, fileBytes: snapshotBytes, openSeconds: reopenS, openCpuSeconds: reopenCpuS, consentsAfter: reopened, processReadySeconds: processReadyS, processCloseSeconds: processCloseS },
   loadavg: loadavg(),

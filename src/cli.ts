@@ -90,7 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     const started = Date.now();
     try {
       const report = await importCsv(createReadStream(file).pipe(counter), {
-        brandCode: brand, store, onProgress: () => bar?.update(read),
+        // the same threaded path as POST /v1/mirror/import: parse on one worker, LMDB writes on another
+        brandCode: brand, store, parser: config.importParser, onProgress: () => bar?.update(read),
       });
       bar?.update(total);
       bar?.stop();

@@ -123,10 +123,11 @@ export const configSchema = z.object({
    */
   shutdownTimeoutMs: z.number().int().positive().default(10_000),
   /**
-   * Where `POST /v1/mirror/import` parses and validates its CSV: `worker` (a worker thread, at
-   * most one busy per core, further parallel imports on the loop; the request loop only applies
-   * the movements) or `loop` (the request loop, in 2 ms slices). Default `worker`
-   * (bench/README.md, "Imports and checks").
+   * Where `POST /v1/mirror/import` and `iys-gate import` parse and validate their CSV: `worker`
+   * (a worker thread, at most one import per core on workers, further parallel imports on the
+   * loop; on the LMDB store a second worker writes the rows while the first parses, on the
+   * memory store the request loop applies them) or `loop` (the request loop, in 2 ms slices).
+   * Default `worker` (bench/README.md, "Imports and checks", "Session 4").
    */
   importParser: z.enum(['worker', 'loop']).default('worker'),
   /** Max recipients in one /v1/check/batch. Default 10,000 (API.md). */

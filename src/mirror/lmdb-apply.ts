@@ -4,7 +4,7 @@ import type { ConsentKey, Movement } from '../domain/types.ts';
 import type { ApplyOutcome } from './consent-store.ts';
 import {
   FLAG_HAS_HISTORY, TIMELINE_APPLIED, decodeHistory, decodeValue, encodeHistory, encodeValue, encodeValueInto,
-  keyBuffer, timelineKeyInto, writeKey,
+  keyBuffer, readKey, timelineKeyInto, writeKey,
 } from './lmdb-codec.ts';
 import { DEFAULT_TIMELINE_RETENTION_MS } from './timeline.ts';
 
@@ -133,6 +133,35 @@ export class LmdbWriter {
     let keep = -1;
     for (let i = 0; i < old.length; i++) if (old[i]!.applied) keep = i;
     for (let i = 0; i < old.length; i++) if (i !== keep) tl.db.remove(old[i]!.key);
+  }
+
+  /**
+   * Applies a movement given as its encoded key and value (lmdb-import-sink.ts EncodedBatch:
+   * writeKey and encodeValueInto without extra flags) in the caller's write transaction, with the
+   * same outcome and the same bytes written as `applyOne` of the movement they encode (records,
+   * history and timeline). A key not yet held (the common case of an import) is one get and the
+   * puts of the given bytes, with no movement object made; a held key decodes the movement and
+   * goes through `applyOne`.
+   */
+  applyEncoded(key: Buffer, value: Buffer): ApplyOutcome {
+    const v = this.records.getBinaryFast(key);
+    if (v === undefined || v === null) {
+      this.records.put(key, value);
+      if (this.timeline) this.#noteNew(key, value);
+      return 'applied';
+    }
+    return this.applyOne(decodeValue(readKey(key), value));
+  }
+
+  /** `#note(k, m, true, false)` for a movement given as its value bytes (flags byte first). */
+  #noteNew(k: Buffer, value: Buffer): void {
+    const tk = this.#tkey.length >= k.length + 11 ? this.#tkey : Buffer.allocUnsafe(k.length + 11);
+    const n = timelineKeyInto(k, this.appliedAt, this.#seq, tk);
+    this.#seq = (this.#seq + 1) >>> 0;
+    const val = value.length <= this.#tval.length ? this.#tval.subarray(0, value.length) : Buffer.allocUnsafe(value.length);
+    value.copy(val);
+    val[0] = val[0]! | TIMELINE_APPLIED;
+    this.timeline!.db.put(tk.subarray(0, n), val);
   }
 
   /** Older movements of `key` (current record excluded), newest first. */
