@@ -7,6 +7,7 @@
  *   (`decision`, `reason`, `recipient`, `consent`, `asOf`).
  * - `POST /check/batch`: same body as `/v1/check/batch`, one `Map` lookup per recipient, answer of
  *   the same shape as the gateway's (`results[] { input, recipient, decision, reason }`, `counts`, `asOf`).
+ * - `POST /inbound/:upstream/:secret`: the inbound push receiver's bare twin (bench/inbound.bench.ts).
  * - `GET /healthz`.
  *
  * No auth, no normalization, no validation, no policy, no metrics, no logging: the ratio
@@ -69,6 +70,18 @@ app.post<{ Body: BatchBody }>('/check/batch', async (req) => {
     results[i] = { input: r, recipient: r, decision: ok ? 'ALLOW' : 'BLOCK', reason: rec === undefined ? 'NO_CONSENT' : ok ? 'CONSENT_ONAY' : 'CONSENT_RET' };
   }
   return { results, counts: { ALLOW: allow, BLOCK: b.recipients.length - allow }, asOf };
+});
+// the inbound push receiver's bare twin (bench/inbound.bench.ts): the body read as bytes, decoded as
+// strict UTF-8, parsed as JSON, answered with a summary of the same shape; nothing read or recorded
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+app.register(async (inbound) => {
+  inbound.removeAllContentTypeParsers();
+  inbound.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  inbound.post<{ Params: { upstream: string; secret: string } }>('/inbound/:upstream/:secret', async (req) => {
+    const items = JSON.parse(STRICT_UTF8.decode(req.body as Buffer)) as Array<{ message_id?: unknown }>;
+    const results = items.map((it) => ({ messageKey: `${req.params.upstream}:${String(it.message_id)}`, status: 'ignored', verdict: 'none', refusals: [] }));
+    return { received: results.length, refused: 0, review: 0, ignored: results.length, duplicate: 0, results };
+  });
 });
 app.get('/healthz', async () => ({ status: 'ok', entries: map.size }));
 await app.listen({ port: Number(values.port ?? 8099), host: '127.0.0.1' });

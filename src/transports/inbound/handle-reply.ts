@@ -67,7 +67,8 @@ export interface InboundRepliesDeps {
  * destination to brands (`inbound.numbers`), records a refusal through the gate's one refusal path
  * (check/refusals.ts `recordRefusal`: outbox before mirror, deadline, both durable before this
  * resolves) for each brand and type (`inbound.types`), source HS_MESAJ, consentDate = the reply's
- * time; or keeps it for review (never dropped); de-duplicates by `<via>:<messageId>` durably.
+ * time; or keeps it for review (never dropped); de-duplicates by `<via>:<messageId>` durably (a
+ * redelivered refusal whose RET the mirror lacks is recorded again: see handleMany).
  * Resolves only once everything it decided is durable, so a door may answer 2xx after it.
  */
 export class InboundReplies {
@@ -106,10 +107,18 @@ export class InboundReplies {
 
   /**
    * Handles the replies of one delivery (a provider push, an inbox page) together: decided one by
-   * one, then written at once — one batch of refusals through recordRefusals (one outbox append,
-   * one mirror write), then one record of handled marks and review items — so a push of many
-   * replies costs a few group-committed writes, not three per reply. Outcomes in input order.
-   * @throws as `handle`; nothing of the batch is marked handled when a write fails
+   * one, then written at once, in parallel — one record of handled marks and review items
+   * (inbound.log), and one batch of refusals through recordRefusals (one outbox append, durable
+   * before one mirror write) — so a push costs two group-committed durable steps in sequence (the
+   * outbox's, then the mirror's), each fdatasync shared with the pushes in flight. Resolves once
+   * all of it is durable (the door answers 2xx after it).
+   *
+   * A handled mark may be on disk while its refusal is not (a crash or a failed write before the
+   * answer, which was then never 2xx): a delivery marked handled that reads as a refusal is
+   * therefore a duplicate only when the mirror holds RET for every brand and type it refuses — the
+   * outbox item is durable before the mirror write (check/refusals.ts), so a RET in the mirror
+   * means it is queued or İYS had it. Otherwise it is recorded again. Outcomes in input order.
+   * @throws as `handle`; the door answers 503 and the provider's retry is handled as above
    */
   async handleMany(msgs: readonly InboundReply[]): Promise<InboundOutcome[]> {
     const out = new Array<InboundOutcome>(msgs.length);
@@ -119,15 +128,15 @@ export class InboundReplies {
     msgs.forEach((m, i) => {
       const key = `${m.via}:${m.messageId}`;
       const dup: InboundOutcome = { messageKey: key, status: 'duplicate', refusals: [] };
-      if (this.deps.state.seen(key) || inBatch.has(key)) { out[i] = dup; return; }
+      if (inBatch.has(key)) { out[i] = dup; return; }
       const running = this.#inflight.get(key);
       if (running) { waits.push(running.then(() => { out[i] = dup; }, () => { out[i] = dup; })); return; }
       inBatch.add(key);
       mine.push(i);
     });
     if (mine.length > 0) {
-      const p = this.#handleBatch(mine.map((i) => msgs[i]!));
       const keys = mine.map((i) => `${msgs[i]!.via}:${msgs[i]!.messageId}`);
+      const p = this.#handleBatch(mine.map((i) => msgs[i]!), keys.map((k) => this.deps.state.seen(k)));
       const settled = p.then(() => undefined, () => undefined);
       for (const k of keys) this.#inflight.set(k, settled);
       try {
@@ -144,19 +153,24 @@ export class InboundReplies {
 
   #count(via: string, o: InboundOutcome): InboundOutcome { this.deps.counters?.reply(via, o.status); return o; }
 
-  async #handleBatch(msgs: readonly InboundReply[]): Promise<InboundOutcome[]> {
+  /** `handledBefore[i]`: msgs[i]'s key is marked handled (see handleMany for what that means). */
+  async #handleBatch(msgs: readonly InboundReply[], handledBefore: readonly boolean[]): Promise<InboundOutcome[]> {
     const nowMs = this.deps.refusals.now();
     const seen: string[] = [];
     const reviews: ReviewItem[] = [];
-    const refuse: { i: number; recipient: string; brands: number[]; at: Date }[] = [];
+    type Refusal = { i: number; recipient: string; brands: number[]; at: Date };
+    const refuse: Refusal[] = [];
+    const recheck: Refusal[] = [];
     const out = msgs.map((msg, i): InboundOutcome => {
       const key = `${msg.via}:${msg.messageId}`;
+      const dup: InboundOutcome = { messageKey: key, status: 'duplicate', refusals: [] };
       const at = msg.receivedAt && !Number.isNaN(msg.receivedAt.getTime()) && msg.receivedAt.getTime() <= nowMs ? msg.receivedAt : new Date(nowMs);
       const reading = this.read(msg.text);
-      if (reading.verdict === 'none') { seen.push(key); return { messageKey: key, status: 'ignored', verdict: 'none', refusals: [] }; }
+      if (reading.verdict === 'none') { if (handledBefore[i]) return dup; seen.push(key); return { messageKey: key, status: 'ignored', verdict: 'none', refusals: [] }; }
       const sender = normalizePhone(msg.from);
       const brands = this.brandsOf(msg.to);
       const review = (reason: ReviewReason): InboundOutcome => {
+        if (handledBefore[i]) return dup;
         const item = this.#reviewItem(key, msg, at, reason, brands ?? []);
         reviews.push(item);
         return { messageKey: key, status: 'review', verdict: reading.verdict, refusals: [], reviewId: item.id, reason };
@@ -168,15 +182,31 @@ export class InboundReplies {
       const hinted = reading.brandHintKnown && reading.brandHint !== undefined ? this.deps.shortNames.get(reading.brandHint) : undefined;
       if (hinted !== undefined) targets = brands.includes(hinted) ? [hinted] : [...new Set([...brands, hinted])];
       else if (brands.length > 1 && this.deps.config.multiBrand === 'review') return review('multi-brand-no-hint');
+      const r = { i, recipient: sender.canonical, brands: targets, at };
+      if (handledBefore[i]) { recheck.push(r); return dup; }
       seen.push(key);
-      refuse.push({ i, recipient: sender.canonical, brands: targets, at });
+      refuse.push(r);
       return { messageKey: key, status: 'refused', verdict: 'refusal', refusals: [] };
     });
-    // replies that refuse nothing (ignored, review) are recorded beside the refusals' writes; a
-    // refusal's handled mark only after its outbox item and mirror write are durable
-    const refusedKeys = new Set(refuse.map((r) => out[r.i]!.messageKey));
-    const others = (seen.length > refusedKeys.size || reviews.length > 0)
-      ? this.deps.state.record(seen.filter((k) => !refusedKeys.has(k)), reviews) : Promise.resolve();
+    if (recheck.length > 0) {
+      // a refusal marked handled: a duplicate only when the mirror holds its RET (see handleMany)
+      const { types, recipientType } = this.deps.config;
+      const keys = recheck.flatMap((r) => r.brands.flatMap((brandCode) => types.map((type) => ({ brandCode, type, recipientType, recipient: r.recipient }))));
+      const recs = await this.deps.refusals.store.getMany(keys);
+      let j = 0;
+      for (const r of recheck) {
+        const n = r.brands.length * types.length;
+        const held = recs.slice(j, j + n).every((rec) => rec?.status === 'RET');
+        j += n;
+        if (held) continue;
+        refuse.push(r);
+        out[r.i] = { messageKey: out[r.i]!.messageKey, status: 'refused', verdict: 'refusal', refusals: [] };
+      }
+    }
+    // the handled marks and review items in one record, beside the refusals' writes (one outbox
+    // append, then one mirror write); every write settled before the answer
+    const marks = seen.length > 0 || reviews.length > 0 ? this.deps.state.record(seen, reviews) : Promise.resolve();
+    marks.catch(() => undefined); // awaited below; observed now so a failure while the refusals write is not unhandled
     try {
       if (refuse.length > 0) {
         const inputs = refuse.flatMap((r) => r.brands.flatMap((brandCode) => this.deps.config.types.map((type) => ({ r, brandCode, type }))));
@@ -184,10 +214,9 @@ export class InboundReplies {
           brandCode, recipient: r.recipient, type, recipientType: this.deps.config.recipientType, source: 'HS_MESAJ' as const, receivedAt: r.at,
         })));
         inputs.forEach(({ r, brandCode, type }, j) => out[r.i]!.refusals.push({ brandCode, type, reportDeadline: results[j]!.reportDeadline }));
-        await this.deps.state.markSeen([...refusedKeys]);
       }
     } finally {
-      await others; // settled (or rejected: thrown to the door) before the answer either way
+      await marks; // settled (or rejected: thrown to the door) before the answer either way
     }
     for (const r of refuse) this.#confirm(r.recipient, r.brands);
     return out;
