@@ -2,7 +2,7 @@
  * smtp.maxConnections (421 past it) and smtp.listUnsubscribe off / keep (the message goes
  * upstream byte for byte: nothing added, the sender's own List-Unsubscribe removed by `off`).
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { client, makeSmtpGateway, rawSmtp, startSink } from './smtp-harness.ts';
 
 t.test('maxConnections: 20 clients at once against a limit of 5 → 5 greeted, 15 get 421; a freed slot is usable again', async (t) => {
@@ -37,7 +37,7 @@ const RAW = 'From: Shop <shop@brand.example>\r\nTo: onay@example.com\r\nSubject:
   + 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMerhaba,\r\n..nokta ile başlayan satır\r\nİyi günler\r\n';
 const SENDER_LU = 'List-Unsubscribe: <https://brand.example/unsub?u=42>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n';
 
-async function relayOnce(t: Parameters<typeof makeSmtpGateway>[0], listUnsubscribe: string, raw: string) {
+async function relayOnce(t: Test, listUnsubscribe: string, raw: string) {
   const sink = await startSink(t);
   const gw = await makeSmtpGateway(t, sink.port, { listUnsubscribe });
   const info = await client(gw.smtpPort).sendMail({ envelope: { from: 'shop@brand.example', to: ['onay@example.com'] }, raw });
