@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApplyOutcome } from '../mirror/consent-store.ts';
 import { AppendLog, type LogFs } from '../mirror/append-log.ts';
+import { unavailable, withTimeout, type RedisClient } from '../mirror/redis-connection.ts';
 import { DEAD_LETTER_REASONS, type DeadLetterReason, type RawIysMovement } from './iys-movement.ts';
 
 /** A movement from İYS the gateway could not apply, kept with its raw content until it can be. */
@@ -43,6 +44,14 @@ const identity = (brandCode: number | null, raw: RawIysMovement): string => `${b
  * delivery is answered 200, only after its refused items are here; each pull cycle retries the
  * open ones (SyncWorker) and records the ones finally applied. One gateway per data directory
  * (the outbox's LOCK, taken before this opens).
+ *
+ * In a Redis fleet (`redis` option) the same operations go to one shared list instead
+ * (fleet-keys.ts `dl:log`, RPUSH: one element per append, in the fleet's order), so the letters of
+ * an instance that died are not lost with its disk: every instance replays the list at open and
+ * catches up with what others appended at each of its own appends and at {@link refresh} (the
+ * leader before each pull cycle, a follower on its pull timer and before /v1/outbox answers).
+ * Replay is idempotent and two instances adding one item keep it once (the later add is marked a
+ * duplicate). Appends are not fenced: push deliveries reach any instance.
  */
 export class DeadLetters {
   readonly #dir: string | null;
@@ -52,6 +61,10 @@ export class DeadLetters {
   #log: AppendLog | null = null;
   readonly #fs: LogFs | undefined;
   readonly #warn: ((msg: string) => void) | undefined;
+  readonly #redis: { client: RedisClient; key: string; timeoutMs: number } | null;
+  /** List elements of the shared log replayed so far (Redis). */
+  #seen = 0;
+  #catching: Promise<void> | null = null;
   /** Letters recorded, by reason (all the file holds, resolved included): `iysgate_sync_dead_letters_total`. */
   readonly recorded: Record<DeadLetterReason, number> = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<DeadLetterReason, number>;
 
@@ -59,9 +72,11 @@ export class DeadLetters {
    * @param opts.dir directory of the log; null keeps the letters in memory (tests without a data directory)
    * @param opts.fs file layer of the append path (tests: a failing or slow fsync)
    * @param opts.warn receives recovery warnings (torn tail repaired)
+   * @param opts.redis a fleet's shared log (list key, fleet-keys.ts `deadLetters`; `timeoutMs` bound of one call, default 2,000); `dir` is then unused
    */
-  constructor(opts: { dir: string | null; now?: () => number; fs?: LogFs; warn?: (msg: string) => void }) {
-    this.#dir = opts.dir;
+  constructor(opts: { dir: string | null; now?: () => number; fs?: LogFs; warn?: (msg: string) => void; redis?: { client: RedisClient; key: string; timeoutMs?: number } }) {
+    this.#redis = opts.redis ? { client: opts.redis.client, key: opts.redis.key, timeoutMs: opts.redis.timeoutMs ?? 2000 } : null;
+    this.#dir = this.#redis ? null : opts.dir;
     this.#now = opts.now ?? Date.now;
     this.#fs = opts.fs;
     this.#warn = opts.warn;
@@ -73,6 +88,7 @@ export class DeadLetters {
    * @throws GW_ERR_LOG_CORRUPT when the file is damaged before its end
    */
   async open(): Promise<void> {
+    if (this.#redis) { await this.refresh(); return; }
     if (this.#dir === null || this.#log) return;
     await mkdir(this.#dir, { recursive: true });
     const path = join(this.#dir, 'dead-letters.log');
@@ -162,8 +178,44 @@ export class DeadLetters {
     return { open, openByReason, recorded, resolved: recorded - open };
   }
 
+  /**
+   * A fleet (Redis): replays what other instances appended since the last catch-up. One file
+   * (no `redis`): nothing to do.
+   * @throws GW_ERR_STORE_UNAVAILABLE when Redis does not answer
+   */
+  async refresh(): Promise<void> {
+    if (!this.#redis) return;
+    this.#catching ??= this.#catchUp().finally(() => { this.#catching = null; });
+    return this.#catching;
+  }
+
+  async #catchUp(): Promise<void> {
+    const r = this.#redis!;
+    for (;;) {
+      const got = await withTimeout(r.client.lrange(r.key, this.#seen, this.#seen + 999), r.timeoutMs, 'dead letters').catch((err: unknown) => { throw unavailable('dead letters', err); });
+      for (const payload of got) this.#replayPayload(payload, `redis ${r.key}`);
+      this.#seen += got.length;
+      if (got.length < 1000) return;
+    }
+  }
+
+  #replayPayload(payload: string, where: string): void {
+    for (const line of payload.split('\n')) {
+      if (!line) continue;
+      try { this.#replay(JSON.parse(line) as Op); } catch { this.#warn?.(`${where}: unreadable dead-letter operation skipped (written by a newer release?)`); }
+    }
+  }
+
   async #append(ops: Op[]): Promise<void> {
-    if (ops.length === 0 || this.#dir === null) return;
+    if (ops.length === 0) return;
+    const r = this.#redis;
+    if (r) {
+      // durable in Redis before it resolves (AOF); then this instance catches up in the fleet's order
+      await withTimeout(r.client.rpush(r.key, ops.map((o) => JSON.stringify(o)).join('\n')), r.timeoutMs, 'dead letters').catch((err: unknown) => { throw unavailable('dead letters', err); });
+      await this.refresh();
+      return;
+    }
+    if (this.#dir === null) return;
     if (!this.#log) throw new Error('dead-letter store is not open');
     await this.#log.append(ops.map((o) => JSON.stringify(o)).join('\n'));
   }

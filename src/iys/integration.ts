@@ -80,7 +80,12 @@ export class IysIntegration {
       this.outbox = new Outbox({ dir: join(config.dataDir, 'outbox'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
     }
     this.#meta = meta ?? store;
-    this.deadLetters = new DeadLetters({ dir: join(config.dataDir, 'sync'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}) });
+    // a fleet's dead letters are shared (Redis), so a dead instance's are not lost with its disk
+    const rsd = store.kind === 'redis' ? store as RedisStore : null;
+    this.deadLetters = new DeadLetters({
+      dir: join(config.dataDir, 'sync'), warn: (msg) => log.warn(msg), ...(opts.now ? { now: opts.now } : {}),
+      ...(rsd ? { redis: { client: rsd.redis, key: fleetKeys(rsd.keyPrefix).deadLetters } } : {}),
+    });
     if (!iys) return;
     const canSend = this.lease ? () => this.lease!.isLeader() : () => true;
     let warnedAt = -Infinity;
@@ -150,7 +155,7 @@ export class IysIntegration {
    */
   async open(): Promise<void> {
     if (this.outbox instanceof RedisOutbox) {
-      // dead letters stay a file per instance: one gateway per data directory
+      // the data directory holds only scratch: its LOCK keeps one gateway per directory
       mkdirSync(join(this.#config.dataDir, 'sync'), { recursive: true });
       this.#unlockSync = acquireLock(join(this.#config.dataDir, 'sync', 'LOCK'));
       await this.#moveFileOutbox(this.outbox);
@@ -221,6 +226,7 @@ export class IysIntegration {
   /** A follower's pull timer: the leader's cursors and last pull, and the freshness they prove. Never throws. */
   async #follow(): Promise<void> {
     try {
+      await this.deadLetters.refresh();
       for (const w of this.sync.values()) await w.load();
       this.#freshOf?.();
     } catch (err) {
@@ -273,6 +279,8 @@ export class IysIntegration {
 
   /** One pull cycle for every brand. */
   async pullAll(): Promise<void> {
+    // a fleet: letters other instances recorded (push deliveries, a former leader) are retried too
+    await this.deadLetters.refresh().catch((err: unknown) => { this.#log.warn({ err }, 'reading the fleet\'s dead letters failed; will retry'); });
     await Promise.all([...this.sync.values()].map((w) => w.pull()));
   }
 

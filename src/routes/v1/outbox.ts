@@ -38,7 +38,9 @@ export default async function outboxRoutes(app: FastifyInstance, deps: RouteDeps
       return { ...s, lagSeconds: s.lastPullAt === null ? null : Math.round((now - s.lastPullAt) / 1000) };
     });
     const dl = deps.iys.deadLetters;
-    // the 50 oldest open letters, recipient masked (the full raw item stays in <dataDir>/sync/dead-letters.log)
+    // a fleet: what other instances recorded since this one last caught up (Redis down: what is known here)
+    await dl.refresh().catch(() => {});
+    // the 50 oldest open letters, recipient masked (the full raw item stays in <dataDir>/sync/dead-letters.log, or Redis in a fleet)
     // a key sees its brands' letters; one holding every brand also those of no brand it could hold
     const mine = (l: { brandCode: number | null }) => holdsBrand(req, l.brandCode ?? -1);
     const items = dl.openLetters().filter(mine).slice(0, 50).map((l) => ({
