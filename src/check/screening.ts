@@ -1,5 +1,5 @@
 import { checkCommercialContent, type ContentMissing } from '../domain/content-check.ts';
-import { applyPromotionalPolicy, type PromotionalOutcome, type PromotionalPolicy } from '../domain/promo-lint.ts';
+import { applyPromotionalPolicy, type PromoLintResult, type PromotionalOutcome, type PromotionalPolicy } from '../domain/promo-lint.ts';
 import type { ConsentType, MessageType, RecipientType } from '../domain/types.ts';
 import type { BatchResult, CheckService } from './check-service.ts';
 import type { RemovedRecipient } from './removal-reports.ts';
@@ -37,6 +37,12 @@ export interface OutboundMessage {
   unseenText?: string | undefined;
   /** Name of the API key (or provider user) the message came with, for the decision log. Default ''. */
   keyName?: string | undefined;
+  /**
+   * The promotional lint of the WHOLE message when it is screened in batches (a streamed
+   * campaign list: PromoLintAccumulator over every text of the list), so every batch gets the
+   * message's verdict; `texts` then hold the batch's texts, read by the content check only.
+   */
+  lint?: PromoLintResult | undefined;
 }
 
 /** What screening one message decided. */
@@ -103,7 +109,7 @@ export interface ScreenOptions {
  * @throws GW_ERR_DECISION_LOG_UNAVAILABLE (503) when the log cannot write: the door must not forward
  */
 export async function screenOutbound(checks: CheckService, msg: OutboundMessage, opts: ScreenOptions): Promise<MessageScreening> {
-  const promo = applyPromotionalPolicy(msg.messageType, msg.texts as string[], opts.policy, msg.unseenText);
+  const promo = applyPromotionalPolicy(msg.messageType, msg.texts as string[], opts.policy, msg.unseenText, msg.lint);
   const undeclarable = promo.action === 'treat-as-commercial' && opts.canDeclareCommercial !== undefined && !opts.canDeclareCommercial();
   const content = contentOf(checks, msg, promo.messageType);
   const log = checks.decisions;

@@ -88,6 +88,17 @@ export const configSchema = z.object({
   metricsAuth: z.union([z.enum(['none', 'key']), z.object({ username: z.string().min(1), password: z.string().min(12) }).strict()]).default('none'),
   /** Max JSON request body in bytes. Default 4 MiB (10,000 recipients of 320 characters fit). */
   bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  /**
+   * Dialer campaign lists (Verimor `phone_list`, Netgsm `data.numbers`) at their canonical proxy
+   * paths (routes/proxy/list-stream.ts, README "Calls"): a body up to `streamAboveBytes` (1 MiB)
+   * is screened whole; a longer one, up to `maxBodyBytes` (64 MiB), is spooled to a temporary
+   * directory and screened in batches of `batchSize` (10,000) entries, memory bounded by the batch.
+   */
+  listStream: z.object({
+    maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),
+    streamAboveBytes: z.number().int().nonnegative().default(1024 * 1024),
+    batchSize: z.number().int().min(1).max(100_000).default(10_000),
+  }).strict().default({}),
   /** Max CSV import body in bytes (streamed). Default 4 GiB. */
   importBodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024 * 1024),
   /**

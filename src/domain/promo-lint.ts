@@ -227,20 +227,41 @@ function scoreOf(matched: readonly boolean[], threshold = PROMO_THRESHOLD): Prom
  * message); the result is the most promotional text's (its hits).
  */
 export function lintEach(texts: readonly string[]): PromoLintResult {
-  let best: PromoLintResult | null = null;
-  const all: boolean[][] = [];
-  for (const t of texts) {
-    const m = matchRules(t);
-    all.push(m);
+  const acc = new PromoLintAccumulator();
+  for (const t of texts) acc.add(t);
+  return acc.result();
+}
+
+/**
+ * `lintEach` over texts fed one at a time (a streamed campaign list's per-number phrases): holds
+ * the best single result and the rules any text matched, never the texts. `result()` equals
+ * `lintEach` of every text added, in any order.
+ */
+export class PromoLintAccumulator {
+  #best: PromoLintResult | null = null;
+  readonly #any = new Array<boolean>(RULES.length).fill(false);
+  #count = 0;
+
+  /** Lints one more text. */
+  add(text: string): void {
+    const m = matchRules(text);
+    for (let i = 0; i < m.length; i++) if (m[i]) this.#any[i] = true;
+    this.#count++;
     const r = scoreOf(m);
-    if (best === null || (r.promotional && !best.promotional) || (r.promotional === best.promotional && r.score > best.score)) best = r;
+    const best = this.#best;
+    if (best === null || (r.promotional && !best.promotional) || (r.promotional === best.promotional && r.score > best.score)) this.#best = r;
   }
-  if (best === null) return lintPromotional('');
-  if (best.promotional || texts.length < 2) return best;
-  // parts of one message (an e-mail's subject and body) may only read as a campaign together:
-  // the rules matched by any part (each rule counts once, as in one joined text)
-  const together = scoreOf(RULES.map((_r, i) => all.some((m) => m[i])));
-  return together.promotional ? together : best;
+
+  /** The verdict over every text added (no text: the lint of ''). */
+  result(): PromoLintResult {
+    const best = this.#best;
+    if (best === null) return lintPromotional('');
+    if (best.promotional || this.#count < 2) return best;
+    // parts of one message (an e-mail's subject and body) may only read as a campaign together:
+    // the rules matched by any part (each rule counts once, as in one joined text)
+    const together = scoreOf(this.#any);
+    return together.promotional ? together : best;
+  }
 }
 
 /** What to do with a BILGILENDIRME message that reads as promotional (config `promotionalInformational`). */
@@ -266,10 +287,12 @@ export const UNSEEN_TEXT_HIT = 'unseen-text';
  * @param unseen  set (a short reason, e.g. `template_id`) when part of the message's text is not in
  *   the request (a SendGrid dynamic template): such a message cannot prove it is informational and
  *   is handled as promotional (hits `unseen-text` + the reason), whatever its visible parts say.
+ * @param linted  the lint of the whole message computed by the caller (PromoLintAccumulator over a
+ *   streamed list's texts); used instead of linting `texts`
  */
-export function applyPromotionalPolicy(declared: MessageType, texts: readonly string[], policy: PromotionalPolicy = 'treat-as-commercial', unseen?: string): PromotionalOutcome {
+export function applyPromotionalPolicy(declared: MessageType, texts: readonly string[], policy: PromotionalPolicy = 'treat-as-commercial', unseen?: string, linted?: PromoLintResult): PromotionalOutcome {
   if (declared !== 'BILGILENDIRME') return { messageType: declared, action: 'none', lint: null };
-  const seen = lintEach(texts);
+  const seen = linted ?? lintEach(texts);
   const lint = unseen ? { promotional: true, score: Math.max(seen.score, PROMO_THRESHOLD), hits: [UNSEEN_TEXT_HIT, unseen, ...seen.hits] } : seen;
   if (!lint.promotional) return { messageType: declared, action: 'none', lint };
   return { messageType: policy === 'treat-as-commercial' ? 'TICARI' : declared, action: policy, lint };

@@ -17,6 +17,7 @@ import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config
 import { RefusedRequest, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from '../../transports/http-proxy/types.ts';
 import { providerAuthorized } from '../../transports/http-proxy/provider-auth.ts';
 import type { RouteDeps } from '../deps.ts';
+import { screenList, splitSpooled, SpooledBody, spoolingParser, type ListStreamLimits, type SplitList, type StreamBody } from './list-stream.ts';
 
 /** Header carrying the iys-gate API key on `/proxy/*` (providers' own `Authorization` passes through). */
 export const GATE_KEY_HEADER = 'x-iys-gate-key';
@@ -129,9 +130,21 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     const pathAndQuery = path.wire + query;
     const shape = providerShaped.get(req);
     if (shape) shape.path = path.key;
-    const raw = Buffer.isBuffer(req.body) ? req.body : null;
+    let raw = Buffer.isBuffer(req.body) ? req.body : null;
+    // a long campaign list spooled to disk (list-stream.ts): the adapter reads its skeleton
+    let list: SplitList | null = null;
+    if (req.body instanceof SpooledBody) {
+      let split: SplitList | { whole: Buffer };
+      try {
+        split = await splitSpooled(req.body, u.adapter.listBody!, listLimits);
+      } catch (err) {
+        if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
+        throw err;
+      }
+      if ('whole' in split) raw = split.whole; else list = split;
+    }
     // decoded once: parsed, then scanned for keys named twice
-    const text = raw && raw.length > 0 ? raw.toString('utf8') : null;
+    const text = list ? list.skeleton : raw && raw.length > 0 ? raw.toString('utf8') : null;
     const parsed = text === null ? undefined : tryJson(text);
     // a form body (Verimor's campaign PATCH) is offered to the adapter as read once, like the query
     const form = text !== null && parsed === undefined && /^application\/x-www-form-urlencoded\b/i.test(String(req.headers['content-type'] ?? '')) ? new URLSearchParams(text) : undefined;
@@ -151,6 +164,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw err;
     }
     const headers = forwardRequestHeaders(req.headers);
+    if (list && !message) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, `a list body over ${listLimits.streamAboveBytes} bytes must be a send request; refused unsent`], { field: 'body' });
     if (!message) {
       // Fail closed: only reads (GET/HEAD to a path that is not a send endpoint) and the upstream's
       // configured passThroughPaths go out unscreened; any other request the adapter cannot read is
@@ -169,7 +183,23 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${brandCode}`], { field: 'brandCode' });
     }
     assertServedBrand(brandCode, served); // a brandCode in the body the gateway does not serve: 400, never a decision
-    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, { entrance: u.adapter.type === 'ARAMA' ? 'dialer' : 'proxy', via: u.config.name, keyName: principal?.name ?? (u.config.gatewayAuth === 'none' ? '(open)' : '') });
+    const door = { entrance: u.adapter.type === 'ARAMA' ? 'dialer' as const : 'proxy' as const, via: u.config.name, keyName: principal?.name ?? (u.config.gatewayAuth === 'none' ? '(open)' : '') };
+    if (list) {
+      let ls;
+      try {
+        ls = await screenList(deps.checks, u.adapter, message, parsed, list, brandCode, u.config.promotionalInformational ?? defaultPolicy, door, listLimits);
+      } catch (err) {
+        if (err instanceof UnreadableRequest) throw gatewayError('GW_ERR_UPSTREAM_UNREADABLE', [u.config.adapter, err.message], { field: 'body' });
+        throw err;
+      }
+      const whole: ProviderMessage = { ...message, recipients: new Array<string>(ls.entries) };
+      const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, whole, ls.screening, principal === null);
+      const log = (req.server as { decisions?: { note(seq: number, n: Record<string, unknown>): void } | null }).decisions;
+      for (const seq of ls.decisionSeqs.slice(1)) log?.note(seq, { reportId: report?.id ?? null, requestId: req.id, upstream: u.config.name });
+      if (stopped) return stopped;
+      return relay(req, reply, u, pathAndQuery, headers, ls.body, report);
+    }
+    const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, door);
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
     const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
@@ -184,6 +214,25 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       return handler(req, reply);
     };
     app.all<{ Params: { upstream: string; '*'?: string } }>('/ari/*', { schema: { summary: `Asterisk REST Interface of upstream ${ari.config.name} (ariRoot): channel originates screened like /proxy/${ari.config.name}/ari/…`, tags: ['proxy'] } }, ariHandler);
+  }
+  // campaign lists at their canonical paths are spooled when long (list-stream.ts); other spellings of the path are read whole
+  const listLimits: ListStreamLimits = { ...deps.config.listStream, maxHeadBytes: 1024 * 1024, maxElementBytes: 64 * 1024 };
+  const listed = upstreams.list().filter((x) => x.adapter.listBody);
+  if (listed.length > 0) {
+    await app.register(async (sub) => {
+      sub.removeAllContentTypeParsers();
+      sub.addContentTypeParser('*', spoolingParser(listLimits));
+      for (const x of listed) {
+        for (const p of x.adapter.listBody!.paths) {
+          sub.post(`/proxy/${x.config.name}${p}`, { schema: { summary: `Campaign list of upstream ${x.config.name} (${p}): streamed when over ${listLimits.streamAboveBytes} bytes, screened in batches`, tags: ['proxy'], security: [{ gateKey: [] }] } }, async (req, reply) => {
+            const body = req.body;
+            if (body instanceof SpooledBody) reply.raw.once('close', () => body.cleanup());
+            (req.params as { upstream: string }).upstream = x.config.name;
+            return handler(req as FastifyRequest<{ Params: { upstream: string; '*'?: string } }>, reply);
+          });
+        }
+      }
+    });
   }
   app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream', { schema: proxyDoc('') }, handler);
   app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream/*', { schema: proxyDoc('/*') }, handler);
@@ -261,14 +310,14 @@ export function makeReport(store: RemovalReports, u: Upstream, req: FastifyReque
  * Sends the (possibly rewritten) request upstream and relays the answer. `content-length` is the
  * byte length of what is sent (C26); hop-by-hop headers never cross (C27).
  */
-export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | null, report: RemovalReport | null, kind: 'forwarded' | 'passthrough' = 'forwarded', readPath?: string) {
+export async function relay(req: FastifyRequest, reply: FastifyReply, u: Upstream, pathAndQuery: string, headers: Record<string, string | string[]>, body: Buffer | StreamBody | null, report: RemovalReport | null, kind: 'forwarded' | 'passthrough' = 'forwarded', readPath?: string) {
   if (body) headers['content-length'] = String(body.length);
   const metrics = req.server.gatewayMetrics;
   const name = u.config.name;
   const t0 = performance.now();
   let res;
   try {
-    res = await u.client.request(req.method, pathAndQuery, headers, body);
+    res = await u.client.request(req.method, pathAndQuery, headers, body === null || Buffer.isBuffer(body) ? body : body.stream());
     metrics?.upstreamLatency(name, `${Math.floor(res.statusCode / 100)}xx`, (performance.now() - t0) / 1000);
     metrics?.proxyRequest(name, kind === 'forwarded' && res.statusCode >= 300 && res.statusCode < 400 ? 'upstream_error' : kind);
   } catch (err) {

@@ -107,6 +107,19 @@ export const netgsmSantral: ProviderAdapter = {
     }
     return null;
   },
+  listBody: {
+    paths: [NETGSM_AUTOCALL_PATH],
+    path: ['body', 'data', 'numbers'],
+    entries(el, i) {
+      const one = (x: unknown, at: string) => {
+        if (!isObject(x) || (typeof x.number !== 'string' && typeof x.number !== 'number')) throw new UnreadableRequest(`data.numbers.${at}.number is required`);
+        return { recipient: String(x.number), value: x };
+      };
+      // the PHP client wraps {number,name} entries in a list: flattened as numbersOf does
+      if (Array.isArray(el)) return { whole: false, entries: el.map((x, j) => one(x, `${i}.${j}`)) };
+      return { whole: true, entries: [one(el, String(i))] };
+    },
+  },
   readOnlyRequest(req) {
     const b = req.body;
     if (!(req.method === 'POST' && req.path.replace(/\/+$/, '') === NETGSM_AUTOCALL_PATH && isObject(b) && isObject(b.body) && typeof b.body.event === 'string')) return false;

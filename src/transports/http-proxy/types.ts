@@ -136,6 +136,27 @@ export interface ProviderAdapter {
    * the gateway's own origin as the client reached it (`http://host:port`). Null: relay unchanged.
    */
   rewriteReadAnswer?(path: string, body: Buffer, base: string): Buffer | null;
+  /** The campaign list of this provider's list endpoints (streamed when long), when it has one. */
+  readonly listBody?: ListBodySpec;
+}
+
+/**
+ * Where a provider's long number list sits in a JSON send body, so the proxy can stream it
+ * (routes/proxy/list-stream.ts: split, screened in batches, rebuilt without the refused entries)
+ * instead of parsing the body whole.
+ */
+export interface ListBodySpec {
+  /** Canonical provider paths (lower case) whose POST body carries the list. */
+  readonly paths: readonly string[];
+  /** Key path of the list from the body's root object (`['phone_list']`). */
+  readonly path: readonly string[];
+  /**
+   * The entries one list element holds, in order: the number it calls, the text spoken to it (if
+   * any) and its value. `whole`: the element is one entry (kept, it is forwarded as its own
+   * bytes); else each kept entry is forwarded as its JSON value (as `rewrite` would flatten it).
+   * @throws UnreadableRequest for an element without a number
+   */
+  entries(element: unknown, index: number): { whole: boolean; entries: { recipient: string; text?: string | undefined; value: unknown }[] };
 }
 
 /** A coded answer of the gateway (API.md error shape plus proxy fields: requestId, outcome, counts, removed …). */

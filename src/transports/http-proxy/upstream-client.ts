@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { gatewayError, type GatewayError } from '../../errors.ts';
 import type { UpstreamConfig } from './upstream-config.ts';
@@ -39,11 +40,12 @@ export class UpstreamClient {
   }
 
   /**
-   * Sends one request. `path` is the provider's own path and query (`/sms/rest/v2/send?x=1`).
+   * Sends one request. `path` is the provider's own path and query (`/sms/rest/v2/send?x=1`);
+   * a stream body (a rebuilt campaign list) goes with the `content-length` the caller set.
    * @returns undici's response; its `body` must be consumed or destroyed by the caller.
    * @throws GatewayError (see class doc)
    */
-  async request(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | null): Promise<Dispatcher.ResponseData> {
+  async request(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): Promise<Dispatcher.ResponseData> {
     try {
       return await this.#pool.request({
         method: method as Dispatcher.HttpMethod,

@@ -93,6 +93,14 @@ export const verimorSwitch: ProviderAdapter = {
     }
     return null;
   },
+  listBody: {
+    paths: ['/ivr_campaigns.json', '/ivr_campaigns'],
+    path: ['phone_list'],
+    entries(p, i) {
+      if (!isObject(p) || (typeof p.phone !== 'string' && typeof p.phone !== 'number')) throw new UnreadableRequest(`phone_list.${i}.phone is required`);
+      return { whole: true, entries: [{ recipient: String(p.phone), text: typeof p.phrase === 'string' ? p.phrase : undefined, value: p }] };
+    },
+  },
   readOnlyRequest(req) {
     // deleting a campaign or stopping it (status=off) calls no one
     const stored = CAMPAIGN_ID.exec(req.path.replace(/\/+$/, ''));
