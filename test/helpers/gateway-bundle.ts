@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { freePort, killHard } from './process.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -16,10 +17,65 @@ const ROOT = new URL('../..', import.meta.url).pathname;
  * and a cleanup.
  */
 export async function bundleGateway(): Promise<{ dir: string; file: string; remove: () => void }> {
-  const { build } = await import('esbuild');
   const dir = join(ROOT, '.tap', `gw-bundle-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
+  await buildBundle(dir);
+  return { dir, file: join(dir, 'server.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What the bundle is made of: a change to any of these makes a new shared bundle. */
+const BUNDLE_INPUTS = ['src', 'package-lock.json', 'test/helpers/gateway-bundle.ts'];
+
+/**
+ * The gateway bundle (as bundleGateway) shared by every test file of a run and by later runs
+ * while the sources are the same: `.tap/gw-bundle/<key>/server.js`, where key is a SHA-256 of
+ * node's version and every file under src/, package-lock.json and this helper (so an edited
+ * source is never run from a stale bundle). Built at most once per key: by tap's `before` script
+ * (test/helpers/build-gateway-bundle.ts) for `npm test`, else by the first test file that asks;
+ * a bundle is built in a directory of its own and renamed into place, so a concurrent test file
+ * sees either no bundle (and builds one too; the second rename loses and is discarded) or a
+ * complete one. The directory is three levels below the project root, as src/routes/console/ is
+ * under src/, so that the console's files (CONSOLE_ROOT, `../../../console`) resolve the same.
+ * Bundles of other keys older than an hour are removed. Memoized per process.
+ */
+export function sharedBundle(): Promise<{ dir: string; file: string }> {
+  return (shared ??= buildShared());
+}
+let shared: Promise<{ dir: string; file: string }> | undefined;
+
+async function buildShared(): Promise<{ dir: string; file: string }> {
+  const base = join(ROOT, '.tap', 'gw-bundle');
+  const dir = join(base, bundleKey());
   const file = join(dir, 'server.js');
+  if (existsSync(file)) return { dir, file };
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  await buildBundle(tmp);
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(file)) throw err; // not another test file's bundle of the same key
+  }
+  for (const name of readdirSync(base)) {
+    const other = join(base, name);
+    if (other !== dir && Date.now() - statSync(other).mtimeMs > 3_600_000) rmSync(other, { recursive: true, force: true });
+  }
+  return { dir, file };
+}
+
+function bundleKey(): string {
+  const hash = createHash('sha256').update(process.version);
+  const add = (path: string): void => {
+    if (statSync(path).isDirectory()) { for (const name of readdirSync(path).sort()) add(join(path, name)); return; }
+    hash.update(relative(ROOT, path)).update('\0').update(readFileSync(path)).update('\0');
+  };
+  for (const input of BUNDLE_INPUTS) add(join(ROOT, input));
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function buildBundle(dir: string): Promise<void> {
+  const { build } = await import('esbuild');
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"type":"commonjs"}\n');
   // the workers are their own entries: the server starts them as ./<name>.js beside itself
   await build({
@@ -37,7 +93,6 @@ export async function bundleGateway(): Promise<{ dir: string; file: string; remo
   // files the sources read beside themselves (`new URL('./lua/…', import.meta.url)`): beside the bundle too
   cpSync(join(ROOT, 'src/mirror/lua'), join(dir, 'lua'), { recursive: true });
   writeFileSync(join(dir, 'standby.js'), STANDBY);
-  return { dir, file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

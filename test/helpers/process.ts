@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { sharedBundle } from './gateway-bundle.ts';
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -10,10 +11,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Spawns `node --import tsx src/server.ts` with env on a free port; does not wait for it. */
-export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+/**
+ * How a test starts a gateway process: `bundle` runs `node server.js` of the shared esbuild bundle
+ * of src/ (sharedBundle in gateway-bundle.ts: the same source, ~1 s of CPU per start instead of
+ * ~4 s for tsx's transform of every module), `source` runs what `npm start` runs
+ * (`node --import tsx src/server.ts`, README "Quick start"), kept by the tests of a first start.
+ */
+export type GatewayEntry = 'bundle' | 'source';
+
+/** Spawns a gateway process (`entry`, default the shared bundle) with env on a free port; does not wait for it. */
+export async function spawnGateway(env: Record<string, string>, entry: GatewayEntry = 'bundle'): Promise<{ child: ChildProcess; base: string; output: () => string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const args = entry === 'source' ? ['--import', 'tsx', 'src/server.ts'] : [(await sharedBundle()).file];
+  const child = spawn(process.execPath, args, {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -24,9 +34,9 @@ export async function spawnGateway(env: Record<string, string>): Promise<{ child
   return { child, base: `http://127.0.0.1:${port}`, output: () => out };
 }
 
-/** Starts `node --import tsx src/server.ts` with env; resolves once /healthz answers. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; base: string; output: () => string }> {
-  const { child, base, output } = await spawnGateway(env);
+/** Starts a gateway process (as spawnGateway) with env; resolves once /healthz answers. */
+export async function startGatewayProcess(env: Record<string, string>, entry: GatewayEntry = 'bundle'): Promise<{ child: ChildProcess; base: string; output: () => string }> {
+  const { child, base, output } = await spawnGateway(env, entry);
   for (let i = 0; i < 200; i++) {
     try { const r = await fetch(base + '/healthz'); if (r.ok) return { child, base, output }; } catch { /* not yet */ }
     if (child.exitCode !== null) break;

@@ -8,7 +8,7 @@ t.test('first start without any key generates one, prints it once, stores only i
   const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-first-'));
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
   const env = { IYS_GATE_DATA_DIR: dataDir, IYS_GATE_API_KEY: '' };
-  const a = await startGatewayProcess(env);
+  const a = await startGatewayProcess(env, 'source'); // what `npm start` runs (README "Quick start")
   t.teardown(() => killHard(a.child));
   await new Promise((r) => setTimeout(r, 200));
   const m = /IYS_GATE_API_KEY=(\S+)/.exec(a.output());

@@ -103,9 +103,10 @@ t.test('which keys are live: config keys and IYS_GATE_API_KEY together; the gene
 t.test('the process: a placeholder key stops the start; the boot log names the live keys', async (t) => {
   const { spawn } = await import('node:child_process');
   const { startGatewayProcess, killHard } = await import('../helpers/process.ts');
+  const { sharedBundle } = await import('../helpers/gateway-bundle.ts');
   const dataDir = mkdtempSync(join(tmpdir(), 'iysgate-keys-boot-'));
   // refused: exit 1 with the coded line, never listening
-  const bad = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const bad = spawn(process.execPath, [(await sharedBundle()).file], { // src/server.ts, bundled (gateway-bundle.ts)
     cwd: root, env: { ...process.env, IYS_GATE_PORT: '0', IYS_GATE_DATA_DIR: dataDir, IYS_GATE_API_KEY: 'change-me-operator-key-0123456789' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
