@@ -117,7 +117,7 @@ const load1 = load();
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2; };
 const summary = BATCHES.map((batch) => {
   const of = (mode: string) => runs.filter((r) => r.batch === batch && r.mode === mode);
-  const m = (mode: string, k: 'perSec' | 'cpuMsPerReply') => median(of(mode).map((r) => r[k]));
+  const m = (mode: string, k: 'perSec' | 'cpuMsPerReply') => +median(of(mode).map((r) => r[k])).toFixed(3);
   const s = {
     batch, barePerSec: m('bare', 'perSec'), nonePerSec: m('none', 'perSec'), mixedPerSec: m('mixed', 'perSec'),
     bareCpuMs: m('bare', 'cpuMsPerReply'), noneCpuMs: m('none', 'cpuMsPerReply'), mixedCpuMs: m('mixed', 'cpuMsPerReply'),

@@ -13,14 +13,24 @@
  *   ddMMyyyyHHmm&stopdate=…` with Basic auth answers `{code, description, messages: [{message,
  *   sender, receiver, datetime}]}` (code 40 = no messages; without dates each message is listed once
  *   only, so the poller always gives a date window and de-duplicates itself); PUSH — a webhook URL
- *   registered through `POST /sms/rest/v2/inboxwebhook {webhookUrl}`. The webhook's body is not
- *   documented in what was found: the receiver takes the inbox item's fields (one object, an array,
- *   or `{messages: […]}`), plus an `id`/`msgid` when present. Netgsm items carry no message id in
- *   the inbox answer: the de-duplication key is a hash of sender, receiver, datetime and text.
- * - **iletiMerkezi** (iletimerkezi.com/en/docs/api/inbox, /webhooks): POLL only — `POST
- *   /v1/get-inbox/json {request: {authentication: {key, hash}}}` lists received messages ("date,
- *   sender, content and your account number"); its webhooks carry delivery reports only. The page
- *   found does not show the answer's field names: the reader takes `response.inbox.message[]` /
+ *   registered through `POST /sms/rest/v2/inboxwebhook {webhookUrl}` (and removed with `DELETE`
+ *   on the same path): netgsm/n8n-nodes-netgsm `nodes/Netgsm/NetgsmTrigger.node.ts`, Netgsm's own
+ *   n8n trigger, "Incoming SMS", which hands the POSTed body on unread. ASSUMPTION, labelled: no
+ *   source searched (netgsm's repos: API, netgsm-sms-js, n8n-nodes-netgsm; the docs and pages
+ *   corpora, 2026-12-02) shows the webhook's body, so the receiver takes the inbox item's
+ *   documented fields (one object, an array, or `{messages: […]}`), plus an `id`/`msgid` when
+ *   present. Netgsm items carry no message id in the inbox answer: the de-duplication key is a
+ *   hash of sender, receiver, datetime and text.
+ * - **iletiMerkezi** (https://www.iletimerkezi.com/en/docs/api/inbox, last_updated 2026-04-29, and
+ *   /en/docs/api/webhooks): POLL only — `POST https://api.iletimerkezi.com/v1/get-inbox/json
+ *   {request: {authentication: {key, hash}}}`, no other request field (so no cursor: every poll is
+ *   de-duplicated), no side effects, 401 when API access is off in the panel; it lists received
+ *   messages ("date, sender, content, and your account number"), typically short-code replies
+ *   such as RET, which iletiMerkezi's panel also adds to the account's own blacklist — iys-gate
+ *   still records them (the İYS duty is the sender's). Its one webhook URL carries delivery reports
+ *   only (`{report: {id, packet_id, status, to, body}}`). ASSUMPTION, labelled: the answer's field
+ *   names are not in what the search returned (the page excerpt stops at `{"response": {`; the
+ *   iletimerkezi/iletimerkezi-go SDK has no inbox service), so the reader takes `response.inbox.message[]` /
  *   `response.messages[]` / `response.inbox[]` items with `id?`, `sender|from|number`, `receiver|to|
  *   gsm`, `text|message|content|body`, `date|datetime|received_at`; an unreadable answer is an error
  *   of the poll (logged, retried), never a silent success. Key: id, else a hash as for Netgsm.
