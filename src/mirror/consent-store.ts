@@ -77,7 +77,7 @@ export interface ConsentStore {
   apply(movements: readonly Movement[], opts?: ApplyOptions): Promise<ApplyOutcome[]>;
   /**
    * The movement history of `key` (timeline.ts): each movement the store applied to the key, with
-   * its applied time (ms) and outcome, in apply order (oldest first); empty when none is known.
+   * its applied time (ms) and outcome, oldest applied first; empty when none is known.
    * Bounded by the store's retention (default 1,095 days; timeline.ts pruneTimeline: the last
    * record applied before the cutoff is kept, so `recordAt` answers for any time inside it).
    * Movements applied by a release without this history have no entry.

@@ -4,7 +4,7 @@ import type { ConsentKey, Movement } from '../domain/types.ts';
 import type { ApplyOutcome } from './consent-store.ts';
 import {
   FLAG_HAS_HISTORY, TIMELINE_APPLIED, decodeHistory, decodeValue, encodeHistory, encodeValue, encodeValueInto,
-  keyBuffer, readKey, timelineKeyInto, writeKey,
+  keyBuffer, readKey, timelineKeyInto, valueAppliedAt, withAppliedAt, writeKey,
 } from './lmdb-codec.ts';
 import { DEFAULT_TIMELINE_RETENTION_MS } from './timeline.ts';
 
@@ -85,13 +85,15 @@ export class LmdbWriter {
     const records = this.records;
     const k = m.recipient.length * 4 + 6 <= this.#wkey.length ? this.#wkey.subarray(0, writeKey(m, this.#wkey)) : keyBuffer(m);
     const v = records.getBinaryFast(k);
+    // the record carries its own applied time: a key's first movement adds 6 bytes, no timeline entry
+    const at = this.timeline ? this.appliedAt : undefined;
     if (v === undefined || v === null) {
-      records.put(k, this.#valueOf(m, 0));
-      if (this.timeline) this.#note(k, m, true, false);
+      records.put(k, this.#valueOf(m, 0, at));
       return 'applied';
     }
     const flags = v[0]!;
     const cur = decodeValue(m, v); // copies out of the reused buffer before the next read
+    const curAt = valueAppliedAt(v);
     const hist = flags & FLAG_HAS_HISTORY ? this.readHistory(m) : [];
     if (hist.some((h) => sameMovement(h, m))) return 'duplicate';
     const outcome = resolveMovement(cur, m);
@@ -100,28 +102,36 @@ export class LmdbWriter {
     else { hist.push(m); hist.sort((a, b) => compareMovements(b, a)); }
     if (hist.length > this.historyPerKey - 1) hist.length = this.historyPerKey - 1;
     const hasHist = hist.length > 0 ? FLAG_HAS_HISTORY : 0;
-    if (outcome === 'applied') records.put(k, this.#valueOf(m, hasHist));
-    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, this.#valueOf(cur, hasHist));
+    if (outcome === 'applied') records.put(k, this.#valueOf(m, hasHist, at));
+    else if ((flags & FLAG_HAS_HISTORY) !== hasHist) records.put(k, this.#valueOf(cur, hasHist, curAt ?? undefined));
     if (hasHist) this.history.put(k, encodeHistory(hist));
-    if (this.timeline) this.#note(k, m, outcome === 'applied', true);
+    if (this.timeline) {
+      // the replaced record (at its own applied time) or the ignored movement joins the timeline
+      if (outcome === 'applied') { if (curAt !== null) this.#note(k, cur, curAt, true); } else this.#note(k, m, at!, false);
+      this.#prune(k, outcome === 'applied' ? at! : curAt);
+    }
     return outcome;
   }
 
-  /**
-   * Adds `m` to the timeline of key bytes `k` at `appliedAt`, then (for a key seen before) drops
-   * what retention no longer needs (timeline.ts pruneTimeline; one cursor step when nothing is old).
-   */
-  #note(k: Buffer, m: Movement, applied: boolean, seen: boolean): void {
-    const tl = this.timeline!;
-    const at = this.appliedAt;
+  /** Adds `m` to the timeline of key bytes `k` at `appliedAt` (ms), marked applied or ignoredOlder. */
+  #note(k: Buffer, m: Movement, appliedAt: number, applied: boolean): void {
     const tk = this.#tkey.length >= k.length + 11 ? this.#tkey : Buffer.allocUnsafe(k.length + 11);
-    const n = timelineKeyInto(k, at, this.#seq, tk);
+    const n = timelineKeyInto(k, appliedAt, this.#seq, tk);
     this.#seq = (this.#seq + 1) >>> 0;
     const vlen = 16 + (m.transactionId === null ? 0 : 2 + 3 * m.transactionId.length) + 4 * (m.retailerAccess?.length ?? 0);
-    const val = vlen <= this.#tval.length ? this.#tval.subarray(0, encodeValueInto(m, this.#tval, 0, applied ? TIMELINE_APPLIED : 0)) : encodeValue(m, applied ? TIMELINE_APPLIED : 0);
-    tl.db.put(tk.subarray(0, n), val);
-    if (!seen) return;
-    const cutoff = at - (tl.retentionMs ?? DEFAULT_TIMELINE_RETENTION_MS);
+    const flag = applied ? TIMELINE_APPLIED : 0;
+    const val = vlen <= this.#tval.length ? this.#tval.subarray(0, encodeValueInto(m, this.#tval, 0, flag)) : encodeValue(m, flag);
+    this.timeline!.db.put(tk.subarray(0, n), val);
+  }
+
+  /**
+   * Retention of the timeline of key bytes `k` (timeline.ts pruneTimeline): entries applied at or
+   * before now − retention go, but the last applied one among them, unless the current record
+   * (applied at `currentAt`, null = unknown) is itself that old. One cursor step when nothing is old.
+   */
+  #prune(k: Buffer, currentAt: number | null): void {
+    const tl = this.timeline!;
+    const cutoff = this.appliedAt - (tl.retentionMs ?? DEFAULT_TIMELINE_RETENTION_MS);
     if (cutoff < 0) return;
     const start = Buffer.allocUnsafe(k.length + 11);
     timelineKeyInto(k, 0, 0, start);
@@ -129,9 +139,9 @@ export class LmdbWriter {
     timelineKeyInto(k, cutoff, 0xffff_ffff, end);
     const old: { key: Buffer; applied: boolean }[] = [];
     for (const e of tl.db.getRange({ start, end })) old.push({ key: Buffer.from(e.key), applied: (e.value[0]! & TIMELINE_APPLIED) !== 0 });
-    if (old.length === 0 || (old.length === 1 && old[0]!.applied)) return;
+    if (old.length === 0) return;
     let keep = -1;
-    for (let i = 0; i < old.length; i++) if (old[i]!.applied) keep = i;
+    if (currentAt === null || currentAt > cutoff) for (let i = 0; i < old.length; i++) if (old[i]!.applied) keep = i;
     for (let i = 0; i < old.length; i++) if (i !== keep) tl.db.remove(old[i]!.key);
   }
 
@@ -146,22 +156,15 @@ export class LmdbWriter {
   applyEncoded(key: Buffer, value: Buffer): ApplyOutcome {
     const v = this.records.getBinaryFast(key);
     if (v === undefined || v === null) {
-      this.records.put(key, value);
-      if (this.timeline) this.#noteNew(key, value);
+      // as applyOne: the record carries its applied time (6 bytes), no timeline entry
+      if (!this.timeline) this.records.put(key, value);
+      else {
+        const out = value.length + 6 <= this.#tval.length ? this.#tval : Buffer.allocUnsafe(value.length + 6);
+        this.records.put(key, out.subarray(0, withAppliedAt(value, this.appliedAt, out)));
+      }
       return 'applied';
     }
     return this.applyOne(decodeValue(readKey(key), value));
-  }
-
-  /** `#note(k, m, true, false)` for a movement given as its value bytes (flags byte first). */
-  #noteNew(k: Buffer, value: Buffer): void {
-    const tk = this.#tkey.length >= k.length + 11 ? this.#tkey : Buffer.allocUnsafe(k.length + 11);
-    const n = timelineKeyInto(k, this.appliedAt, this.#seq, tk);
-    this.#seq = (this.#seq + 1) >>> 0;
-    const val = value.length <= this.#tval.length ? this.#tval.subarray(0, value.length) : Buffer.allocUnsafe(value.length);
-    value.copy(val);
-    val[0] = val[0]! | TIMELINE_APPLIED;
-    this.timeline!.db.put(tk.subarray(0, n), val);
   }
 
   /** Older movements of `key` (current record excluded), newest first. */
@@ -170,10 +173,10 @@ export class LmdbWriter {
     return v ? decodeHistory(key, v) : [];
   }
 
-  /** The value of `m` in the write scratch (valid until the next call), or a fresh buffer when large. */
-  #valueOf(m: Movement, extraFlags: number): Buffer {
-    // an upper bound of valueLength without its hex test (a usual value is 42 bytes)
-    const n = 16 + (m.transactionId === null ? 0 : 2 + 3 * m.transactionId.length) + 4 * (m.retailerAccess?.length ?? 0);
-    return n <= this.#wval.length ? this.#wval.subarray(0, encodeValueInto(m, this.#wval, 0, extraFlags)) : encodeValue(m, extraFlags);
+  /** The value of `m` (with its applied time when given) in the write scratch (valid until the next call), or a fresh buffer when large. */
+  #valueOf(m: Movement, extraFlags: number, appliedAt?: number): Buffer {
+    // an upper bound of valueLength without its hex test (a usual value is 48 bytes)
+    const n = 22 + (m.transactionId === null ? 0 : 2 + 3 * m.transactionId.length) + 4 * (m.retailerAccess?.length ?? 0);
+    return n <= this.#wval.length ? this.#wval.subarray(0, encodeValueInto(m, this.#wval, 0, extraFlags, appliedAt)) : encodeValue(m, extraFlags, appliedAt);
   }
 }

@@ -14,18 +14,23 @@ import { RT_CODE, TYPE_CODE, decodeDate, decodeSource, encodeDate, encodeSource 
  * Record value: flags uint8 · source uint8 (movement-codec.ts code, 0 = null) · consentDate and
  * creationDate uint32 LE (seconds, 0 = null) · transactionId: 32 raw bytes when it is 64 lower-case
  * hex digits (flag TX_HEX), else uint16 LE length + UTF-8 (flag TX_TEXT), else nothing (null) ·
- * retailer (flag RETAILER): retailerCode int32 LE (-1 = null) · count uint16 LE · count × uint32 LE.
- * A usual İYS record is 42 bytes.
+ * retailer (flag RETAILER): retailerCode int32 LE (-1 = null) · count uint16 LE · count × uint32 LE ·
+ * applied time (flag APPLIED_AT): uint48 LE epoch ms when the store applied this record (the newest
+ * entry of the key's movement history, timeline.ts). A usual İYS record is 48 bytes (42 before the
+ * movement history).
  *
  * History value: the older movements of a key (current record excluded), newest first, each as
  * uint16 LE length + record value (flag HAS_HISTORY unused inside it).
  *
- * Timeline (movement history with applied times, timeline.ts), its own database: key = the record
- * key · 0x00 · appliedAt uint48 BE (epoch ms) · sequence uint32 BE (11 bytes more; no record key
- * holds a 0x00 byte after its 6-byte head, so one key's entries are one range, in time order);
- * value = the movement as a record value whose flag TIMELINE_APPLIED marks `applied` (else
- * `ignoredOlder`). A usual phone movement: 23-byte key + 42-byte value, about 80 bytes on disk
- * with LMDB's node header and page fill (bench/README.md).
+ * Timeline (movement history with applied times, timeline.ts), its own database, holding every
+ * movement of a key but its current record (whose applied time is in its record value): the
+ * records it superseded and the older movements it ignored. Key = the record key · 0x00 ·
+ * appliedAt uint48 BE (epoch ms) · sequence uint32 BE (11 bytes more; no record key holds a 0x00
+ * byte after its 6-byte head, so one key's entries are one range, in time order); value = the
+ * movement as a record value whose flag TIMELINE_APPLIED marks `applied` (else `ignoredOlder`).
+ * So a key's first movement (every row of an import into an empty mirror) costs 6 bytes; each
+ * later one moves the record it replaces here: a 23-byte key + 42-byte value for a usual phone
+ * movement (bench/README.md for the bytes measured on disk).
  */
 
 export { FLAG_NONCANONICAL, FLAG_RET } from './policy-view.ts';
@@ -37,6 +42,8 @@ export const TIMELINE_APPLIED = 4;
 const FLAG_TX_HEX = 8;
 const FLAG_TX_TEXT = 16;
 const FLAG_RETAILER = 32;
+/** A record value ends with the time (epoch ms, uint48 LE) the store applied it: the movement history's newest entry (timeline.ts). */
+const FLAG_APPLIED_AT = 64;
 
 /** True for 64 lower-case hex digits (the usual İYS transactionId: stored as 32 raw bytes). */
 function isHex64(s: string): boolean {
@@ -117,9 +124,9 @@ export function readKey(buf: Uint8Array): ConsentKey {
   return { brandCode, recipientType, type, recipient };
 }
 
-/** Bytes the value of `m` takes (encodeValue writes exactly this many). */
-export function valueLength(m: Movement): number {
-  let n = 10;
+/** Bytes the value of `m` takes (encodeValue writes exactly this many; 6 more with an applied time). */
+export function valueLength(m: Movement, withAppliedAt = false): number {
+  let n = withAppliedAt ? 16 : 10;
   const tx = m.transactionId;
   if (tx !== null) n += isHex64(tx) ? 32 : 2 + Buffer.byteLength(tx, 'utf8');
   if (hasRetailer(m)) n += 6 + 4 * (m.retailerAccess?.length ?? 0);
@@ -130,8 +137,11 @@ function hasRetailer(m: Movement): boolean {
   return m.retailerCode != null || (m.retailerAccess != null && m.retailerAccess.length > 0);
 }
 
-/** Writes the value of `m` at `off` in `buf`; `extraFlags` is OR-ed into the flags byte. Returns the end offset. */
-export function encodeValueInto(m: Movement, buf: Buffer, off: number, extraFlags = 0): number {
+/**
+ * Writes the value of `m` at `off` in `buf`; `extraFlags` is OR-ed into the flags byte; with
+ * `appliedAt` (epoch ms, < 2^48) the value ends with it (records only). Returns the end offset.
+ */
+export function encodeValueInto(m: Movement, buf: Buffer, off: number, extraFlags = 0, appliedAt?: number): number {
   let flags = extraFlags | (m.status === 'RET' ? FLAG_RET : 0) | (m.noncanonical ? FLAG_NONCANONICAL : 0);
   buf[off + 1] = encodeSource(m.source);
   buf.writeUInt32LE(encodeDate(m.consentDate) >>> 0, off + 2);
@@ -154,15 +164,34 @@ export function encodeValueInto(m: Movement, buf: Buffer, off: number, extraFlag
     o += 6;
     for (const a of access) { buf.writeUInt32LE(a >>> 0, o); o += 4; }
   }
+  if (appliedAt !== undefined) { flags |= FLAG_APPLIED_AT; buf.writeUIntLE(appliedAt, o, 6); o += 6; }
   buf[off] = flags;
   return o;
 }
 
-/** The value of `m` as a fresh Buffer. */
-export function encodeValue(m: Movement, extraFlags = 0): Buffer {
-  const buf = Buffer.allocUnsafe(valueLength(m));
-  encodeValueInto(m, buf, 0, extraFlags);
+/** The value of `m` as a fresh Buffer (with `appliedAt`: see encodeValueInto). */
+export function encodeValue(m: Movement, extraFlags = 0, appliedAt?: number): Buffer {
+  const buf = Buffer.allocUnsafe(valueLength(m, appliedAt !== undefined));
+  encodeValueInto(m, buf, 0, extraFlags, appliedAt);
   return buf;
+}
+
+/**
+ * Copies a record value written without an applied time (encodeValueInto, no `appliedAt`) into
+ * `out` with `appliedAt` (epoch ms) appended and flagged, as encodeValueInto with it would write;
+ * returns the length (value.length + 6).
+ */
+export function withAppliedAt(value: Uint8Array, appliedAt: number, out: Buffer): number {
+  out.set(value, 0);
+  out[0] = out[0]! | FLAG_APPLIED_AT;
+  out.writeUIntLE(appliedAt, value.length, 6);
+  return value.length + 6;
+}
+
+/** The applied time (epoch ms) a record value ends with, or null (written before the movement history existed). */
+export function valueAppliedAt(v: Uint8Array): number | null {
+  if (!(v[0]! & FLAG_APPLIED_AT)) return null;
+  return Buffer.from(v.buffer, v.byteOffset, v.length).readUIntLE(v.length - 6, 6);
 }
 
 /** Decodes a value at `off` (length `len`) into the movement of key `k`. */

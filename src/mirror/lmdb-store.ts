@@ -12,7 +12,7 @@ import { policyView } from './policy-view.ts';
 import { LmdbWriter, openLmdbDatabases } from './lmdb-apply.ts';
 import {
   FLAG_HAS_HISTORY, TIMELINE_APPLIED, decodeHistory, decodeRetailer, decodeValue, encodeHistory,
-  encodeValue, keyBuffer, readKey, timelineKeyInto, timelineKeyTime, writeKey,
+  encodeValue, keyBuffer, readKey, timelineKeyInto, timelineKeyTime, valueAppliedAt, writeKey,
 } from './lmdb-codec.ts';
 import { DEFAULT_TIMELINE_RETENTION_MS, type AppliedMovement, type ApplyOptions } from './timeline.ts';
 
@@ -218,10 +218,19 @@ export class LmdbStore implements ConsentStore {
     return [cur, ...older].sort((a, b) => compareMovements(b, a));
   }
 
-  /** The key's movement history (ConsentStore.timeline): one range of the timeline database, in time order. */
+  /**
+   * The key's movement history (ConsentStore.timeline): one range of the timeline database (the
+   * records it replaced, the movements it ignored) plus the current record at the applied time its
+   * value carries, in time order.
+   */
   async timeline(key: ConsentKey): Promise<AppliedMovement[]> {
     const db = this.#timeline;
     if (!db) throw storeUnavailable(null, 'the LMDB store is closed');
+    const v = this.#read(key);
+    const current: AppliedMovement | null = v === undefined ? null : (() => {
+      const at = valueAppliedAt(v);
+      return at === null ? null : { movement: decodeValue(key, v), appliedAt: at, outcome: 'applied' as const };
+    })();
     const k = keyBuffer(key);
     const start = Buffer.allocUnsafe(k.length + 11);
     timelineKeyInto(k, 0, 0, start);
@@ -231,6 +240,12 @@ export class LmdbStore implements ConsentStore {
       const out: AppliedMovement[] = [];
       for (const { key: tk, value } of db.getRange({ start, end, snapshot: true })) {
         out.push({ movement: decodeValue(key, value), appliedAt: timelineKeyTime(tk), outcome: value[0]! & TIMELINE_APPLIED ? 'applied' : 'ignoredOlder' });
+      }
+      if (current) {
+        // in time order; the current record after any entry of the same ms (it was applied last)
+        let i = out.length;
+        while (i > 0 && out[i - 1]!.appliedAt > current.appliedAt) i--;
+        out.splice(i, 0, current);
       }
       return out;
     } catch (err) {

@@ -57,8 +57,13 @@ const UPPER_HEX = /[A-F]/;
 export class MemoryStore implements ConsentStore {
   readonly kind = 'embedded' as const;
   readonly #opts: Required<Omit<MemoryStoreOptions, 'warn' | 'fs'>> & Pick<MemoryStoreOptions, 'warn' | 'fs'>;
-  /** Movement history per slot (timeline.ts), in apply order. */
+  /**
+   * Movement history per slot (timeline.ts), in time order, without the current record: the
+   * records a key's current one replaced and the movements it ignored (most keys have none).
+   */
   readonly #timeline = new Map<number, TimelineEntry[]>();
+  /** When each slot's current record was applied (epoch ms; NaN = unknown): 8 bytes per consent. */
+  #recAt = new Float64Array(0);
   /** Applied time of the movements being applied or replayed now; null = unknown (no timeline entry). */
   #appliedAt: number | null = null;
   readonly #brands = new Map<number, Map<string, number>[][]>();
@@ -219,9 +224,17 @@ export class MemoryStore implements ConsentStore {
 
   async timeline(key: ConsentKey): Promise<AppliedMovement[]> {
     const slot = this.#slotOf(key, false);
-    const list = slot < 0 ? undefined : this.#timeline.get(slot);
-    if (!list) return [];
-    return list.map((e) => ({ movement: { ...e.m, brandCode: key.brandCode, recipientType: key.recipientType, type: key.type, recipient: key.recipient }, appliedAt: e.appliedAt, outcome: e.outcome }));
+    if (slot < 0) return [];
+    const list = this.#timeline.get(slot) ?? [];
+    const out: AppliedMovement[] = list.map((e) => ({ movement: { ...e.m, brandCode: key.brandCode, recipientType: key.recipientType, type: key.type, recipient: key.recipient }, appliedAt: e.appliedAt, outcome: e.outcome }));
+    const at = this.#recAt[slot]!;
+    if (!Number.isNaN(at)) {
+      // the current record, in time order (after any entry of the same ms: it was applied last)
+      let i = out.length;
+      while (i > 0 && out[i - 1]!.appliedAt > at) i--;
+      out.splice(i, 0, { movement: this.#decode(key, slot), appliedAt: at, outcome: 'applied' });
+    }
+    return out;
   }
 
   async history(key: ConsentKey): Promise<Movement[]> {
@@ -293,7 +306,7 @@ export class MemoryStore implements ConsentStore {
     if (slot >= this.#count) { // new key: #slotOf reserved a fresh slot
       this.#count = slot + 1;
       this.#write(slot, m);
-      this.#note(slot, m, 'applied');
+      this.#recAt[slot] = this.#appliedAt ?? NaN; // its history: the record itself, no entry
       return 'applied';
     }
     const cur = this.#decode(m, slot);
@@ -303,27 +316,41 @@ export class MemoryStore implements ConsentStore {
     if (outcome === 'duplicate') return outcome;
     const list = hist ?? [];
     if (outcome === 'applied') {
-      list.unshift(detach(cur));
+      const replaced = detach(cur);
+      list.unshift(replaced);
       this.#write(slot, m);
+      const curAt = this.#recAt[slot]!;
+      this.#recAt[slot] = this.#appliedAt ?? NaN;
+      // the replaced record joins the movement history at the time it had been applied
+      if (!Number.isNaN(curAt)) this.#note(slot, { m: replaced, appliedAt: curAt, outcome: 'applied' });
     } else {
-      list.push(detach(m));
+      const older = detach(m);
+      list.push(older);
       list.sort((a, b) => compareMovements(b, a));
+      if (this.#appliedAt !== null) this.#note(slot, { m: older, appliedAt: this.#appliedAt, outcome: 'ignoredOlder' });
     }
     if (list.length > this.#opts.historyPerKey - 1) list.length = this.#opts.historyPerKey - 1;
     this.#history.set(slot, list);
-    this.#note(slot, m, outcome);
     return outcome;
   }
 
-  /** Adds a timeline entry for `m` at the current applied time (none when unknown), then applies retention. */
-  #note(slot: number, m: Movement, outcome: 'applied' | 'ignoredOlder'): void {
-    const at = this.#appliedAt;
-    if (at === null) return;
+  /**
+   * Adds a timeline entry to `slot`, then applies retention (timeline.ts pruneTimeline, relative
+   * to the applied time of this write; entries before the cutoff all go when the current record
+   * itself is older than the cutoff).
+   */
+  #note(slot: number, e: TimelineEntry): void {
     const list = this.#timeline.get(slot);
-    const e: TimelineEntry = { m: detach(m), appliedAt: at, outcome };
     if (!list) { this.#timeline.set(slot, [e]); return; }
-    list.push(e);
-    const kept = pruneTimeline(list, at - this.#opts.timelineRetentionMs);
+    // in time order (a replaced record enters at the earlier time it had been applied)
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.appliedAt > e.appliedAt) i--;
+    list.splice(i, 0, e);
+    if (this.#appliedAt === null) return;
+    const cutoff = this.#appliedAt - this.#opts.timelineRetentionMs;
+    let kept = pruneTimeline(list, cutoff);
+    const curAt = this.#recAt[slot]!;
+    if (!Number.isNaN(curAt) && curAt <= cutoff) kept = kept.filter((x) => x.appliedAt > cutoff);
     if (kept !== list) this.#timeline.set(slot, kept);
   }
 
@@ -394,6 +421,9 @@ export class MemoryStore implements ConsentStore {
     this.#source = grow8(this.#source, cap);
     this.#cdate = grow32(this.#cdate, cap);
     this.#crdate = grow32(this.#crdate, cap);
+    const at = new Float64Array(cap).fill(NaN);
+    at.set(this.#recAt);
+    this.#recAt = at;
     const tx = Buffer.alloc(cap * TX_BYTES);
     tx.set(this.#tx);
     this.#tx = tx;
@@ -415,9 +445,9 @@ export class MemoryStore implements ConsentStore {
   }
 
   #replayLine(line: string, file: string): void {
-    if (line.startsWith('#t\t')) {
+    if (line.startsWith('#t\t')) { // the applied time of the lines after it ('-': unknown)
       const at = Number(line.slice(3));
-      this.#appliedAt = Number.isSafeInteger(at) ? at : null;
+      this.#appliedAt = line.length > 3 && Number.isSafeInteger(at) ? at : null;
       return;
     }
     if (line.startsWith('#T\t')) { this.#replayTimelineLine(line, file); return; }
@@ -466,7 +496,11 @@ export class MemoryStore implements ConsentStore {
             for (const [recipient, slot] of shard) {
               const key = { brandCode: brand, recipientType, type, recipient } as const;
               const hist = self.#history.get(slot);
+              // older movements replay at an unknown time, the current record at its applied time
+              chunk.push('#t\t-\n');
               if (hist) for (let i = hist.length - 1; i >= 0; i--) chunk.push(movementToLine(hist[i]!));
+              const at = self.#recAt[slot]!;
+              if (!Number.isNaN(at)) chunk.push(`#t\t${at}\n`);
               chunk.push(movementToLine(self.#decode(key, slot)));
               const tl = self.#timeline.get(slot);
               if (tl) for (const e of tl) chunk.push(`#T\t${e.appliedAt}\t${e.outcome === 'applied' ? 'a' : 'i'}\t${movementToLine(e.m)}`);
