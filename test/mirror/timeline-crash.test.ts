@@ -3,7 +3,7 @@
  * memory-store journal record). A writer killed with kill -9 in the middle of a stream of applies
  * never leaves a record change without its history entry, and every acknowledged apply has both.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,7 @@ for (let r = 0; ; r++) {
 }
 `;
 
-async function crashOnce(t: Parameters<Parameters<typeof t.test>[1]>[0], kind: 'lmdb' | 'memory', killAfterAcks: number) {
+async function crashOnce(t: Test, kind: 'lmdb' | 'memory', killAfterAcks: number) {
   const dir = mkdtempSync(join(tmpdir(), `iys-tl-crash-${kind}-`));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', WRITER(kind, dir)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
