@@ -38,6 +38,8 @@ export const smppUpstreamSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   /** `smpp://host:port` (or `ssmpp://` for TLS). */
   url: z.string().regex(/^s?smpp:\/\/[^\s/:]+:\d+\/?$/, 'smpp://host:port or ssmpp://host:port'),
+  /** `ssmpp://` only: PEM file of the CA(s) that sign the upstream's certificate, beside the system's. Unset = the system's CAs. The certificate is always verified. */
+  caFile: z.string().min(1).optional(),
   systemId: z.string().min(1).max(15),
   password: z.string().max(8).default(''),
   systemType: z.string().max(12).default(''),

@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import smpp from 'smpp';
 import type { SmppUpstreamConfig } from './config.ts';
 import { SmppLink, type ResponseCallback } from './link.ts';
@@ -43,6 +44,8 @@ export class UpstreamPool {
   readonly #host: string;
   readonly #port: number;
   readonly #tls: boolean;
+  /** `caFile` read once at start (PEM), or null. */
+  readonly #ca: string | null;
   #closed = false;
 
   constructor(cfg: SmppUpstreamConfig, opts: { maxPduBytes: number; log: SmppLog }, handlers: PoolHandlers) {
@@ -53,6 +56,7 @@ export class UpstreamPool {
     this.#maxPduBytes = opts.maxPduBytes;
     const u = new URL(cfg.url.replace(/^s?smpp:/, 'http:'));
     this.#host = u.hostname; this.#port = Number(u.port); this.#tls = cfg.url.startsWith('ssmpp:');
+    this.#ca = cfg.caFile ? readFileSync(cfg.caFile, 'utf8') : null;
     this.#binds = Array.from({ length: cfg.binds }, (_, i) => new UpstreamBind(i, cfg.reconnectMinMs));
   }
 
@@ -106,7 +110,7 @@ export class UpstreamPool {
     if (this.#closed) return;
     b.retry = null;
     const socket: Socket = this.#tls
-      ? tlsConnect({ host: this.#host, port: this.#port, rejectUnauthorized: true })
+      ? tlsConnect({ host: this.#host, port: this.#port, rejectUnauthorized: true, ...(this.#ca ? { ca: [...rootCertificates, this.#ca] } : {}) })
       : netConnect({ host: this.#host, port: this.#port });
     const link = new SmppLink(socket, {
       maxPduBytes: this.#maxPduBytes, responseTimeoutMs: this.#cfg.responseTimeoutMs, enquireLinkMs: this.#cfg.enquireLinkMs,
