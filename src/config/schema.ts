@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { upstreamSchema } from '../transports/http-proxy/upstream-config.ts';
-import { keySmtpSchema, smtpSchema } from '../transports/smtp/config.ts';
+import { keySmtpSchema, smtpSchema, unsubscribeSchema } from '../transports/smtp/config.ts';
 import { brandEntrySchema, contentCheckSchema, inboundSchema } from './inbound-schema.ts';
 import { smppSchema } from '../transports/smpp/config.ts';
 import { agiSchema } from '../transports/agi/config.ts';
@@ -241,6 +241,11 @@ export const configSchema = z.object({
   /** Providers the proxy forwards to (API.md; every key: transports/http-proxy/upstream-config.ts). */
   /** SMTP submission relay (transports/smtp/config.ts, README "Sending e-mail through iys-gate"); unset = off. */
   smtp: smtpSchema.optional(),
+  /**
+   * One-click unsubscribe links for the SendGrid-shaped proxy (`upstreams[].listUnsubscribe: add`)
+   * when `smtp.unsubscribe` is not set (transports/smtp/config.ts `unsubscribeSchema`); unset = none.
+   */
+  unsubscribe: unsubscribeSchema.optional(),
   upstreams: z.array(upstreamSchema).default([])
     .refine((l) => new Set(l.map((u) => u.name)).size === l.length, { message: 'upstream names must be unique' }),
   /** The SMPP front (README "SMPP"; every key: transports/smpp/config.ts). Unset = off. */

@@ -49,13 +49,21 @@ function isOneClick(body: unknown): boolean {
  *   once. Idempotent: when the mirror already holds RET for that key, or an open outbox RET item
  *   exists for it, or the same POST is in flight, nothing new is recorded (200 all the same).
  *   A bad or forged token: 400 page, nothing recorded; store or outbox failure: 503 page.
- * 404 when `smtp.unsubscribe` is not configured.
+ * 404 when neither `smtp.unsubscribe` nor `unsubscribe` is configured.
  */
 export async function unsubscribeRoutes(app: FastifyInstance, deps: RouteDeps) {
-  const cfg = deps.config.smtp?.unsubscribe;
+  // the SMTP relay's links and the SendGrid proxy's (top-level `unsubscribe`): a token signed with either secret
+  const cfgs = [deps.config.smtp?.unsubscribe, deps.config.unsubscribe].filter((c): c is NonNullable<typeof c> => c !== undefined);
+  const cfg = cfgs[0];
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string', bodyLimit: 8192 }, (_req, body, done) => done(null, body));
   const inFlight = new Map<string, Promise<void>>();
-  const verify = (token: string): UnsubscribeClaim | null => (cfg ? verifyUnsubscribeToken(cfg.secret, token, { maxAgeMs: cfg.tokenMaxAgeMs, now: deps.now() }) : null);
+  const verify = (token: string): UnsubscribeClaim | null => {
+    for (const c of cfgs) {
+      const claim = verifyUnsubscribeToken(c.secret, token, { maxAgeMs: c.tokenMaxAgeMs, now: deps.now() });
+      if (claim) return claim;
+    }
+    return null;
+  };
   const send = (reply: FastifyReply, status: number, html: string) => reply.code(status).headers(PAGE_HEADERS).send(html);
   const schema = { params: { type: 'object', properties: { token: { type: 'string', maxLength: 1024 } }, required: ['token'] }, tags: ['unsubscribe'], security: [] };
 

@@ -12,6 +12,8 @@ import { maskUrlForLog } from '../../transports/http-proxy/log-url.ts';
 import { providerPath, providerQuery, UnsafePath, type ProviderPath } from '../../transports/http-proxy/provider-path.ts';
 import { removalReports, reportChanged, type RemovalReport, type RemovalReports } from '../../check/removal-reports.ts';
 import { screenMessage, type Screening } from '../../transports/http-proxy/screen.ts';
+import { sendgridListUnsubscribe } from '../../transports/http-proxy/sendgrid.ts';
+import { listUnsubscribeFields } from '../../transports/smtp/unsubscribe-headers.ts';
 import { UpstreamClient } from '../../transports/http-proxy/upstream-client.ts';
 import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config.ts';
 import { RefusedRequest, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from '../../transports/http-proxy/types.ts';
@@ -52,6 +54,12 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
   const served = servedBrandsOf(deps.config);
   app.addHook('onClose', async () => { await upstreams.close(); });
   const reports = deps.reports ?? removalReports(deps.config);
+  // one-click links of `upstreams[].listUnsubscribe: add` (the same /u/TOKEN endpoint as the SMTP relay's)
+  const unsubscribe = deps.config.unsubscribe ?? deps.config.smtp?.unsubscribe;
+  const needsLinks = upstreams.list().filter((x) => x.config.listUnsubscribe === 'add').map((x) => x.config.name);
+  if (needsLinks.length > 0 && !unsubscribe) {
+    throw gatewayError('GW_ERR_CONFIG_INVALID', [`upstreams ${needsLinks.join(', ')}: listUnsubscribe add needs unsubscribe {baseUrl, secret} (or smtp.unsubscribe)`]);
+  }
   const defaultPolicy: PromotionalPolicy = (deps.config.policy as { promotionalInformational?: PromotionalPolicy }).promotionalInformational ?? 'treat-as-commercial';
 
   // Bodies stay raw bytes: forwarded byte for byte when nothing is removed.
@@ -202,7 +210,16 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     const s = await screenMessage(deps.checks, u.adapter, message, parsed, brandCode, u.config.promotionalInformational ?? defaultPolicy, door);
     const { report, stopped } = answerScreening(reports, u, req, reply, brandCode, message, s, principal === null);
     if (stopped) return stopped;
-    const body = s.rewritten ? Buffer.from(JSON.stringify(s.body)) : raw;
+    let out: unknown = s.rewritten ? s.body : null;
+    const lu = u.config.listUnsubscribe;
+    if (lu !== 'keep' && u.config.adapter === 'sendgrid') {
+      // one-click unsubscribe on TICARI mail, as the SMTP relay adds it (sendgrid.ts sendgridListUnsubscribe)
+      const now = Date.now();
+      const r = sendgridListUnsubscribe(out ?? parsed, lu, s.checkedMessageType === 'TICARI' && unsubscribe
+        ? (rcpt) => listUnsubscribeFields(unsubscribe, brandCode, message.recipientType, rcpt, now) : null);
+      if (r.changed) out = r.body;
+    }
+    const body = out !== null ? Buffer.from(JSON.stringify(out)) : raw;
     return relay(req, reply, u, pathAndQuery, headers, body, report);
   };
   // ARI clients address <host>/ari/… and take no path prefix: the upstream with ariRoot serves there too

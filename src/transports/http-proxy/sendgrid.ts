@@ -102,3 +102,59 @@ export const sendgrid: ProviderAdapter = {
     return { statusCode: answer.statusCode, contentType: 'application/json', body: JSON.stringify({ errors: [{ message: `${answer.code}: ${answer.message}`, field: answer.field ?? null, help: null }], iysGate: answer }) };
   },
 };
+
+const LU = new Set(['list-unsubscribe', 'list-unsubscribe-post']);
+
+function withoutLu(h: unknown): Record<string, unknown> | undefined {
+  if (!isObject(h)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(h)) if (!LU.has(k.toLowerCase())) out[k] = v;
+  return out;
+}
+
+function hasLu(h: unknown): boolean {
+  return isObject(h) && Object.keys(h).some((k) => k.toLowerCase() === 'list-unsubscribe');
+}
+
+/**
+ * One-click unsubscribe headers in a SendGrid v3 body (upstream `listUnsubscribe`, issue 13):
+ * `add` puts `fieldsFor(recipient)` (transports/smtp/unsubscribe-headers.ts: List-Unsubscribe
+ * with its signed token, List-Unsubscribe-Post) into `personalizations[i].headers` of every
+ * personalization with exactly one recipient (to + cc + bcc), since SendGrid sends one message
+ * per personalization and a token names one recipient; a shared personalization gets none, nor
+ * any when the sender set List-Unsubscribe top-level or in that personalization. `fieldsFor`
+ * null (mail that is not TICARI) adds nothing. `off` removes List-Unsubscribe and
+ * List-Unsubscribe-Post from the top-level and every personalization's `headers`.
+ * @param body a body `sendgrid.read` accepted (after `rewrite`)
+ * @returns the new body (the input is not changed) and the number of links added / personalizations
+ *   left without one; `changed` false = forward the body as it was
+ */
+export function sendgridListUnsubscribe(body: unknown, mode: 'add' | 'off', fieldsFor: ((recipient: string) => Array<[string, string]>) | null): { body: unknown; changed: boolean; added: number; shared: number } {
+  const b = body as Record<string, unknown> & { personalizations: Record<string, unknown>[] };
+  if (mode === 'off') {
+    const changed = hasLuAny(b.headers) || b.personalizations.some((p) => hasLuAny(p.headers));
+    if (!changed) return { body, changed: false, added: 0, shared: 0 };
+    const out: Record<string, unknown> = { ...b, personalizations: b.personalizations.map((p) => (isObject(p.headers) ? { ...p, headers: withoutLu(p.headers) } : p)) };
+    if (isObject(b.headers)) out.headers = withoutLu(b.headers);
+    return { body: out, changed: true, added: 0, shared: 0 };
+  }
+  if (!fieldsFor || hasLu(b.headers)) return { body, changed: false, added: 0, shared: 0 };
+  let added = 0;
+  let shared = 0;
+  const personalizations = b.personalizations.map((p) => {
+    if (hasLu(p.headers)) return p;
+    const all = FIELDS.flatMap((f) => (Array.isArray(p[f]) ? (p[f] as Array<{ email: string }>).map((a) => a.email) : []));
+    if (all.length !== 1) { shared++; return p; }
+    const fields = fieldsFor(all[0]!);
+    if (fields.length === 0) return p;
+    added++;
+    // the sender's own List-Unsubscribe-Post (without a List-Unsubscribe) makes no sense beside ours
+    return { ...p, headers: { ...(withoutLu(p.headers) ?? {}), ...Object.fromEntries(fields) } };
+  });
+  if (added === 0) return { body, changed: false, added, shared };
+  return { body: { ...b, personalizations }, changed: true, added, shared };
+}
+
+function hasLuAny(h: unknown): boolean {
+  return isObject(h) && Object.keys(h).some((k) => LU.has(k.toLowerCase()));
+}

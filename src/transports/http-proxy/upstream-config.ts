@@ -78,7 +78,18 @@ export const upstreamSchema = z.object({
    * ari-client address `<host>/ari/…` and cannot take a path prefix). At most one upstream. Default false.
    */
   ariRoot: z.boolean().default(false),
+  /**
+   * `sendgrid`: one-click unsubscribe (RFC 8058) on TICARI mail, as the SMTP relay does: `add`
+   * puts `List-Unsubscribe: <…/u/TOKEN>` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+   * into the `headers` of every personalization with exactly one recipient (the token names
+   * that recipient; a personalization shared by several gets none: one link cannot name them
+   * all), unless the sender set List-Unsubscribe there or top-level; `keep` (default) changes
+   * nothing; `off` removes the sender's List-Unsubscribe headers. `add` needs `unsubscribe` (or
+   * `smtp.unsubscribe`) in the config.
+   */
+  listUnsubscribe: z.enum(['add', 'keep', 'off']).default('keep'),
 }).strict().superRefine((u, ctx) => {
+  if (u.listUnsubscribe !== 'keep' && u.adapter !== 'sendgrid') ctx.addIssue({ code: 'custom', path: ['listUnsubscribe'], message: 'only for the sendgrid adapter' });
   for (const k of ['dialPattern', 'internalPattern'] as const) {
     const src = u[k];
     if (src === undefined) continue;

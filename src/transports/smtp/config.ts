@@ -1,6 +1,26 @@
 import { z } from 'zod';
 
 /**
+ * One-click unsubscribe links `<baseUrl>/u/<token>` (RFC 8058; routes/unsubscribe.ts): config
+ * `smtp.unsubscribe` for the SMTP relay, top-level `unsubscribe` for the SendGrid-shaped proxy
+ * (`upstreams[].listUnsubscribe: add`) when no SMTP relay runs. A token signed with either
+ * secret is honoured by `/u/<token>`.
+ */
+export const unsubscribeSchema = z.object({
+  /** Public base URL of this gateway's HTTP port, e.g. `https://gate.example.com`. */
+  baseUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'http(s) URL'),
+  /** HMAC-SHA256 key of the tokens, ≥ 32 characters (`openssl rand -base64 32`). */
+  secret: z.string().min(32),
+  /** The sender's own unsubscribe mailbox, added as a second `<mailto:…>` entry. Default none. */
+  mailto: z.string().email().optional(),
+  /** Tokens older than this many ms are refused (400). Default 31,536,000,000 (365 days); 0 = never. */
+  tokenMaxAgeMs: z.number().int().min(0).default(365 * 24 * 3600 * 1000),
+}).strict();
+
+/** The unsubscribe link settings. */
+export type UnsubscribeConfig = z.infer<typeof unsubscribeSchema>;
+
+/**
  * Config key `smtp`: the SMTP submission relay (README "Sending e-mail through iys-gate"). Off
  * unless set. Units are in the names; every default is stated here and in the README table.
  */
@@ -47,16 +67,7 @@ export const smtpSchema = z.object({
    */
   listUnsubscribe: z.enum(['add', 'keep', 'off']).default('add'),
   /** One-click unsubscribe links (`<baseUrl>/u/<token>`), needed by `listUnsubscribe: add`. */
-  unsubscribe: z.object({
-    /** Public base URL of this gateway's HTTP port, e.g. `https://gate.example.com`. */
-    baseUrl: z.string().url().refine((u) => /^https?:\/\//.test(u), 'http(s) URL'),
-    /** HMAC-SHA256 key of the tokens, ≥ 32 characters (`openssl rand -base64 32`). */
-    secret: z.string().min(32),
-    /** The sender's own unsubscribe mailbox, added as a second `<mailto:…>` entry. Default none. */
-    mailto: z.string().email().optional(),
-    /** Tokens older than this many ms are refused (400). Default 31,536,000,000 (365 days); 0 = never. */
-    tokenMaxAgeMs: z.number().int().min(0).default(365 * 24 * 3600 * 1000),
-  }).strict().optional(),
+  unsubscribe: unsubscribeSchema.optional(),
   /** DKIM-sign every forwarded message after the headers were added (nodemailer DKIM). */
   dkim: z.object({
     domainName: z.string().min(1),
