@@ -24,7 +24,7 @@ export interface UploadJob {
   error?: string;
   /** The instance that last ran the job (a fleet: the İYS leader; absent on one gateway). */
   instanceId?: string;
-  /** Times the job was taken up again after the process or instance running it stopped. */
+  /** Times another process or instance took the job up after the one running it stopped (died, lost the lease). */
   resumed?: number;
 }
 
@@ -379,7 +379,7 @@ export class UploadRunner {
     try {
       j = await o.jobs.get(id);
       if (!j || j.state !== 'running') return;
-      if (j.instanceId !== undefined) { j.resumed = (j.resumed ?? 0) + 1; this.resumedHere++; }
+      if (j.instanceId !== undefined && j.instanceId !== o.instanceId) { j.resumed = (j.resumed ?? 0) + 1; this.resumedHere++; }
       j.instanceId = o.instanceId;
       await o.jobs.update(j, o.token);
       if (j.resumed) o.log.info({ upload: id, resumed: j.resumed }, 'upload job resumed from its stored progress');
@@ -388,9 +388,11 @@ export class UploadRunner {
       const summary = await runUpload(() => o.jobs.input(id), o.jobs.progress(id, job.brandCode, o.token), {
         brandCode: job.brandCode, client: o.client, store: o.store, pollEveryMs: o.pollEveryMs, ...(o.now ? { now: o.now } : {}),
         onProgress: (p) => {
+          // stored at every batch sent, else at most every 500 ms (validation, polls)
+          const moved = p.sent !== job.progress.sent;
           job.progress = p;
           const t = Date.now();
-          if (t - savedAt < 500) return;
+          if (!moved && t - savedAt < 500) return;
           savedAt = t;
           void o.jobs.update({ ...job }, o.token).catch(() => {}); // a refused write stops the job at its next step
         },

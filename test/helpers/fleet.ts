@@ -27,9 +27,13 @@ export interface Instance {
 
 export interface Leader { instanceId: string | null; fence: number | null; self: boolean; since: string | null; thisInstance: string; reclaimedItems: number | null }
 
-export async function startFleet(opts: { redisUrl: string; cluster: boolean; keyPrefix: string; teardown: (fn: () => unknown) => void }) {
+/**
+ * @param opts.batchDelayMs the simulator's delay before a batch's results (default 200 ms)
+ * @param opts.config merged into every instance's config file (e.g. `upstreams`)
+ */
+export async function startFleet(opts: { redisUrl: string; cluster: boolean; keyPrefix: string; teardown: (fn: () => unknown) => void; batchDelayMs?: number; config?: Record<string, unknown> }) {
   const requests = { total: 0, writes: 0, byOp: new Map<string, number>() };
-  const sim: TestSimulator = await startTestSimulator({ batchDelayMs: 200, perSecondLimit: 0 }, {
+  const sim: TestSimulator = await startTestSimulator({ batchDelayMs: opts.batchDelayMs ?? 200, perSecondLimit: 0 }, {
     onExchange: (e) => {
       requests.total++;
       const op = e.operationId ?? e.url;
@@ -47,6 +51,7 @@ export async function startFleet(opts: { redisUrl: string; cluster: boolean; key
       baseUrl: sim.url, iysCode: DEMO.iysCode, username: DEMO.username, password: DEMO.password, brands: [FLEET_BRAND],
       pullIntervalMs: 250, uploadIntervalMs: 100, batchPollAfterMs: 200, uploadRetryBaseMs: 50, leaseMs: LEASE_MS, reconcileDaily: false,
     },
+    ...opts.config,
   }));
   const instances: Instance[] = [];
   let n = 0;
