@@ -56,6 +56,7 @@ export const ERROR_DEFINITIONS = {
   GW_ERR_UPSTREAM_NOT_FOUND: { status: 404, message: 'No upstream named %s is configured' },
   GW_ERR_UPSTREAM_UNREADABLE: { status: 400, message: 'Request cannot be read as a %s message: %s' },
   GW_ERR_CAMPAIGN_RESTART_UNSCREENED: { status: 422, message: 'A campaign restart calls a list stored at the provider that iys-gate cannot re-screen (%s); refused unsent: submit the list again through the gateway' },
+  GW_ERR_ARI_WS_REQUEST_REFUSED: { status: 400, message: 'A request sent over the ARI event WebSocket cannot be screened; use the REST API through the gateway' },
   GW_ERR_UPSTREAM_ALL_BLOCKED: { status: 422, message: 'Every recipient was removed (%s of %s); the upstream was not called' },
   GW_ERR_UPSTREAM_PROMOTIONAL_INFORMATIONAL: { status: 422, message: 'Message marked BILGILENDIRME reads as promotional (%s); policy blocks it; the upstream was not called' },
   GW_ERR_UPSTREAM_CONTENT_MISSING: { status: 422, message: 'Commercial message lacks %s (policy.contentCheck block); the upstream was not called' },

@@ -19,6 +19,7 @@ import type { UpstreamConfig } from '../../transports/http-proxy/upstream-config
 import { RefusedRequest, UnreadableRequest, type ProviderAdapter, type ProviderMessage } from '../../transports/http-proxy/types.ts';
 import { providerAuthorized } from '../../transports/http-proxy/provider-auth.ts';
 import type { RouteDeps } from '../deps.ts';
+import { ariEventsUpgrade, ARI_EVENTS_PATH } from './ari-events.ts';
 import { screenList, splitSpooled, SpooledBody, spoolingParser, type ListStreamLimits, type SplitList, type StreamBody } from './list-stream.ts';
 
 /** Header carrying the iys-gate API key on `/proxy/*` (providers' own `Authorization` passes through). */
@@ -250,6 +251,19 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
         }
       }
     });
+  }
+  // the ARI event WebSocket: passed through to Asterisk once authorised like the upstream's REST requests
+  const ariUpstreams = upstreams.list().filter((x) => x.config.adapter === 'asterisk-ari');
+  if (ariUpstreams.length > 0) {
+    const events = ariEventsUpgrade(app.server, ariUpstreams, (x, raw, query) => {
+      if (x.config.gatewayAuth === 'provider') {
+        if (!providerAuthorized(x.config, x.adapter, { method: 'GET', path: ARI_EVENTS_PATH, headers: raw.headers, body: undefined }, query)) throw gatewayError('GW_ERR_UNAUTHORIZED');
+        return;
+      }
+      const p = authenticate({ headers: raw.headers } as FastifyRequest, x.config);
+      if (p && !hasBrand(p, x.config.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${x.config.brandCode}`]);
+    }, app.log);
+    app.addHook('preClose', (done) => { events.close(); done(); });
   }
   app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream', { schema: proxyDoc('') }, handler);
   app.all<{ Params: { upstream: string; '*'?: string } }>('/proxy/:upstream/*', { schema: proxyDoc('/*') }, handler);
