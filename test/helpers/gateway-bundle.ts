@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { freePort, killHard } from './process.ts';
+import { freePort, killHard, untrackedNode } from './process.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -131,7 +131,7 @@ type Started = { child: ChildProcess; base: string; output: () => string };
 /** Starts `node <bundle>`; resolves once it logged that it listens (or rejects with its output). */
 export async function startBundled(file: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Started> {
   const port = await freePort();
-  const child = spawn(process.execPath, [file], {
+  const child = spawn(...untrackedNode([file]), {
     cwd: ROOT, env: { ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   return listening(child, `http://127.0.0.1:${port}`, timeoutMs, () => undefined);
@@ -161,7 +161,7 @@ export class GatewayLauncher {
 
   async #spawn(extraEnv: Record<string, string> = {}): Promise<Standby> {
     const port = await freePort();
-    const child = spawn(process.execPath, [join(this.#dir, 'standby.js')], {
+    const child = spawn(...untrackedNode([join(this.#dir, 'standby.js')]), {
       cwd: ROOT, env: { ...process.env, IYS_GATE_PORT: String(port), IYS_GATE_HOST: '127.0.0.1', ...this.#env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out = { text: '' };
