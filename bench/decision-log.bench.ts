@@ -24,12 +24,12 @@ import { verifyDecisionLogs } from '../src/check/decision-log/verify.ts';
 const { values } = parseArgs({ options: { records: { type: 'string' }, fresh: { type: 'boolean' }, batch: { type: 'string' } } });
 const N = Number(values.records ?? 100_000_000);
 const BATCH = Number(values.batch ?? 16_384);
-const DISTINCT = Math.max(1000, Math.floor(N / 10)); // each recipient decided ~10 times over the 10 days
+const DISTINCT = Math.min(10_000_000, Math.max(1000, Math.floor(N / 10))); // each recipient decided ~10 times over the 10 days (7 digits after +90555)
 const KEY = { id: 1, key: Buffer.alloc(32, 42) };
 const T0 = Date.UTC(2026, 2, 1, 5, 0, 0);
 const SPAN = 10 * 86_400_000;
 const dir = join(DATA_DIR, `decisions-${N}`);
-const recipientOf = (i: number) => `+90555${String(1_000_000 + (i * 7919) % DISTINCT).padStart(7, '0')}`;
+const recipientOf = (i: number) => `+90555${String((i * 7919) % DISTINCT).padStart(7, '0')}`;
 
 if (values.fresh) rmSync(dir, { recursive: true, force: true });
 let writeS: number | null = null;

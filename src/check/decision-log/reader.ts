@@ -10,7 +10,7 @@ import {
   type ContextEntry, type DecodedRecord,
 } from './record-format.ts';
 import {
-  BLOOM_BLOCK, LOG_MAGIC, bloomBits, readDlzHeader, readManifest, segName, walkFrames, type ChunkEntry, type DlzLayout, type SegmentEntry,
+  BLOOM_BLOCK, BLOOM_K_V1, LOG_MAGIC, bloomBits, readDlzHeader, readManifest, segName, walkFrames, type ChunkEntry, type DlzLayout, type SegmentEntry,
 } from './segments.ts';
 
 /**
@@ -160,17 +160,17 @@ function chunkMayHold(fd: number, h: DlzLayout, c: ChunkEntry, q: { fromMs?: num
       const at = hm.readUInt32LE(0) % c.bloomBlocks;
       readSync(fd, blk, 0, BLOOM_BLOCK, h.bloomAt + (c.bloomOff + at) * BLOOM_BLOCK);
       // the block was read alone: test it as a one-block filter at the same in-block bits
-      if (bloomInBlock(blk, hm)) { any = true; break; }
+      if (bloomInBlock(blk, hm, h.bloomK ?? BLOOM_K_V1)) { any = true; break; }
     }
     if (!any) return false;
   }
   return true;
 }
 
-function bloomInBlock(blk: Buffer, hm: Buffer): boolean {
+function bloomInBlock(blk: Buffer, hm: Buffer, k: number): boolean {
   // same bit positions as bloomBits, within the one block already selected
   const a = hm.readUInt16LE(4); const b = hm.readUInt16LE(6) | 1;
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < k; i++) {
     const bit = (a + i * b) & 511;
     if ((blk[bit >> 3]! & (1 << (bit & 7))) === 0) return false;
   }

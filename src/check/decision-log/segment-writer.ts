@@ -10,7 +10,7 @@ import {
   BLOCK_HEADER_BYTES, HMAC_BYTES, RECORD_BYTES, ZERO_HASH, decodeBlockHeader, encodeBlock, extra, type ContextEntry,
 } from './record-format.ts';
 import {
-  BLOOM_BLOCK, DLZ_MAGIC, bloomBits, bloomBlocksFor, istanbulDay, readManifest, segName, walkFrames, writeManifest,
+  BLOOM_BLOCK, BLOOM_K, DLZ_MAGIC, bloomBits, bloomBlocksFor, istanbulDay, readManifest, segName, walkFrames, writeManifest,
   type ChunkEntry, type DlzHeader, type Manifest, type SegmentEntry,
 } from './segments.ts';
 
@@ -272,7 +272,7 @@ export class SegmentWriter {
       const z = await deflate(raw.subarray(c.start, c.end), { level: this.#o.zlibLevel ?? 6 });
       const blocks = bloomBlocksFor(c.count);
       const f = Buffer.alloc(blocks * BLOOM_BLOCK);
-      for (const hm of c.hmacs) bloomBits(f, 0, blocks, hm, 0, true);
+      for (const hm of c.hmacs) bloomBits(f, 0, blocks, hm, 0, true, BLOOM_K);
       table.push({
         zOff, zLen: z.length, rawLen: c.end - c.start, firstRecord: c.firstRecord, count: c.count,
         minTime: c.count ? c.minTime : 0, maxTime: c.maxTime, minSeq: c.count ? c.minSeq : 0, maxSeq: c.maxSeq, bloomOff, bloomBlocks: blocks,
@@ -281,7 +281,7 @@ export class SegmentWriter {
       zOff += z.length; bloomOff += blocks;
     }
     const header = Buffer.from(JSON.stringify({
-      n: s.n, instanceId: this.#m.instanceId, dict: [...dict.values()].map((d) => [d.id, d.keyName, d.via]), chunks: table,
+      n: s.n, instanceId: this.#m.instanceId, dict: [...dict.values()].map((d) => [d.id, d.keyName, d.via]), chunks: table, bloomK: BLOOM_K,
     } satisfies DlzHeader), 'utf8');
     const lenBuf = Buffer.allocUnsafe(4);
     lenBuf.writeUInt32LE(header.length, 0);

@@ -66,7 +66,8 @@ export interface ChunkEntry {
   bloomOff: number; bloomBlocks: number;
 }
 
-export interface DlzHeader { n: number; instanceId: string; dict: [number, string, string][]; chunks: ChunkEntry[] }
+/** `bloomK`: bits per key of the chunk filters (absent: BLOOM_K_V1, files of the first format). */
+export interface DlzHeader { n: number; instanceId: string; dict: [number, string, string][]; chunks: ChunkEntry[]; bloomK?: number }
 /** A header as read, with where its filters and chunk data start in the file. */
 export interface DlzLayout extends DlzHeader { bloomAt: number; dataAt: number }
 
@@ -133,17 +134,24 @@ export function dictOf(entries: Iterable<ContextEntry>): Map<number, ContextEntr
   return m;
 }
 
-/** Blocked Bloom filter over recipient HMACs: 64-byte blocks, 7 bits per key within one block. */
+/**
+ * Blocked Bloom filter over recipient HMACs: 64-byte blocks, `k` bits per key within one block.
+ * Files written before `bloomK` was in the header used 10 bits per key and k = 7 (≈ 1 % false
+ * positives: over 100M records ~50 chunks inflated for nothing per lookup); new ones use
+ * BLOOM_BITS_PER_KEY = 16 and BLOOM_K = 11 (≈ 0.1 %), at 0.75 B more per decision on disk.
+ */
 export const BLOOM_BLOCK = 64;
-export const BLOOM_K = 7;
-export function bloomBlocksFor(keys: number): number { return Math.max(1, Math.ceil((keys * 10) / 512)); }
-/** Sets (add) or tests the bits of `hmac` (at `off`) in the filter `f` of `blocks` blocks starting at byte `base`. */
-export function bloomBits(f: Buffer, base: number, blocks: number, hmac: Buffer, off: number, add: boolean): boolean {
+export const BLOOM_K = 11;
+export const BLOOM_K_V1 = 7;
+export const BLOOM_BITS_PER_KEY = 16;
+export function bloomBlocksFor(keys: number): number { return Math.max(1, Math.ceil((keys * BLOOM_BITS_PER_KEY) / 512)); }
+/** Sets (add) or tests the `k` bits of `hmac` (at `off`) in the filter `f` of `blocks` blocks starting at byte `base`. */
+export function bloomBits(f: Buffer, base: number, blocks: number, hmac: Buffer, off: number, add: boolean, k = BLOOM_K): boolean {
   const blk = hmac.readUInt32LE(off) % blocks;
   const a = hmac.readUInt16LE(off + 4);
   const b = hmac.readUInt16LE(off + 6) | 1;
   const at = base + blk * BLOOM_BLOCK;
-  for (let i = 0; i < BLOOM_K; i++) {
+  for (let i = 0; i < k; i++) {
     const bit = (a + i * b) & 511;
     const byte = at + (bit >> 3); const mask = 1 << (bit & 7);
     if (add) f[byte]! |= mask;
