@@ -65,7 +65,7 @@ async function main() {
     const app = await buildApp(config, { store, keys: new KeyRing(config), logger: false });
     port = (await app.smtpRelay!.listen()).port;
   }
-  process.on('message', (m: { mem?: boolean }) => { if (m.mem) process.send!({ mem: process.memoryUsage() }); });
+  process.on('message', (m: { mem?: boolean; exit?: boolean }) => { if (m.mem) process.send!({ mem: process.memoryUsage() }); if (m.exit) process.exit(0); });
   process.stdout.write(`PORT ${port}\n`);
 }
 void main();
