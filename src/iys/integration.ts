@@ -18,6 +18,8 @@ import { DeadLetters } from './dead-letters.ts';
 import { Outbox } from './outbox.ts';
 import { SyncWorker } from './sync.ts';
 import { Uploader } from './uploader.ts';
+import { FleetRateBudget, RedisSharedToken } from './fleet-iys.ts';
+import { TokenBroker } from './token-broker.ts';
 import { FileUploadJobs, RedisUploadJobs, UploadRunner, type UploadJobStore } from './upload-jobs.ts';
 
 /**
@@ -101,6 +103,19 @@ export class IysIntegration {
         log.warn({ clockSkewMs: Math.round(skewMs), boundMs: iys.clockSkewWarnMs }, 'the gateway clock and İYS disagree (İYS Date header): ONAY movements dated ahead of the gateway clock wait in the dead-letter store; check NTP');
       },
     };
+    // a fleet: one token per credentials and one rate budget for every İYS call of every instance
+    // (the timed work on the leader and the routes' calls on any instance), counted in Redis
+    if (store.kind === 'redis') {
+      const rs = store as RedisStore;
+      const keys = fleetKeys(rs.keyPrefix);
+      const budget = new FleetRateBudget({ client: rs.redis, keys });
+      clientOpts.budget = budget;
+      clientOpts.broker = new TokenBroker({
+        baseUrl: iys.baseUrl, username: iys.username, password: iys.password, budget, timeoutMs: iys.requestTimeoutMs,
+        shared: new RedisSharedToken({ client: rs.redis, keys, username: iys.username, ...(opts.now ? { now: opts.now } : {}) }),
+        ...(opts.now ? { now: opts.now } : {}),
+      });
+    }
     // routes (bulk uploads, push registration, an admin reconciliation) call İYS from the instance
     // they reach; the timed İYS work goes through a client gated by the lease (same process-wide
     // token broker and rate budget), so a leader paused past its lease sends nothing on resume

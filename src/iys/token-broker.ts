@@ -29,9 +29,29 @@ export interface TokenBrokerOptions {
   now?: () => number;
   budget?: RateBudget;
   dispatcher?: Dispatcher;
+  /**
+   * A fleet's shared token (fleet-iys.ts, Redis): the instances hold one token per credentials,
+   * one of them requests it at a time (a lock), and an H084 back-off stops them all.
+   */
+  shared?: SharedToken;
 }
 
-interface Held {
+/** The token a fleet shares (Redis). Every method may throw when Redis does not answer. */
+export interface SharedToken {
+  read(): Promise<Held | null>;
+  /** Stores `held` until its refresh token expires. */
+  write(held: Held): Promise<void>;
+  /** Takes the one-requester lock for `ms`; false when another instance holds it. */
+  lock(ms: number): Promise<boolean>;
+  unlock(): Promise<void>;
+  /** Drops the stored token if it is `access` (İYS refused it: 401 H351). */
+  drop(access: string): Promise<void>;
+  /** Epoch ms until which the fleet sends no token request (H084), 0 when none. */
+  haltedUntil(): Promise<number>;
+  halt(untilMs: number): Promise<void>;
+}
+
+export interface Held {
   access: string;
   accessExp: number;
   refresh: string;
@@ -86,9 +106,50 @@ export class TokenBroker {
    */
   invalidate(token: string): void {
     if (this.held?.access === token) this.held = { ...this.held, accessExp: 0 };
+    void this.opts.shared?.drop(token).catch(() => {});
   }
 
   private async obtain(): Promise<string> {
+    const shared = this.opts.shared;
+    if (!shared) return this.obtainHere();
+    const fresh = (h: Held | null) => h !== null && this.now() < h.accessExp - (this.opts.refreshBeforeMs ?? 300_000);
+    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    const fleetErr = (e: unknown) => iysClientError('GW_ERR_IYS_UNAVAILABLE', ['the fleet\'s shared İYS token: Redis did not answer'], { cause: e });
+    const end = this.now() + timeoutMs;
+    for (;;) {
+      let got: Held | null;
+      try { got = await shared.read(); } catch (e) { throw fleetErr(e); }
+      if (got && fresh(got)) { this.held = got; return got.access; }
+      if (got && (!this.held || got.refreshExp > this.held.refreshExp)) this.held = got; // the newest refresh token
+      let until: number;
+      try { until = await shared.haltedUntil(); } catch (e) { throw fleetErr(e); }
+      if (until > this.now()) {
+        this.halt = Math.max(this.halt, until);
+        throw iysClientError('GW_ERR_IYS_TOKEN_HALTED', [new Date(until).toISOString()], { status: 429, errors: [{ code: 'H084', message: 'token requests halted (fleet)' }] });
+      }
+      let mine: boolean;
+      try { mine = await shared.lock(timeoutMs + 2000); } catch (e) { throw fleetErr(e); }
+      if (mine) {
+        try {
+          const again = await shared.read();
+          if (again && fresh(again)) { this.held = again; return again.access; }
+          const access = await this.obtainHere();
+          await shared.write(this.held!).catch(() => {}); // the others request their own if this write was lost
+          return access;
+        } catch (e) {
+          if ((e as IysClientError).code === 'GW_ERR_IYS_TOKEN_HALTED' && this.halt > this.now()) await shared.halt(this.halt).catch(() => {});
+          throw e;
+        } finally {
+          await shared.unlock().catch(() => {});
+        }
+      }
+      // another instance is requesting the token: wait for it
+      if (this.now() > end) throw iysClientError('GW_ERR_IYS_UNAVAILABLE', ['the fleet\'s token request did not finish in time'], {});
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async obtainHere(): Promise<string> {
     if (this.haltedUntil !== null) {
       throw iysClientError('GW_ERR_IYS_TOKEN_HALTED', [new Date(this.halt).toISOString()], { status: 429, errors: [{ code: 'H084', message: 'token requests halted' }] });
     }
