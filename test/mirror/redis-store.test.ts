@@ -69,6 +69,22 @@ if (avail !== true) {
     t.equal(await store.size(), 600);
   });
 
+  t.test('a refusal applied with its outbox item (one script) gets its movement-history entry in that script', async (t) => {
+    const store = await open();
+    t.teardown(() => store.close());
+    const T = Date.parse('2026-11-02T06:00:00Z');
+    const onay = mv({ brandCode: 600125, recipient: '+905321110077', consentDate: '2026-03-01 10:00:00', transactionId: 'wo-onay' });
+    const ret = mv({ ...onay, status: 'RET', consentDate: '2026-03-02 10:00:00', transactionId: null });
+    t.same(await store.apply([onay], { appliedAtMs: T }), ['applied']);
+    const items = `${store.keyPrefix}ob:items`;
+    const due = `${store.keyPrefix}ob:due`;
+    const out = await store.applyWithOutbox([ret], { keys: [items, due], args: [1, 'item-1', '{"id":"item-1"}', T] }, { appliedAtMs: T + 60_000 });
+    t.same(out, ['applied']);
+    t.equal(await admin.hget(items, 'item-1'), '{"id":"item-1"}', 'the outbox item was added by the same call');
+    const tl = await store.timeline(onay);
+    t.same(tl.map((e) => [e.appliedAt, e.outcome, e.movement.status]), [[T, 'applied', 'ONAY'], [T + 60_000, 'applied', 'RET']]);
+  });
+
   t.test('history is bounded to maxHistory movements', async (t) => {
     const store = await open({ maxHistory: 3 });
     t.teardown(() => store.close());
