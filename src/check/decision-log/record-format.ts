@@ -76,21 +76,56 @@ export function entranceCode(e: Entrance): number { return ENTRANCE_INDEX.get(e)
 export function lintCode(v: LintVerdict): number { return LINT_INDEX.get(v)!; }
 export function sourceCode(s: string | null | undefined): number { return s ? SOURCE_INDEX.get(s) ?? 0 : 0; }
 
-/** `YYYY-MM-DD HH:mm:ss` Turkish time (İYS dates) → epoch seconds; 0 when null or unreadable. */
+/**
+ * `YYYY-MM-DD HH:mm:ss` Turkish time (İYS dates) → epoch seconds; 0 when null or unreadable.
+ * Runs once per recorded decision: a date with day ≤ 28 and fields in range is computed from its
+ * digits (days from the civil date, no string building); any other goes through Date.parse, so
+ * the result is Date.parse's for every input (test/check/decision-record-format.test.ts).
+ */
 export function iysDateSeconds(d: string | null | undefined): number {
   if (!d || d.length < 19) return 0;
+  const y = digits(d, 0, 4); const mo = digits(d, 5, 2); const day = digits(d, 8, 2);
+  const h = digits(d, 11, 2); const mi = digits(d, 14, 2); const sec = digits(d, 17, 2);
+  if (y >= 1970 && mo >= 1 && mo <= 12 && day >= 1 && day <= 28 && h <= 23 && mi <= 59 && sec <= 59
+    && d.charCodeAt(4) === 45 && d.charCodeAt(7) === 45 && d.charCodeAt(13) === 58 && d.charCodeAt(16) === 58) {
+    const yy = mo <= 2 ? y - 1 : y; const era = Math.floor(yy / 400); const yoe = yy - era * 400;
+    const doy = Math.floor((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+    const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+    const s = days * 86400 + h * 3600 + mi * 60 + sec - 3 * 3600;
+    return s > 0 ? s : 0;
+  }
   const ms = Date.parse(`${d.slice(0, 10)}T${d.slice(11, 19)}+03:00`);
   return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : 0;
+}
+/** The decimal number of `n` digits at `at`, or -1 when one is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) { const c = s.charCodeAt(i) - 48; if (c < 0 || c > 9) return -1; v = v * 10 + c; }
+  return v;
 }
 /** Epoch seconds → `YYYY-MM-DD HH:mm:ss` Turkish time. */
 export function secondsIysDate(s: number): string {
   return new Date(s * 1000 + 3 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
-/** The movement reference: CRC-32 of `creationDate|transactionId` (picks the movement out of its key's history); 0 when both are null. */
+/**
+ * The movement reference: CRC-32 of `creationDate|transactionId` (picks the movement out of its
+ * key's history); 0 when both are null. ASCII input (İYS dates and ids) is checksummed here from
+ * a table (once per recorded decision, no UTF-8 encoding); other input through zlib.crc32, same value.
+ */
 export function movementRef(creationDate: string | null | undefined, transactionId: string | null | undefined): number {
   if (!creationDate && !transactionId) return 0;
-  return crc32(`${creationDate ?? ''}|${transactionId ?? ''}`) || 1;
+  const a = creationDate ?? ''; const b = transactionId ?? '';
+  let c = -1;
+  for (let i = 0; i < a.length; i++) { const x = a.charCodeAt(i); if (x > 127) return crc32(`${a}|${b}`) || 1; c = CRC_TABLE[(c ^ x) & 255]! ^ (c >>> 8); }
+  c = CRC_TABLE[(c ^ 124) & 255]! ^ (c >>> 8);
+  for (let i = 0; i < b.length; i++) { const x = b.charCodeAt(i); if (x > 127) return crc32(`${a}|${b}`) || 1; c = CRC_TABLE[(c ^ x) & 255]! ^ (c >>> 8); }
+  return ((c ^ -1) >>> 0) || 1;
 }
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; t[n] = c; }
+  return t;
+})();
 
 /** Fields of one decision as the writer takes them (the recipient is hashed by the writer). */
 export interface DecisionFields {
