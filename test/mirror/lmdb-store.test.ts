@@ -95,8 +95,8 @@ t.test('one process per directory: the LOCK guards the LMDB directory against bo
     const timer = setTimeout(() => reject(new Error('child did not open the store in 20 s')), 20_000);
     child.stdout!.on('data', (d: Buffer) => { if (String(d).includes('open')) { clearTimeout(timer); resolve(); } });
   });
-  await t.rejects(new LmdbStore({ dataDir: dir }).open(), /data directory is in use/);
-  await t.rejects(new MemoryStore({ dataDir: dir }).open(), /data directory is in use/);
+  await t.rejects(new LmdbStore({ dataDir: dir }).open(), { code: 'GW_ERR_DATA_DIR_LOCKED', message: /Data directory in use by process \d+/ });
+  await t.rejects(new MemoryStore({ dataDir: dir }).open(), { code: 'GW_ERR_DATA_DIR_LOCKED', message: /Data directory in use by process \d+/ });
 });
 
 t.test('a closed store fails closed: sync reads throw STORE_UNAVAILABLE, checks BLOCK', async (t) => {
