@@ -73,3 +73,13 @@ export function parseTimeParam(v: string): number | null {
   const ms = Date.parse(v.replace(' ', 'T'));
   return Number.isFinite(ms) ? ms : null;
 }
+
+/**
+ * The hint a time parameter's GW_ERR_VALIDATION message ends with when the text ends in a space
+ * and an offset (`…09:15:00 03:00`): an unencoded `+` of the query string, which URL decoding
+ * turns into a space (application/x-www-form-urlencoded). Empty otherwise. The text itself is
+ * not echoed (it is caller input, and messages reach logs).
+ */
+export function plusHint(text: string): string {
+  return /\s\d{2}:?\d{2}$/.test(text) ? ': a + in a query string arrives as a space, write it %2B' : '';
+}

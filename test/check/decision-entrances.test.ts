@@ -112,3 +112,19 @@ t.test('every entrance records, its id finds the records', async (t) => {
   t.equal(v.ok, true, JSON.stringify(v.breaks));
   t.equal(v.records, 10);
 });
+
+t.test('GET /v1/decisions: an unreadable from/to is a coded 400; an unencoded + gets the %2B hint', async (t) => {
+  const gw = await makeGateway(t, {
+    decisions: { writer: 'inline', flushMs: 10 },
+    apiKeys: [{ name: 'auditor', key: AUDIT_KEY, brands: '*', scopes: ['audit'] }],
+  });
+  const A = { authorization: `Bearer ${AUDIT_KEY}` };
+  const plus = await gw.call('GET', '/v1/decisions?from=2026-03-03T00:00:00+03:00', undefined, A);
+  t.same([plus.status, plus.body.code, plus.body.field], [400, 'GW_ERR_VALIDATION', 'from']);
+  t.match(plus.body.message, /write it %2B/);
+  const word = await gw.call('GET', '/v1/decisions?to=lastweek', undefined, A);
+  t.same([word.status, word.body.code, word.body.field], [400, 'GW_ERR_VALIDATION', 'to']);
+  t.notMatch(word.body.message, /%2B/);
+  const ok = await gw.call('GET', '/v1/decisions?from=2026-03-03T00:00:00%2B03:00', undefined, A);
+  t.equal(ok.status, 200);
+});

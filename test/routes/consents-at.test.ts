@@ -89,6 +89,15 @@ t.test('at=: an unreadable time is a coded 400, never a record', async (t) => {
   t.equal(bad.body.field, 'at');
 });
 
+t.test('at=: an unencoded + (a space after URL decoding) is a 400 whose message says to write it %2B', async (t) => {
+  const { get } = await gateway(t);
+  const r = await get(`brandCode=${A}&type=MESAJ&recipient=05321220080&at=2026-03-03T14:05:00+03:00`);
+  t.same([r.status, r.body.code, r.body.field], [400, 'GW_ERR_VALIDATION', 'at']);
+  t.match(r.body.message, /write it %2B/);
+  const other = await get(`brandCode=${A}&type=MESAJ&recipient=05321220080&at=yesterday`);
+  t.notMatch(other.body.message, /write it %2B/);
+});
+
 t.test('at=: the logs of the request never carry the recipient, even when the history read fails naming it', async (t) => {
   const { gw, get } = await gateway(t, 'trace');
   gw.logs.length = 0;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { normalizeRecipient } from '../../domain/recipient.ts';
 import type { ConsentKey, ConsentType, RecipientType } from '../../domain/types.ts';
-import { parseTimeParam, recordAt } from '../../mirror/timeline.ts';
+import { parseTimeParam, plusHint, recordAt } from '../../mirror/timeline.ts';
 import { gatewayError, storeUnavailable } from '../../errors.ts';
 import { requireBrand } from '../../plugins/auth.ts';
 import type { RouteDeps } from '../deps.ts';
@@ -47,7 +47,7 @@ export default async function consentRoutes(app: FastifyInstance, deps: RouteDep
 async function recordAtAnswer(deps: RouteDeps, key: ConsentKey, atText: string) {
   const atMs = parseTimeParam(atText);
   if (atMs === null || atMs > 8_640_000_000_000_000) {
-    throw gatewayError('GW_ERR_VALIDATION', ['at must be an ISO 8601 time (2026-03-02T09:15:00+03:00) or epoch ms'], { field: 'at' });
+    throw gatewayError('GW_ERR_VALIDATION', [`at must be an ISO 8601 time (2026-03-02T09:15:00%2B03:00 in a URL) or epoch ms${plusHint(atText)}`], { field: 'at' });
   }
   let entries;
   try {

@@ -4,6 +4,7 @@ import { parseDecisionId } from '../../check/decision-log/record-format.ts';
 import { decisionProof, decodeCursor, encodeCursor, queryDecisions, type DecisionQuery, type FoundDecision } from '../../check/decision-log/reader.ts';
 import type { ConsentType } from '../../domain/types.ts';
 import { gatewayError } from '../../errors.ts';
+import { plusHint } from '../../mirror/timeline.ts';
 import { ownBrand } from '../../plugins/auth.ts';
 import type { RouteDeps } from '../deps.ts';
 import { errorResponse } from '../schemas.ts';
@@ -33,7 +34,7 @@ const query = {
 function timeParam(v: string | undefined, field: string): number | undefined {
   if (v === undefined) return undefined;
   const ms = /^\d{10,15}$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(ms)) throw gatewayError('GW_ERR_VALIDATION', [`${field} must be an ISO 8601 time or epoch ms`], { field });
+  if (!Number.isFinite(ms)) throw gatewayError('GW_ERR_VALIDATION', [`${field} must be an ISO 8601 time or epoch ms${plusHint(v)}`], { field });
   return ms;
 }
 
