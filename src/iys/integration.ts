@@ -224,18 +224,30 @@ export class IysIntegration {
       t.unref();
       this.#timers.push(t);
     };
-    every(iys.pullIntervalMs, leading(() => this.pullAll(), () => this.#follow()));
-    every(iys.uploadIntervalMs, leading(() => this.uploader!.tick()));
-    // upload jobs: resumed at start on one gateway; in a fleet on the leader's upload timer, so a
-    // job whose leader died is taken up by the next one within uploadIntervalMs of its lease
-    const runner = this.uploadRunner!;
-    if (lease) every(iys.uploadIntervalMs, leading(() => runner.resumeAll()));
-    else void runner.resumeAll();
+    every(iys.pullIntervalMs, () => this.timed('pull'));
+    every(iys.uploadIntervalMs, () => this.timed('upload'));
+    if (!lease) void this.uploadRunner!.resumeAll();
     if (iys.reconcileDaily) every(3_600_000, leading(() => this.reconcileYesterday()));
     if (this.outbox instanceof RedisOutbox) {
       const ob = this.outbox;
       every(3_600_000, leading(() => ob.purge().then(() => {}, (err: unknown) => { this.#log.warn({ err }, 'outbox retention pass failed'); })));
     }
+  }
+
+  /**
+   * One run of a timer of {@link start} (tests drive these with a simulated clock): `pull` — the
+   * leader pulls both feeds of every brand, a follower reads the leader's sync state; `upload` —
+   * the leader uploads due outbox items and (in a fleet) takes up running upload jobs, so a job
+   * whose leader died is resumed by the next one within `iys.uploadIntervalMs` of its lease.
+   * Followers send İYS nothing. Never throws.
+   */
+  async timed(kind: 'pull' | 'upload'): Promise<void> {
+    const lease = this.lease;
+    const leads = !lease || lease.isLeader();
+    if (kind === 'pull') { await (leads ? this.pullAll() : this.#follow()); return; }
+    if (!leads || !this.uploader) return;
+    await this.uploader.tick();
+    if (lease) await this.uploadRunner?.resumeAll();
   }
 
   /** A follower's pull timer: the leader's cursors and last pull, and the freshness they prove. Never throws. */
