@@ -233,6 +233,37 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
     };
     app.all<{ Params: { upstream: string; '*'?: string } }>('/ari/*', { schema: { summary: `Asterisk REST Interface of upstream ${ari.config.name} (ariRoot): channel originates screened like /proxy/${ari.config.name}/ari/…`, tags: ['proxy'] } }, ariHandler);
   }
+  /**
+   * onRequest of the list routes: the gateway key (scope proxy, the upstream's brand) is checked
+   * before the body is read, so a client without one makes the gateway write nothing to the spool
+   * directory (review attack 2026-12-02: up to listStream.maxBodyBytes was spooled first). With
+   * `gatewayAuth: provider` the users named in headers and query are checked here when there are
+   * any (a body-only user is checked once the body is read, as before). Refusals are answered in
+   * the shape the handler would use (errorFormat provider included).
+   */
+  const authorizeBeforeSpool = async (req: FastifyRequest, reply: FastifyReply, u: Upstream) => {
+    try {
+      if (u.config.gatewayAuth === 'none') return;
+      if (u.config.gatewayAuth === 'provider') {
+        const q = req.url.indexOf('?');
+        const query = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1));
+        const pre = { method: req.method, path: '', headers: req.headers, body: undefined };
+        const named = u.adapter.providerUsers?.(pre, query) ?? [];
+        if (named.length > 0 && !providerAuthorized(u.config, u.adapter, pre, query)) throw gatewayError('GW_ERR_UNAUTHORIZED');
+        return;
+      }
+      const principal = authenticate(req, u.config);
+      if (principal && !hasBrand(principal, u.config.brandCode)) throw gatewayError('GW_ERR_FORBIDDEN', [`brand ${u.config.brandCode}`], { field: 'brandCode' });
+    } catch (err) {
+      if (!isGatewayError(err)) throw err;
+      if ((u.config.errorFormat ?? (u.config.gatewayAuth === 'provider' ? 'provider' : 'gateway')) === 'provider' && u.adapter.refusal) {
+        providerShaped.set(req, { adapter: u.adapter, path: req.url.replace(/^\/proxy\/[^/?#]*/, '').replace(/[?#].*$/, '') });
+      }
+      reply.header('connection', 'close'); // the rest of the body is not read for this request
+      await coded(reply, err, { requestId: req.id });
+      return reply;
+    }
+  };
   // campaign lists at their canonical paths are spooled when long (list-stream.ts); other spellings of the path are read whole
   const listLimits: ListStreamLimits = { ...deps.config.listStream, maxHeadBytes: 1024 * 1024, maxElementBytes: 64 * 1024 };
   const listed = upstreams.list().filter((x) => x.adapter.listBody);
@@ -242,7 +273,7 @@ export async function proxyRoutes(app: FastifyInstance, deps: ProxyDeps): Promis
       sub.addContentTypeParser('*', spoolingParser(listLimits));
       for (const x of listed) {
         for (const p of x.adapter.listBody!.paths) {
-          sub.post(`/proxy/${x.config.name}${p}`, { schema: { summary: `Campaign list of upstream ${x.config.name} (${p}): streamed when over ${listLimits.streamAboveBytes} bytes, screened in batches`, tags: ['proxy'], security: [{ gateKey: [] }] } }, async (req, reply) => {
+          sub.post(`/proxy/${x.config.name}${p}`, { schema: { summary: `Campaign list of upstream ${x.config.name} (${p}): streamed when over ${listLimits.streamAboveBytes} bytes, screened in batches`, tags: ['proxy'], security: [{ gateKey: [] }] }, onRequest: (req, reply) => authorizeBeforeSpool(req, reply, x) }, async (req, reply) => {
             const body = req.body;
             if (body instanceof SpooledBody) reply.raw.once('close', () => body.cleanup());
             (req.params as { upstream: string }).upstream = x.config.name;
