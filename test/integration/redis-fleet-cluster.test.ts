@@ -2,7 +2,8 @@
 // fenced scripts (lease check + outbox write) run in one slot while the mirror's buckets spread
 // over the masters. Three gateways: refusals on all three, the leader killed (kill -9) and its
 // data directory deleted, another leads within leaseMs, every refusal reaches İYS exactly once,
-// and the followers send İYS nothing.
+// and the followers send İYS nothing; then the new leader paused past its lease (SIGSTOP) and
+// resumed: the other leads, the resumed one sends nothing, every refusal once at İYS.
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { killHard } from '../helpers/process.ts';
@@ -19,7 +20,7 @@ if (avail !== true) {
     t.teardown(() => cluster.cleanup());
     const f = await startFleet({ redisUrl: cluster.url, cluster: true, keyPrefix: 'fleetc:', teardown: (fn) => t.teardown(fn) });
     const N = 30;
-    await seedOnay(f.sim, Array.from({ length: N + 10 }, (_, i) => recipientOf(i)));
+    await seedOnay(f.sim, Array.from({ length: N + 20 }, (_, i) => recipientOf(i)));
     let live: Instance[] = await Promise.all([f.start(), f.start(), f.start()]);
     const first = await agreedLeader(live, 10_000);
     const statuses = await Promise.all(Array.from({ length: N }, (_, i) => refuse(live[i % 3]!, i)));
@@ -44,5 +45,26 @@ if (avail !== true) {
     t.same([...recs].filter(([, n]) => n !== 1), [], `each of the ${N + 10} refusals recorded by İYS exactly once`);
     const other = live.find((i) => i !== next)!;
     t.equal(await metric(other, 'iysgate_iys_requests_total'), 0, 'the remaining follower never sent İYS a request');
+
+    // the leader paused past its lease (SIGSTOP) and resumed: the other leads, the resumed one's
+    // writes are refused by the fence and it sends nothing more
+    next.child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const third = await agreedLeader([other], 10_000, next.id);
+    t.ok(third.since - stoppedAt <= LEASE_MS, `${third.name} leads ${third.since - stoppedAt} ms after the leader was paused`);
+    t.same((await Promise.all(Array.from({ length: 10 }, (_, j) => refuse(other, N + 10 + j)))).filter((s) => s !== 201), [], '10 refusals while the former leader is paused');
+    next.child.kill('SIGCONT');
+    const total = N + 20;
+    const ob2 = await until('outbox drained after SIGSTOP', 60_000, async () => {
+      const o = await outbox(other);
+      return o.summary.pending + o.summary.submitted === 0 && o.items.length === total ? o : undefined;
+    });
+    t.same(ob2.items.filter((i: any) => i.state !== 'done'), [], 'every item done');
+    const sentByPaused = await metric(next, 'iysgate_iys_requests_total');
+    await new Promise((r) => setTimeout(r, 1000));
+    t.equal(await metric(next, 'iysgate_iys_requests_total'), sentByPaused, 'the resumed former leader sends İYS nothing more');
+    t.ok(await metric(next, 'iysgate_sync_lease_losses_total') >= 1, 'it counted the lost lease');
+    const recs2 = simRecords(f.sim, Array.from({ length: total }, (_, i) => recipientOf(i)));
+    t.same([...recs2].filter(([, n]) => n !== 1), [], `each of the ${total} refusals recorded by İYS exactly once`);
   });
 }
