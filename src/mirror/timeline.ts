@@ -69,8 +69,13 @@ export function pruneTimeline<T extends { appliedAt: number; outcome: 'applied' 
  */
 export function parseTimeParam(v: string): number | null {
   if (/^\d{1,15}$/.test(v)) return Number(v);
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return null;
-  const ms = Date.parse(v.replace(' ', 'T'));
+  const m = /^(\d{4})-(\d{2})-(\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
+  if (!m) return null;
+  // a day the month does not have (2026-02-30, 04-31) is refused: Date.parse rolls it into the next month (review attack)
+  const month = Number(m[2]);
+  if (month < 1 || month > 12 || Number(m[3]) < 1 || Number(m[3]) > new Date(Date.UTC(Number(m[1]), month, 0)).getUTCDate()) return null;
+  // a date-time without offset is UTC as documented (Date.parse would read it in the process's time zone)
+  const ms = Date.parse(v.replace(' ', 'T') + (m[4] && !m[7] ? 'Z' : ''));
   return Number.isFinite(ms) ? ms : null;
 }
 
