@@ -11,7 +11,7 @@ import { hasBrand, hasScope, type KeyRing } from '../../plugins/api-keys.ts';
 import type { GatewayMetrics } from '../../plugins/metrics.ts';
 import { maskPii } from '../../plugins/redact.ts';
 import type { SmtpConfig } from './config.ts';
-import { recipientReply, smtpReply, type SmtpReplyError } from './replies.ts';
+import { recipientReply, smtpAuthReply, smtpReply, type SmtpReplyError } from './replies.ts';
 import { relayMessage, type RcptRefusal } from './transaction.ts';
 import { DeliveredCopies } from './delivered-copies.ts';
 import { SmtpUpstream } from './upstream.ts';
@@ -143,7 +143,7 @@ export class SmtpRelay {
   #onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, cb: (err: Error | null | undefined, res?: { user?: unknown }) => void): void {
     const fail = (e: SmtpReplyError) => { this.#deps.metrics.smtpSession('auth_failed'); cb(e); };
     const p = auth.password ? this.#deps.keys.verify(auth.password) : null;
-    if (!p || p.name !== auth.username) return fail(smtpReply(535, '5.7.8', 'GW_ERR_UNAUTHORIZED'));
+    if (!p || p.name !== auth.username) return fail(smtpAuthReply(535));
     if (!hasScope(p, 'smtp')) return fail(smtpReply(535, '5.7.8', 'GW_ERR_FORBIDDEN', ['scope smtp']));
     const served = this.#deps.servedBrands;
     const brandCode = p.smtp?.brandCode
@@ -160,14 +160,14 @@ export class SmtpRelay {
 
   #onMailFrom(_address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): void {
     if (this.#closing) return cb(smtpReply(421, '4.3.2', 'GW_ERR_SHUTTING_DOWN'));
-    if (!session.user) return cb(smtpReply(530, '5.7.0', 'GW_ERR_UNAUTHORIZED', [], '(SMTP: AUTH PLAIN or LOGIN, user = the API key name, password = the key; no relay without it)'));
+    if (!session.user) return cb(smtpAuthReply(530, '; no relay without it'));
     this.#envelopes.set(session.envelope, { refused: [] });
     cb();
   }
 
   async #onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error | null) => void): Promise<void> {
     const user = session.user as SmtpSender | undefined;
-    if (!user) return cb(smtpReply(530, '5.7.0', 'GW_ERR_UNAUTHORIZED'));
+    if (!user) return cb(smtpAuthReply(530));
     const m = this.#deps.metrics;
     if (session.envelope.rcptTo.length >= this.#cfg.maxRecipients) {
       m.smtpRecipients('too_many', 1);

@@ -26,6 +26,20 @@ export function smtpReply(code: number, enhanced: string, gwCode: ErrorCode, arg
   return err;
 }
 
+/**
+ * The reply to a missing or refused AUTH (530 5.7.0 before AUTH, 535 5.7.8 for unknown
+ * credentials): GW_ERR_UNAUTHORIZED with the SMTP way to authenticate, not the HTTP routes'
+ * (the code's template names Bearer headers, which an SMTP client cannot send). README
+ * "Sending e-mail through iys-gate", AUTH.
+ */
+export function smtpAuthReply(code: 530 | 535, extra = ''): SmtpReplyError {
+  const enhanced = code === 530 ? '5.7.0' : '5.7.8';
+  const err = new Error(`${enhanced} GW_ERR_UNAUTHORIZED: Missing or unknown API key (SMTP: AUTH PLAIN or LOGIN, user = the API key name, password = the key, scope smtp${extra})`) as SmtpReplyError;
+  err.responseCode = code;
+  err.gwCode = 'GW_ERR_UNAUTHORIZED';
+  return err;
+}
+
 /** The RCPT reply for a refused or deferred recipient (issue 13 "Decisions"). */
 export function recipientReply(reason: Reason, decisionId?: string): SmtpReplyError {
   const tail = decisionId ? `(decision ${decisionId})` : '';

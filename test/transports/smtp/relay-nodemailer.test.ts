@@ -46,7 +46,8 @@ t.test('no AUTH: 530, no relay; bad password 535; a key without scope smtp 535',
   const nodemailer = (await import('nodemailer')).default;
   const anon = nodemailer.createTransport({ host: '127.0.0.1', port: gw.smtpPort, secure: false, ignoreTLS: true, logger: false });
   await t.rejects(anon.sendMail({ from: 'a@b.example', to: 'onay@example.com', text: 'x' }), { responseCode: 530, response: /GW_ERR_UNAUTHORIZED/ } as never);
-  await t.rejects(client(gw.smtpPort, 'mailer', 'wrong-key-0123456789abcdef').sendMail({ from: 'a@b.example', to: 'onay@example.com', text: 'x' }), { responseCode: 535, response: /5\.7\.8 GW_ERR_UNAUTHORIZED/ } as never);
+  await t.rejects(client(gw.smtpPort, 'mailer', 'wrong-key-0123456789abcdef').sendMail({ from: 'a@b.example', to: 'onay@example.com', text: 'x' }), { response: /^(?!.*Bearer)/ } as never, 'the SMTP AUTH reply names SMTP credentials, not HTTP headers');
+  await t.rejects(client(gw.smtpPort, 'mailer', 'wrong-key-0123456789abcdef').sendMail({ from: 'a@b.example', to: 'onay@example.com', text: 'x' }), { responseCode: 535, response: /5\.7\.8 GW_ERR_UNAUTHORIZED: .*user = the API key name, password = the key/ } as never);
   await t.rejects(client(gw.smtpPort, 'info-mailer', 'smtp-key-0123456789abcdef').sendMail({ from: 'a@b.example', to: 'onay@example.com', text: 'x' }), { responseCode: 535 } as never, 'a key under another name');
   await t.rejects(client(gw.smtpPort, 'env:IYS_GATE_API_KEY', 'test-key-0123456789abcdef').sendMail({ from: 'a@b.example', to: 'onay@example.com', text: 'x' }), { responseCode: 535, response: /GW_ERR_BRAND_REQUIRED|GW_ERR_FORBIDDEN/ } as never);
   t.equal(sink.messages.length, 0, 'nothing relayed');
