@@ -78,10 +78,22 @@ t.test('gatewayAuth provider: a provider user in the query that is not allowed i
   const stub = await startStub(t);
   const gw = await makeProxy(t, [{ name: 'vs', adapter: 'verimor-switch', url: stub.url, brandCode: BRAND, gatewayAuth: 'provider', providerUsers: ['K-allowed'] }],
     { listen: true, config: { listStream: { streamAboveBytes: 1024 } } });
+  for (let i = 0; i < 200 && spools() > 0; i++) await new Promise((res) => setTimeout(res, 20)); // the previous test's spool is removed asynchronously
   const before = spools();
   const r = await partialUpload(`${gw.url}/proxy/vs/ivr_campaigns.json?key=K-stranger`, {}, 8 * 1024 * 1024, 512 * 1024, 3_000);
   t.equal(r.status, 401, 'answered before the body is complete');
   t.match(r.body, /GW_ERR_UNAUTHORIZED/, 'in Verimor\'s text shape with the gateway code');
   t.equal(r.spoolsSeen, before, 'no spool directory was created');
   t.equal(stub.requests.length, 0);
+});
+
+t.test('an authorised client that disconnects mid-upload leaves no spool directory and nothing forwarded', async (t) => {
+  const stub = await startStub(t);
+  const gw = await makeProxy(t, [{ name: 'vs', adapter: 'verimor-switch', url: stub.url, brandCode: BRAND }], { listen: true, config: { listStream: { streamAboveBytes: 1024 } } });
+  const r = await partialUpload(`${gw.url}/proxy/vs/ivr_campaigns.json`, { 'x-iys-gate-key': KEY }, 8 * 1024 * 1024, 512 * 1024, 1_000);
+  t.equal(r.status, null, 'no answer while the body is incomplete');
+  t.ok(r.spoolsSeen >= 1, 'the authorised upload was being spooled');
+  for (let i = 0; i < 200 && spools() > 0; i++) await new Promise((res) => setTimeout(res, 20));
+  t.equal(spools(), 0, 'the spool directory is removed after the disconnect');
+  t.equal(stub.requests.length, 0, 'nothing forwarded');
 });
