@@ -52,6 +52,9 @@ export function signUnsubscribeToken(secret: string, claim: UnsubscribeClaim, iv
 export function verifyUnsubscribeToken(secret: string, token: string, opts: { maxAgeMs: number; now: number }): UnsubscribeClaim | null {
   if (token.length > 1024 || !/^[A-Za-z0-9_-]+$/.test(token)) return null;
   const buf = Buffer.from(token, 'base64url');
+  // one spelling per token: base64url's last character carries unused bits, so another spelling of
+  // the same bytes is refused like any change (a link is never accepted in two forms)
+  if (buf.toString('base64url') !== token) return null;
   if (buf.length < 1 + IV_BYTES + 8 + MAC_BYTES || buf[0] !== VERSION) return null;
   const k = keys(secret);
   const head = buf.subarray(0, buf.length - MAC_BYTES);
