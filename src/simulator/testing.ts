@@ -14,7 +14,6 @@ export interface TestSimulator extends Simulator {
    * JSON call to the simulator; returns status, parsed body (or text) and headers. `body` is `any`
    * on purpose: tests read whichever İYS shape the call returns, field by field.
    */
-  // body is `any` on purpose: tests read İYS's many answer shapes field by field, and a typed body per call would only restate the simulator
   http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Record<string, unknown> }>;
   /** Password-grant access token of the demo account (or `username`/`password`). */
   token(username?: string, password?: string): Promise<string>;
