@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { gatewayError } from '../../errors.ts';
 import { PROMOTIONAL_POLICIES } from '../../domain/promo-lint.ts';
 import { statusCode } from './pdu.ts';
 
@@ -112,3 +114,18 @@ export const smppSchema = z.object({
 export type SmppConfig = z.infer<typeof smppSchema>;
 export type SmppBindConfig = SmppConfig['binds'][number];
 export type SmppUpstreamConfig = SmppConfig['upstreams'][number];
+
+/**
+ * Reads a PEM file named by the SMPP config (`smpp.tls.keyFile`/`certFile`, `smpp.upstreams[].caFile`)
+ * once at start.
+ * @param file path from the config
+ * @param key the config key naming it, e.g. `smpp.tls.certFile` (in the error)
+ * @returns the file's bytes
+ * @throws GW_ERR_CONFIG_INVALID when the file cannot be read (missing, unreadable): a coded start
+ *   error naming the key, never a bare ENOENT
+ */
+export function readConfigFile(file: string, key: string): Buffer {
+  try { return readFileSync(file); } catch (err) {
+    throw gatewayError('GW_ERR_CONFIG_INVALID', [`${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`], { cause: err });
+  }
+}

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer as netServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as tlsServer } from 'node:tls';
 import smpp from 'smpp';
 import type { CheckService } from '../../check/check-service.ts';
 import type { PromotionalPolicy } from '../../domain/promo-lint.ts';
 import type { SmppBindConfig, SmppConfig } from './config.ts';
+import { readConfigFile } from './config.ts';
 import { DeliverRelay } from './deliver-relay.ts';
 import { SmppLink } from './link.ts';
 import type { SmppMetrics } from './metrics.ts';
@@ -102,7 +102,7 @@ export class SmppFront {
     this.#submit = new SubmitScreen({ config: deps.config, checks: deps.checks, policy: deps.policy, log: deps.log, pools: this.pools, metrics: this.metrics, relay: this.#relay });
     const onSocket = (socket: Socket) => this.#accept(socket);
     this.#server = deps.config.tls
-      ? tlsServer({ key: readFileSync(deps.config.tls.keyFile), cert: readFileSync(deps.config.tls.certFile) }, onSocket)
+      ? tlsServer({ key: readConfigFile(deps.config.tls.keyFile, 'smpp.tls.keyFile'), cert: readConfigFile(deps.config.tls.certFile, 'smpp.tls.certFile') }, onSocket)
       : netServer(onSocket);
   }
 

@@ -1,8 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { connect as tlsConnect, rootCertificates } from 'node:tls';
 import smpp from 'smpp';
 import type { SmppUpstreamConfig } from './config.ts';
+import { readConfigFile } from './config.ts';
 import { SmppLink, type ResponseCallback } from './link.ts';
 import { CMD, ST, cmdOf, cstringResp, headerPdu, seqOf, statusOf } from './pdu.ts';
 
@@ -56,7 +56,7 @@ export class UpstreamPool {
     this.#maxPduBytes = opts.maxPduBytes;
     const u = new URL(cfg.url.replace(/^s?smpp:/, 'http:'));
     this.#host = u.hostname; this.#port = Number(u.port); this.#tls = cfg.url.startsWith('ssmpp:');
-    this.#ca = cfg.caFile ? readFileSync(cfg.caFile, 'utf8') : null;
+    this.#ca = cfg.caFile ? readConfigFile(cfg.caFile, `smpp.upstreams[${cfg.name}].caFile`).toString('utf8') : null;
     this.#binds = Array.from({ length: cfg.binds }, (_, i) => new UpstreamBind(i, cfg.reconnectMinMs));
   }
 
