@@ -136,7 +136,8 @@ export async function importCsv(input: Readable, opts: ImportOptions): Promise<I
   const decoder = new StringDecoder('utf8');
   try {
     for await (const chunk of input as AsyncIterable<Buffer | string>) {
-      const fed = source.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+      // to a worker as bytes (decoded there): the loop neither decodes nor copies text
+      const fed = typeof chunk === 'string' ? source.feed(chunk) : source.feedBytes ? source.feedBytes(chunk) : source.feed(decoder.write(chunk));
       fed.catch(() => undefined); // awaited below
       feeding.push(fed);
       if (feeding.length >= depth) await feeding.shift();
@@ -171,6 +172,8 @@ function directTarget(store: ConsentStore): { store: { sawExternalCommit(): void
 /** Where an import's rows come from: the same parser on this loop or on a worker. */
 interface RowSource {
   feed(text: string): Promise<void>;
+  /** UTF-8 bytes decoded by the source itself (a worker), when it can. */
+  feedBytes?(chunk: Uint8Array): Promise<void>;
   end(): Promise<void>;
   close(): Promise<void>;
   readonly rows: number;
