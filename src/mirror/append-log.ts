@@ -1,7 +1,7 @@
 import { truncateSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { replayFile, type ReplayOptions } from './log-files.ts';
-import { DEFAULT_MAX_RECORD_BYTES, LOG_MAGIC, encodeFrame, type LegacyFormat } from './log-format.ts';
+import { openPreallocatedFile, replayFile, type ReplayOptions } from './log-files.ts';
+import { DEFAULT_MAX_RECORD_BYTES, LOG_MAGIC, encodeFrame, zeros, type LegacyFormat } from './log-format.ts';
 
 /**
  * The one append-only log layer of iys-gate (STYLE.md "Many doors, one gate"; like etcd's
@@ -52,12 +52,29 @@ import { DEFAULT_MAX_RECORD_BYTES, LOG_MAGIC, encodeFrame, type LegacyFormat } f
  * refuses a sealed file without it (`GW_ERR_LOG_CORRUPT`): a whole file is complete by
  * construction, so any damage means lost records and is never truncated away.
  *
+ * ## Preallocated files
+ * With `preallocate` (the decision log's open segments) the records are written into space that
+ * was **zero-filled ahead** (like PostgreSQL's zero-filled WAL segments), so that a group commit's
+ * fdatasync flushes data blocks only: appending past the end of a file changes its size, and on
+ * ext4/xfs every such fdatasync also commits the file system journal (measured: p50 1.5 ms
+ * appending vs 0.21 ms overwriting zero-filled blocks, `bench/README.md` "Decision log").
+ * - Appends overwrite the zero tail at the logical end; when a batch does not fit, the file is
+ *   grown by `growBytes` of zeros in the same write + fdatasync (one journal commit per grow).
+ * - The format is the one above; a zero tail is the clean end (frames of length 0 are invalid, so
+ *   zeros are never read as records). At `close()` the file is cut to its records, so a closed
+ *   file is an ordinary log file.
+ * - Recovery at open is the rule above with zeros as the clean end: only zeros after the valid
+ *   part: nothing to repair; other bytes and no valid frame after them: a torn tail (copied to
+ *   `.broken`, truncated, never glued onto); a valid frame after them: GW_ERR_LOG_CORRUPT. A file
+ *   of zeros only is an empty log. Legacy (unframed) files are not read in this mode.
+ *
  * Import everything from this file; the code is split into log-format.ts (frames, scan, repair,
  * legacy lines) and log-files.ts (whole files, state files, the replay shared with `open`).
  */
 
 
 export { DEFAULT_MAX_RECORD_BYTES, LOG_MAGIC, encodeFrame, type LegacyFormat } from './log-format.ts';
+export { allZero } from './log-format.ts';
 export { readLogFile, readLogFileSync, readStateFileSync, writeLogFileSync, writeStateFileSync } from './log-files.ts';
 
 /**
@@ -69,13 +86,23 @@ export interface LogFs {
   write(fh: FileHandle, data: Buffer, path: string): Promise<void>;
   /** fdatasync of the file. */
   datasync(fh: FileHandle, path: string): Promise<void>;
+  /** Writes all of `data` at byte `at` (preallocated files only); default: node:fs positional writes. */
+  writeAt?(fh: FileHandle, data: Buffer, at: number, path: string): Promise<void>;
 }
 
 /** The real file layer (node:fs). */
 export const nodeLogFs: LogFs = {
   write: (fh, data) => fh.appendFile(data),
   datasync: (fh) => fh.datasync(),
+  writeAt: writeAll,
 };
+
+async function writeAll(fh: FileHandle, data: Buffer, at: number): Promise<void> {
+  for (let off = 0; off < data.length;) {
+    const { bytesWritten } = await fh.write(data, off, data.length - off, at + off);
+    off += bytesWritten;
+  }
+}
 
 /** How to read a file written before the framed format (plain lines). */
 export interface AppendLogOptions extends ReplayOptions {
@@ -89,6 +116,12 @@ export interface AppendLogOptions extends ReplayOptions {
   legacy?: LegacyFormat;
   /** Largest payload, bytes; bigger frames are invalid and `append` rejects them. Default 64 MiB. */
   maxRecordBytes?: number;
+  /**
+   * Write into zero-filled space ahead of the records (module docstring "Preallocated files"):
+   * `growBytes` of zeros are added at a time (rounded up to 4 KiB; default 1 MiB when
+   * `preallocate` is `{}`). `legacy` is not read in this mode. Default: off (plain appends).
+   */
+  preallocate?: { growBytes?: number };
 }
 
 
@@ -112,10 +145,17 @@ export class AppendLog {
   #failed: Error | null = null;
   readonly #fs: LogFs;
   readonly #max: number;
+  /** Preallocated mode: zeros added at a time, bytes; 0 = plain appends. */
+  readonly #grow: number;
+  /** Preallocated mode: where the next write goes (the end of what is written). */
+  #pos = 0;
+  /** Preallocated mode: the file size (the zero-filled space ends here). */
+  #allocated = 0;
 
-  private constructor(readonly path: string, fs: LogFs, max: number) {
+  private constructor(readonly path: string, fs: LogFs, max: number, grow: number) {
     this.#fs = fs;
     this.#max = max;
+    this.#grow = grow;
   }
 
   /**
@@ -126,7 +166,15 @@ export class AppendLog {
    * @throws fs errors (EACCES, EIO, …) from reading or repairing
    */
   static async open(path: string, opts: AppendLogOptions): Promise<AppendLog> {
-    const log = new AppendLog(path, opts.fs ?? nodeLogFs, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+    const grow = opts.preallocate ? Math.ceil((opts.preallocate.growBytes ?? 1 << 20) / 4096) * 4096 : 0;
+    const log = new AppendLog(path, opts.fs ?? nodeLogFs, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, Math.max(grow, opts.preallocate ? 4096 : 0));
+    if (log.#grow > 0) {
+      const f = await openPreallocatedFile(path, opts, log.#max);
+      log.#fh = f.fh;
+      log.#bytes = log.#pos = f.end;
+      log.#allocated = f.size;
+      return log;
+    }
     await replayFile(path, opts, log.#max, false);
     log.#fh = await open(path, 'a');
     log.#bytes = (await log.#fh.stat()).size;
@@ -181,7 +229,7 @@ export class AppendLog {
         this.#inflight = new Promise<void>((resolve, reject) => { settle = (err) => (err ? reject(err) : resolve()); });
         this.#inflight.catch(() => undefined); // observed by sync() callers only
         try {
-          await this.#fs.write(this.#fh!, data, this.path);
+          await this.#write(data);
           await this.#fs.datasync(this.#fh!, this.path);
           for (const w of waiters) w.resolve();
           settle(null);
@@ -198,15 +246,38 @@ export class AppendLog {
     }
   }
 
+  /** Writes one batch: appended, or (preallocated) over the zero tail, growing it when full. */
+  async #write(data: Buffer): Promise<void> {
+    const fh = this.#fh!;
+    if (this.#grow === 0) return this.#fs.write(fh, data, this.path);
+    const writeAt = this.#fs.writeAt ?? writeAll;
+    await writeAt(fh, data, this.#pos, this.path);
+    const end = this.#pos + data.length;
+    if (end > this.#allocated) {
+      // zeros ahead, in the same fdatasync (the one journal commit of the next growBytes)
+      const to = end + this.#grow;
+      for (let at = end; at < to;) { const n = Math.min(zeros().length, to - at); await writeAt(fh, zeros().subarray(0, n), at, this.path); at += n; }
+      this.#allocated = to;
+    }
+    this.#pos = end;
+  }
+
   /** The error that failed the log, or null while it works. */
   get failure(): Error | null { return this.#failed; }
 
-  /** Waits for pending appends, then closes. Idempotent. */
+  /** Waits for pending appends, then closes (preallocated: cuts the zero tail first, fdatasync). Idempotent. */
   async close(): Promise<void> {
     while (this.#flushing) await this.#flushing;
     const fh = this.#fh;
     this.#fh = null;
-    if (fh) await fh.close();
+    if (!fh) return;
+    try {
+      if (this.#grow > 0 && this.#failed === null && this.#allocated > this.#pos) {
+        await fh.truncate(this.#pos);
+        await fh.datasync();
+        this.#allocated = this.#pos;
+      }
+    } finally { await fh.close(); }
   }
 
   /** True while appends are pending or being written. */
@@ -225,6 +296,6 @@ export class AppendLog {
   truncateIdleSync(): void {
     if (!this.#fh || this.#flushing) throw new Error(`log ${this.path} is not idle`);
     truncateSync(this.path, 0);
-    this.#bytes = 0;
+    this.#bytes = this.#pos = this.#allocated = 0;
   }
 }

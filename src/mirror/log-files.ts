@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   DEFAULT_MAX_RECORD_BYTES, FRAME_HEADER, KIND_DATA, KIND_SEAL, LOG_MAGIC, asidePath, checkFrame, corrupt, encodeFrame,
-  findValidFrameAfter, fsyncDir, readLegacyLines, repairTornTail, scanFramed, type LegacyFormat,
+  findValidFrameAfter, fsyncDir, readLegacyLines, repairTornTail, scanFramed, zeroFrom, type LegacyFormat,
 } from './log-format.ts';
 
 /**
@@ -78,6 +78,53 @@ export async function replayFile(path: string, opts: ReplayOptions, max: number,
     return { sealed: false, legacy: true };
   } finally {
     if (fh) await fh.close();
+  }
+}
+
+/**
+ * Opens a preallocated log (append-log.ts `preallocate`) for read and write (created when missing),
+ * replays its valid frames and applies the recovery rule with zeros as the clean end: the first
+ * invalid frame ends the valid part at X; only zeros after X: the clean end (the handle stays open,
+ * `size` is the preallocated space); other bytes after X and no valid frame after them: a torn
+ * tail, copied to `.broken` and truncated at X; a valid frame after X: GW_ERR_LOG_CORRUPT, nothing
+ * changed. A file of zeros only is an empty log; a cut magic is a torn first write.
+ * @returns the handle (opened `r+`), the end of the valid records `end` and the file size `size`
+ * @throws GW_ERR_LOG_CORRUPT (file, byte offset); fs errors
+ */
+export async function openPreallocatedFile(path: string, opts: ReplayOptions, max: number): Promise<{ fh: FileHandle; end: number; size: number }> {
+  let fh = await open(path, 'r+').catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return open(path, 'w+'); throw err; });
+  let owned = false;
+  try {
+    const size = (await fh.stat()).size;
+    let end = 0;
+    if (size > 0) {
+      const head = Buffer.alloc(Math.min(size, LOG_MAGIC.length));
+      await fh.read(head, 0, head.length, 0);
+      if (head.equals(LOG_MAGIC)) {
+        const scan = await scanFramed(fh, size, max, opts.onRecord);
+        end = scan.validEnd;
+        if (scan.damage && !(await zeroFrom(fh, end, size))) {
+          if ((await findValidFrameAfter(fh, end, size, max)) >= 0) throw corrupt(path, end, scan.damage);
+          await fh.close();
+          repairTornTail(path, end, size, scan.damage, opts.warn);
+          fh = await open(path, 'r+');
+          owned = true;
+          return { fh, end, size: end };
+        }
+      } else if (!(await zeroFrom(fh, 0, size))) {
+        // only zeros: grown, first frame never written (an empty log); a cut magic: a torn first write
+        if (size >= LOG_MAGIC.length || !LOG_MAGIC.subarray(0, size).equals(head)) throw corrupt(path, 0, 'not an iys-gate log file (no IYSLOG1 header)');
+        await fh.close();
+        repairTornTail(path, 0, size, 'magic cut short', opts.warn);
+        fh = await open(path, 'r+');
+        owned = true;
+        return { fh, end: 0, size: 0 };
+      }
+    }
+    owned = true;
+    return { fh, end, size };
+  } finally {
+    if (!owned) await fh.close().catch(() => undefined);
   }
 }
 

@@ -198,3 +198,29 @@ export async function readLegacyLines(fh: FileHandle, path: string, legacy: Lega
   if (rest.length > 0) warn?.(`${path}: ignored a torn last line (${Buffer.byteLength(rest)} bytes) of a file written by an earlier release`);
   return kept;
 }
+
+const ZEROS = Buffer.alloc(1 << 16);
+
+/** A zero-filled buffer of 64 KiB (to write preallocated space with); never write into it. */
+export function zeros(): Buffer { return ZEROS; }
+
+/** True when `buf` holds only zero bytes from `from`. */
+export function allZero(buf: Buffer, from: number): boolean {
+  for (let at = from; at < buf.length; at += ZEROS.length) {
+    const n = Math.min(ZEROS.length, buf.length - at);
+    if (buf.compare(ZEROS, 0, n, at, at + n) !== 0) return false;
+  }
+  return true;
+}
+
+/** True when the bytes of `fh` from `from` to `size` are all zero. */
+export async function zeroFrom(fh: FileHandle, from: number, size: number): Promise<boolean> {
+  const buf = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size - from)));
+  for (let at = from; at < size;) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
+    if (bytesRead === 0) break;
+    if (!allZero(buf.subarray(0, bytesRead), 0)) return false;
+    at += bytesRead;
+  }
+  return true;
+}

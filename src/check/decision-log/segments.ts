@@ -1,9 +1,8 @@
 import { closeSync, existsSync, openSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readStateFileSync, writeStateFileSync } from '../../mirror/append-log.ts';
+import { allZero, readStateFileSync, writeStateFileSync } from '../../mirror/append-log.ts';
 import { FRAME_HEADER, LOG_MAGIC, checkFrame, DEFAULT_MAX_RECORD_BYTES } from '../../mirror/log-format.ts';
 import type { ContextEntry } from './record-format.ts';
-import { allZero } from './segment-file.ts';
 
 /**
  * The files of one instance's decision log, under `<dataDir>/decisions/` (README "Proving
