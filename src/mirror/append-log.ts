@@ -166,8 +166,8 @@ export class AppendLog {
    * @throws fs errors (EACCES, EIO, …) from reading or repairing
    */
   static async open(path: string, opts: AppendLogOptions): Promise<AppendLog> {
-    const grow = opts.preallocate ? Math.ceil((opts.preallocate.growBytes ?? 1 << 20) / 4096) * 4096 : 0;
-    const log = new AppendLog(path, opts.fs ?? nodeLogFs, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, Math.max(grow, opts.preallocate ? 4096 : 0));
+    const grow = opts.preallocate ? Math.max(4096, Math.ceil((opts.preallocate.growBytes ?? 1 << 20) / 4096) * 4096) : 0;
+    const log = new AppendLog(path, opts.fs ?? nodeLogFs, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, grow);
     if (log.#grow > 0) {
       const f = await openPreallocatedFile(path, opts, log.#max);
       log.#fh = f.fh;

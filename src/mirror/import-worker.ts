@@ -211,11 +211,7 @@ export class WorkerRowSource {
     if (this.#failed) return Promise.reject(this.#failed);
     const bytes = new ArrayBuffer(chunk.length);
     new Uint8Array(bytes).set(chunk);
-    const id = ++this.#id;
-    return new Promise<void>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, bytes } as WorkerCommand, [bytes]);
-    });
+    return this.#post({ bytes }, [bytes]);
   }
 
   /** End of input: resolves once the last rows were handed over, and with an applier, committed. */
@@ -224,12 +220,12 @@ export class WorkerRowSource {
     if (this.#applierDone) await this.#applierDone;
   }
 
-  #post(msg: { text: string } | { end: true }): Promise<void> {
+  #post(msg: { text: string } | { bytes: ArrayBuffer } | { end: true }, transfer: ArrayBuffer[] = []): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
     const id = ++this.#id;
     return new Promise<void>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, ...msg } as WorkerCommand);
+      this.#worker.postMessage({ id, ...msg } as WorkerCommand, transfer);
     });
   }
 
